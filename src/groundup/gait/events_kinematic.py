@@ -1,0 +1,261 @@
+"""Gait events from marker or landmark kinematics, one class per published method.
+
+Both methods work on any :class:`~groundup.trial.Trial` (C3D markers, TRC, video landmarks) and in
+any walking direction: positions are projected on the per-frame walking direction found by
+:mod:`groundup.gait.progression`, so trials that go both ways along either lab axis, or turn, are
+handled; frames where the person stands are skipped.
+
+Event times are refined below one frame by fitting a parabola through the extremum and its two
+neighbours; ``frame`` is the nearest frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import find_peaks
+
+from groundup.errors import MissingMarkersError
+from groundup.gait.progression import (
+    Progression,
+    compute_progression,
+    lowpass_finite,
+    require_walking,
+)
+from groundup.trial import SIDES, GaitEvent, Side, Trial
+
+# Two same-side heel strikes are at least this far apart. Adult strides last 0.9-1.4 s and a fast
+# run is above 0.6 s, so half that keeps every real stride and drops double peaks.
+_MIN_STRIDE_S = 0.5
+# An extremum must stand out by this share of the signal's range to count (noise rejection).
+_MIN_PROMINENCE_FRACTION = 0.15
+
+
+def _finite_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(int), 0]))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def _refine_peak(signal: np.ndarray, i: int) -> float:
+    """Sub-frame location of the extremum at ``i`` by a parabola through i-1, i, i+1."""
+    if i <= 0 or i >= len(signal) - 1:
+        return float(i)
+    y0, y1, y2 = signal[i - 1], signal[i], signal[i + 1]
+    denom = y0 - 2 * y1 + y2
+    if not np.isfinite(denom) or denom == 0:
+        return float(i)
+    return float(i + 0.5 * (y0 - y2) / denom)
+
+
+def _peaks(signal: np.ndarray, rate_hz: float, min_stride_s: float = _MIN_STRIDE_S) -> list[float]:
+    """Sub-frame maxima of a signal with gaps (NaN), one search per finite run."""
+    finite = np.isfinite(signal)
+    if finite.sum() < 3:
+        return []
+    span = float(np.nanpercentile(signal, 95) - np.nanpercentile(signal, 5))
+    if span <= 0:
+        return []
+    found: list[float] = []
+    for start, stop in _finite_runs(finite):
+        seg = signal[start:stop]
+        if seg.size < 3:
+            continue
+        idx, _ = find_peaks(
+            seg,
+            distance=max(1, int(min_stride_s * rate_hz)),
+            prominence=_MIN_PROMINENCE_FRACTION * span,
+        )
+        found.extend(start + _refine_peak(seg, int(i)) for i in idx)
+    return found
+
+
+def _along_direction(position: np.ndarray, progression: Progression) -> np.ndarray:
+    """Component of ``position - pelvis`` along the walking direction, per frame."""
+    rel = position - progression.pelvis
+    return np.einsum("ij,ij->i", rel, progression.direction)
+
+
+def _event(side: Side, kind: str, frame_pos: float, rate_hz: float, method: str) -> GaitEvent:
+    return GaitEvent(side, kind, frame_pos / rate_hz, int(round(frame_pos)), method)  # type: ignore[arg-type]
+
+
+def _smooth(trial: Trial, name: str, cutoff_hz: float) -> np.ndarray:
+    """A landmark low-passed (zero lag, 4th order) for event detection."""
+    rate = trial.point_rate_hz
+    return lowpass_finite(trial.points[name], rate, min(cutoff_hz, 0.4 * rate), order=4)
+
+
+def _require(trial: Trial, names: list[str], method: str, alternatives: list[str]) -> None:
+    missing = [trial.describe_label(n) if n in trial.points else n for n in trial.missing(names)]
+    if missing:
+        raise MissingMarkersError(method, missing, alternatives)
+
+
+@dataclass(frozen=True)
+class ZeniEventDetection:
+    """Heel strike and toe off from heel and toe positions relative to the pelvis.
+
+    Zeni JA Jr, Richards JG, Higginson JS (2008). Two simple methods for determining gait events
+    during treadmill and overground walking using kinematic data. Gait & Posture 27(4):710-714.
+    doi:10.1016/j.gaitpost.2007.07.007
+
+    Heel strike is the frame where the heel is farthest ahead of the pelvis along the walking
+    direction; toe off the frame where the toe is farthest behind it. Zeni et al. used the sacrum;
+    any pelvis centre works because a constant offset does not move the extremum. The walking
+    direction is taken per frame, so the method also works when the person walks the other way
+    or turns (standing frames are skipped).
+
+    Heel and toe are low-passed at ``cutoff_hz`` (zero lag) before the search.
+    Needs: ``{side}_heel``, ``{side}_toe`` and pelvis markers. Cannot: find events while the person
+    stands, or for shuffling gait where the heel barely passes the pelvis.
+    """
+
+    min_stride_s: float = _MIN_STRIDE_S
+    cutoff_hz: float = 6.0
+    name: str = "zeni2008"
+
+    def required(self, side: Side) -> list[str]:
+        return [f"{side}_heel", f"{side}_toe"]
+
+    def detect(self, trial: Trial, progression: Progression | None = None) -> list[GaitEvent]:
+        for side in SIDES:
+            _require(trial, self.required(side), "Zeni et al. 2008 (heel/toe vs pelvis)",
+                     ["force-plate", "file"])
+        progression = progression or compute_progression(trial)
+        require_walking(progression, trial.point_rate_hz)
+        rate = trial.point_rate_hz
+        events: list[GaitEvent] = []
+        for side in SIDES:
+            heel = _along_direction(_smooth(trial, f"{side}_heel", self.cutoff_hz), progression)
+            toe = _along_direction(_smooth(trial, f"{side}_toe", self.cutoff_hz), progression)
+            events += [_event(side, "heel_strike", p, rate, self.name)
+                       for p in _peaks(heel, rate, self.min_stride_s)]
+            events += [_event(side, "toe_off", p, rate, self.name)
+                       for p in _peaks(-toe, rate, self.min_stride_s)]
+        return sorted(events, key=lambda e: e.time_s)
+
+
+@dataclass(frozen=True)
+class OConnorEventDetection:
+    """Heel strike and toe off from the foot centre's velocity (foot velocity algorithm, FVA).
+
+    O'Connor CM, Thorpe SK, O'Malley MJ, Vaughan CL (2007). Automatic detection of gait events
+    using kinematic data. Gait & Posture 25(3):469-474. doi:10.1016/j.gaitpost.2006.05.016
+
+    The foot centre is the midpoint of heel and toe. Each swing phase shows a peak of its forward
+    velocity (mid-swing). Heel strike is the first local minimum of the foot centre's vertical
+    velocity after mid-swing (the foot's descent is arrested as the heel lands), toe off the last
+    local maximum of vertical velocity before mid-swing (the foot's fastest rise at lift-off).
+
+    Needs: ``{side}_heel`` and ``{side}_toe`` (pelvis markers only for the walking direction).
+    Designed for treadmill walking; overground it works where the foot is tracked through the
+    whole swing.
+    """
+
+    min_stride_s: float = _MIN_STRIDE_S
+    search_window_s: float = 0.35
+    cutoff_hz: float = 6.0
+    name: str = "oconnor2007"
+
+    def required(self, side: Side) -> list[str]:
+        return [f"{side}_heel", f"{side}_toe"]
+
+    def detect(self, trial: Trial, progression: Progression | None = None) -> list[GaitEvent]:
+        for side in SIDES:
+            _require(trial, self.required(side), "O'Connor et al. 2007 (foot velocity)",
+                     ["force-plate", "file"])
+        progression = progression or compute_progression(trial)
+        require_walking(progression, trial.point_rate_hz)
+        rate = trial.point_rate_hz
+        window = int(round(self.search_window_s * rate))
+        events: list[GaitEvent] = []
+        for side in SIDES:
+            heel = _smooth(trial, f"{side}_heel", self.cutoff_hz)
+            centre = (heel + _smooth(trial, f"{side}_toe", self.cutoff_hz)) / 2
+            velocity = np.gradient(centre, 1.0 / rate, axis=0)
+            forward = np.einsum("ij,ij->i", velocity, progression.direction)
+            vertical = progression.up_sign * velocity[:, progression.vertical_axis]
+            for mid in _peaks(forward, rate, self.min_stride_s):
+                m = int(round(mid))
+                after = vertical[m : m + window]
+                hs = self._first_local_extremum(-after)
+                if hs is not None:
+                    events.append(_event(side, "heel_strike", m + hs, rate, self.name))
+                before = vertical[max(0, m - window) : m][::-1]
+                to = self._first_local_extremum(before)
+                if to is not None:
+                    events.append(
+                        _event(side, "toe_off", m - 1 - to, rate, self.name)
+                    )
+        return sorted(events, key=lambda e: e.time_s)
+
+    @staticmethod
+    def _first_local_extremum(seg: np.ndarray) -> float | None:
+        """First local maximum of a finite segment, refined below one sample."""
+        if seg.size < 3 or not np.isfinite(seg).all():
+            return None
+        idx, _ = find_peaks(seg)
+        return _refine_peak(seg, int(idx[0])) if idx.size else None
+
+
+@dataclass(frozen=True)
+class HreljacMarshallEventDetection:
+    """Zeni's gait cycles with heel strike refined at the heel's vertical impact.
+
+    Hreljac A, Marshall RN (2000). Algorithms to determine event timing during normal walking using
+    kinematic data. J Biomech 33(6):783-786. doi:10.1016/S0021-9290(00)00014-2
+
+    Hreljac & Marshall time heel strike at the peak of the heel marker's vertical acceleration
+    (the jerk's zero crossing), when the heel's descent is stopped by the ground. Searched over a
+    whole trial that peak is ambiguous (late swing also decelerates the heel), so the search is
+    limited to a window around each heel strike of :class:`ZeniEventDetection`, which reliably
+    finds one heel strike per stride but places it before contact in overground walking (the
+    heel is farthest ahead of the pelvis tens of ms before it lands). Toe offs are Zeni's.
+    The acceleration is taken from the heel low-passed at ``cutoff_hz`` (higher than the 6 Hz used
+    for positions: a 6 Hz filter smooths the impact away).
+
+    This is GroundUp's default kinematic method. Needs the same markers as Zeni.
+    """
+
+    cutoff_hz: float = 15.0
+    window_before_s: float = 0.02
+    window_after_s: float = 0.15
+    zeni: ZeniEventDetection = ZeniEventDetection()
+    name: str = "hreljac2000+zeni2008"
+
+    def required(self, side: Side) -> list[str]:
+        return self.zeni.required(side)
+
+    def detect(self, trial: Trial, progression: Progression | None = None) -> list[GaitEvent]:
+        progression = progression or compute_progression(trial)
+        zeni_events = self.zeni.detect(trial, progression)
+        rate = trial.point_rate_hz
+        cutoff = self.cutoff_hz
+        events: list[GaitEvent] = []
+        for side in SIDES:
+            heel = _smooth(trial, f"{side}_heel", cutoff)
+            height = progression.up_sign * heel[:, progression.vertical_axis]
+            accel = np.gradient(np.gradient(height, 1.0 / rate), 1.0 / rate)
+            for ev in zeni_events:
+                if ev.side != side:
+                    continue
+                if ev.kind == "toe_off":
+                    events.append(GaitEvent(side, "toe_off", ev.time_s, ev.frame, self.name))
+                    continue
+                refined = self._impact(accel, ev.time_s * rate, rate)
+                pos = refined if refined is not None else ev.time_s * rate
+                events.append(_event(side, "heel_strike", pos, rate, self.name))
+        return sorted(events, key=lambda e: e.time_s)
+
+    def _impact(self, accel: np.ndarray, anchor: float, rate: float) -> float | None:
+        start = max(0, int(np.floor(anchor - self.window_before_s * rate)))
+        stop = min(len(accel), int(np.ceil(anchor + self.window_after_s * rate)) + 1)
+        seg = accel[start:stop]
+        if seg.size < 3 or not np.isfinite(seg).all():
+            return None
+        idx, _ = find_peaks(seg)
+        if idx.size == 0:
+            return None
+        best = int(idx[np.argmax(seg[idx])])
+        return start + _refine_peak(seg, best)
