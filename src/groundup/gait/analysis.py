@@ -24,6 +24,7 @@ from groundup.gait.events_forceplate import ForcePlateEventDetection, PlateConta
 from groundup.gait.events_kinematic import HreljacMarshallEventDetection
 from groundup.gait.progression import Progression, compute_progression, require_walking
 from groundup.gait.spatiotemporal import Spatiotemporal, compute_spatiotemporal
+from groundup.io.labels import LabelMap
 from groundup.signal.filters import butterworth_lowpass
 from groundup.signal.gaps import fill_gaps, gap_report
 from groundup.trial import SIDES, GaitEvent, Trial
@@ -147,6 +148,10 @@ def analyze_gait(
         raise InputError(
             f"Unknown event source {events!r}.", f"Choose one of: {', '.join(EVENT_SOURCES)}."
         )
+    # The gait pipeline uses the recognised landmarks only; other points (model outputs, wands,
+    # virtual markers) are neither conditioned nor reported.
+    landmarks = set(LabelMap.default().aliases)
+    trial = trial.replace(points={k: v for k, v in trial.points.items() if k in landmarks})
     marker_gaps = gap_report(trial, max_gap_s)
     filled = fill_gaps(trial, max_gap_s)
     quality: list[QualityIssue] = list(filled.quality)

@@ -17,12 +17,8 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from groundup.errors import MissingMarkersError
-from groundup.gait.progression import (
-    Progression,
-    compute_progression,
-    lowpass_finite,
-    require_walking,
-)
+from groundup.gait.progression import Progression, compute_progression, require_walking
+from groundup.signal.filters import lowpass_array
 from groundup.trial import SIDES, GaitEvent, Side, Trial
 
 # Two same-side heel strikes are at least this far apart. Adult strides last 0.9-1.4 s and a fast
@@ -81,14 +77,20 @@ def _event(side: Side, kind: str, frame_pos: float, rate_hz: float, method: str)
 
 
 def _smooth(trial: Trial, name: str, cutoff_hz: float) -> np.ndarray:
-    """A landmark low-passed (zero lag, 4th order) for event detection."""
+    """A landmark low-passed (zero lag, 4th order overall) for event detection."""
     rate = trial.point_rate_hz
-    return lowpass_finite(trial.points[name], rate, min(cutoff_hz, 0.4 * rate), order=4)
+    return lowpass_array(trial.points[name], rate, min(cutoff_hz, 0.4 * rate), order=2)
 
 
-def _require(trial: Trial, names: list[str], method: str, alternatives: list[str]) -> None:
+def _require(trial: Trial, names: list[str], method: str) -> None:
+    """Raise when landmarks are missing, naming them and the event sources still possible."""
     missing = [trial.describe_label(n) if n in trial.points else n for n in trial.missing(names)]
     if missing:
+        alternatives = []
+        if trial.force_plates:
+            alternatives.append("force-plate (--events force-plate)")
+        if trial.events:
+            alternatives.append("events stored in the file (--events file)")
         raise MissingMarkersError(method, missing, alternatives)
 
 
@@ -119,9 +121,8 @@ class ZeniEventDetection:
         return [f"{side}_heel", f"{side}_toe"]
 
     def detect(self, trial: Trial, progression: Progression | None = None) -> list[GaitEvent]:
-        for side in SIDES:
-            _require(trial, self.required(side), "Zeni et al. 2008 (heel/toe vs pelvis)",
-                     ["force-plate", "file"])
+        _require(trial, [n for side in SIDES for n in self.required(side)],
+                 "Zeni et al. 2008 (heel/toe vs pelvis)")
         progression = progression or compute_progression(trial)
         require_walking(progression, trial.point_rate_hz)
         rate = trial.point_rate_hz
@@ -162,9 +163,8 @@ class OConnorEventDetection:
         return [f"{side}_heel", f"{side}_toe"]
 
     def detect(self, trial: Trial, progression: Progression | None = None) -> list[GaitEvent]:
-        for side in SIDES:
-            _require(trial, self.required(side), "O'Connor et al. 2007 (foot velocity)",
-                     ["force-plate", "file"])
+        _require(trial, [n for side in SIDES for n in self.required(side)],
+                 "O'Connor et al. 2007 (foot velocity)")
         progression = progression or compute_progression(trial)
         require_walking(progression, trial.point_rate_hz)
         rate = trial.point_rate_hz

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
 from groundup.errors import InputError, NoWalkingError
+from groundup.signal.filters import lowpass_array
 from groundup.trial import Trial
 
 PELVIS_SETS: tuple[tuple[str, ...], ...] = (
@@ -112,27 +112,13 @@ def detect_vertical_axis(trial: Trial, pelvis: np.ndarray) -> tuple[int, float]:
     return axis, float(np.sign(diff[axis]) or 1.0)
 
 
-def lowpass_finite(
-    x: np.ndarray, rate_hz: float, cutoff_hz: float, order: int = 2
-) -> np.ndarray:
-    """Zero-lag low-pass of each finite run of a (n, d) signal; short runs are left as they are."""
-    out = x.copy()
-    sos = butter(order, cutoff_hz / (rate_hz / 2), output="sos")
-    finite = np.isfinite(x).all(axis=1)
-    edges = np.flatnonzero(np.diff(np.r_[0, finite.astype(int), 0]))
-    for start, stop in zip(edges[::2], edges[1::2], strict=True):
-        if stop - start > 15:
-            out[start:stop] = sosfiltfilt(sos, x[start:stop], axis=0)
-    return out
-
-
 def compute_progression(trial: Trial) -> Progression:
     """Pelvis centre, vertical axis and per-frame walking direction of a trial."""
     pelvis, names = pelvis_centre(trial)
     axis, sign = detect_vertical_axis(trial, pelvis)
     rate = trial.point_rate_hz
     cutoff = min(_SMOOTH_CUTOFF_HZ, 0.4 * rate)
-    smooth = lowpass_finite(pelvis, rate, cutoff)
+    smooth = lowpass_array(pelvis, rate, cutoff, order=2)
     velocity = np.gradient(smooth, 1.0 / rate, axis=0)
     velocity[:, axis] = 0.0
     speed = np.linalg.norm(velocity, axis=1)

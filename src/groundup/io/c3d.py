@@ -68,11 +68,31 @@ def _open_c3d(path: Path) -> dict[str, Any]:
         ) from exc
 
 
+def _header_frame_count(path: Path) -> int | None:
+    """Frames announced by the file's own header (words 4 and 5), or None when unknown.
+
+    ezc3d adjusts its header copy to the frames it could read, so a truncated file is found by
+    reading the original header: the parameter section's 4th byte gives the processor type
+    (84 Intel, 85 DEC: little-endian; 86 MIPS: big-endian), C3D user guide ch. 3.
+    """
+    with path.open("rb") as fh:
+        header = fh.read(512)
+        if len(header) < 512:
+            return None
+        fh.seek((header[0] - 1) * 512 + 3)
+        proc = fh.read(1)
+    order = "big" if proc and proc[0] == 86 else "little"
+    first = int.from_bytes(header[6:8], order)
+    last = int.from_bytes(header[8:10], order)
+    if last == 0xFFFF or last < first:  # long files keep the count in parameters only
+        return None
+    return last - first + 1
+
+
 def _check_complete(c3d: dict[str, Any], path: Path) -> None:
-    header = c3d["header"]["points"]
-    expected = int(header["last_frame"]) - int(header["first_frame"]) + 1
+    expected = _header_frame_count(path)
     got = int(c3d["data"]["points"].shape[2])
-    if header["size"] and expected > 0 and got < expected:
+    if expected is not None and got < expected:
         raise InputError(
             f"{path.name} is truncated: its header announces {expected} frames but only {got} "
             "could be read.",
