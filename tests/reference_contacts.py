@@ -9,11 +9,17 @@ from __future__ import annotations
 # file -> list of (side, on_s, off_s)
 CLEAN_CONTACTS: dict[str, list[tuple[str, float, float]]] = {
     "nantes_pig_motion3_ff.c3d": [
-        ("left", 0.6130, 1.2710), ("right", 1.1420, 1.8050), ("left", 1.6910, 2.3550)],
+        ("left", 0.6130, 1.2710),
+        ("right", 1.1420, 1.8050),
+        ("left", 1.6910, 2.3550),
+    ],
     "btk_pig_flatfoot_full.c3d": [("left", 1.5830, 2.1920)],
     "c3dorg_sample09_plugingait.c3d": [("right", 1.1025, 1.8958), ("left", 1.7958, 2.4550)],
     "btk_functional_walk.c3d": [
-        ("left", 1.0565, 1.7102), ("right", 1.5843, 2.2287), ("left", 2.1185, 2.7657)],
+        ("left", 1.0565, 1.7102),
+        ("right", 1.5843, 2.2287),
+        ("left", 2.1185, 2.7657),
+    ],
     "c3dorg_sample25_analogfpscale04.c3d": [("right", 1.2565, 2.1509)],
     "btk_motionanalysis_gait.c3d": [("right", 2.0830, 2.6600), ("left", 2.5690, 3.1460)],
     "c3dorg_sample06_newwalk.c3d": [("left", 1.7990, 2.3052), ("right", 2.2229, 2.7198)],

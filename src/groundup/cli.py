@@ -7,7 +7,7 @@ Errors a user can cause are printed as two short lines (what is wrong, what to d
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -33,14 +33,14 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-class EventChoice(str, Enum):
+class EventChoice(StrEnum):
     auto = "auto"
     kinematic = "kinematic"
     force_plate = "force-plate"
     file = "file"
 
 
-class KindChoice(str, Enum):
+class KindChoice(StrEnum):
     auto = "auto"
     c3d = "c3d"
     trc = "trc"
@@ -97,18 +97,48 @@ def _summary_table(doc: dict) -> Table:
     table.add_column("Both", justify="right")
     rows = [
         ("Cadence (steps/min)", None, None, st["cadence_steps_per_min"], 1),
-        ("Walking speed (m/s)", st["left"]["walking_speed_m_s"], st["right"]["walking_speed_m_s"],
-         st["walking_speed_m_s"], 2),
-        ("Stride time (s)", st["left"]["stride_time_s"], st["right"]["stride_time_s"],
-         st["stride_time_s"], 3),
-        ("Step time (s)", st["left"]["step_time_s"], st["right"]["step_time_s"],
-         st["step_time_s"], 3),
-        ("Stance (% of stride)", st["left"]["stance_pct"], st["right"]["stance_pct"],
-         st["stance_pct"], 1),
-        ("Double support (%)", st["left"]["double_support_pct"],
-         st["right"]["double_support_pct"], st["double_support_pct"], 1),
-        ("Step length (m)", st["left"]["step_length_m"], st["right"]["step_length_m"],
-         st["step_length_m"], 3),
+        (
+            "Walking speed (m/s)",
+            st["left"]["walking_speed_m_s"],
+            st["right"]["walking_speed_m_s"],
+            st["walking_speed_m_s"],
+            2,
+        ),
+        (
+            "Stride time (s)",
+            st["left"]["stride_time_s"],
+            st["right"]["stride_time_s"],
+            st["stride_time_s"],
+            3,
+        ),
+        (
+            "Step time (s)",
+            st["left"]["step_time_s"],
+            st["right"]["step_time_s"],
+            st["step_time_s"],
+            3,
+        ),
+        (
+            "Stance (% of stride)",
+            st["left"]["stance_pct"],
+            st["right"]["stance_pct"],
+            st["stance_pct"],
+            1,
+        ),
+        (
+            "Double support (%)",
+            st["left"]["double_support_pct"],
+            st["right"]["double_support_pct"],
+            st["double_support_pct"],
+            1,
+        ),
+        (
+            "Step length (m)",
+            st["left"]["step_length_m"],
+            st["right"]["step_length_m"],
+            st["step_length_m"],
+            3,
+        ),
         ("Step width (m)", None, None, st["step_width_m"], 3),
         ("Step-time asymmetry (%)", None, None, st["step_time_asymmetry_pct"], 1),
     ]
@@ -119,28 +149,50 @@ def _summary_table(doc: dict) -> Table:
 
 @app.command()
 def analyze(
-    recording: Annotated[Path, typer.Argument(
-        help="The recording to analyse: a motion-capture trial (.c3d), a marker file (.trc), "
-             "or a balance recording with --kind cop.", show_default=False)],
-    out: Annotated[Path, typer.Option(
-        "--out", "-o", help="Folder for the results (analysis.json). Created if needed.")
+    recording: Annotated[
+        Path,
+        typer.Argument(
+            help="The recording to analyse: a motion-capture trial (.c3d), a marker file (.trc), "
+            "or a balance recording with --kind cop.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Folder for the results (analysis.json). Created if needed."
+        ),
     ] = Path("groundup-output"),
-    events: Annotated[EventChoice, typer.Option(
-        help="Where gait events come from. auto: force plates where the foot landed cleanly, "
-             "then events saved in the file, then marker movement. kinematic: marker movement "
-             "only. force-plate: force plates only. file: events saved in the file only.")
+    events: Annotated[
+        EventChoice,
+        typer.Option(
+            help="Where gait events come from. auto: force plates where the foot landed cleanly, "
+            "then events saved in the file, then marker movement. kinematic: marker movement "
+            "only. force-plate: force plates only. file: events saved in the file only."
+        ),
     ] = EventChoice.auto,
-    kind: Annotated[KindChoice, typer.Option(
-        help="What the recording is; auto decides from the file extension.")
+    kind: Annotated[
+        KindChoice,
+        typer.Option(help="What the recording is; auto decides from the file extension."),
     ] = KindChoice.auto,
-    labels: Annotated[Path | None, typer.Option(
-        help="Extra marker names (YAML, see docs/marker-labels.md) when your lab names "
-             "markers differently.", show_default=False)] = None,
-    cutoff_hz: Annotated[float, typer.Option(
-        help="Low-pass filter cut-off for marker trajectories, in Hz.")] = 6.0,
-    max_gap_s: Annotated[float, typer.Option(
-        help="Longest marker gap filled by interpolation, in seconds; longer gaps are left "
-             "empty and reported.")] = 0.1,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            help="Extra marker names (YAML, see docs/marker-labels.md) when your lab names "
+            "markers differently.",
+            show_default=False,
+        ),
+    ] = None,
+    cutoff_hz: Annotated[
+        float, typer.Option(help="Low-pass filter cut-off for marker trajectories, in Hz.")
+    ] = 6.0,
+    max_gap_s: Annotated[
+        float,
+        typer.Option(
+            help="Longest marker gap filled by interpolation, in seconds; longer gaps are left "
+            "empty and reported."
+        ),
+    ] = 0.1,
 ) -> None:
     """Measure one recording and write OUT/analysis.json with a summary on screen.
 
@@ -155,8 +207,13 @@ def analyze(
 
 
 def _analyze(
-    recording: Path, out: Path, events: str, kind: KindChoice, labels: Path | None,
-    cutoff_hz: float, max_gap_s: float,
+    recording: Path,
+    out: Path,
+    events: str,
+    kind: KindChoice,
+    labels: Path | None,
+    cutoff_hz: float,
+    max_gap_s: float,
 ) -> None:
     from groundup.output import write_json
 
@@ -200,8 +257,10 @@ def _analyze(
     console.print(f"Events: {len(doc['events'])} ({methods})")
     warnings = doc["quality"]["warnings"]
     if warnings:
-        console.print(f"[yellow]{len(warnings)} quality note(s)[/] - see 'quality' in the file. "
-                      f"First: {warnings[0]['message']}")
+        console.print(
+            f"[yellow]{len(warnings)} quality note(s)[/] - see 'quality' in the file. "
+            f"First: {warnings[0]['message']}"
+        )
     console.print(f"Wrote [bold]{path}[/]")
 
 

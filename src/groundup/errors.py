@@ -49,8 +49,8 @@ class NoWalkingError(GroundUpError):
 class QualityIssue:
     """A warning about numbers that were computed but deserve caution.
 
-    ``code`` is stable and machine-readable (e.g. ``"long_marker_gap"``); ``message`` is the sentence
-    shown to the therapist and says what to do.
+    ``code`` is stable and machine-readable (e.g. ``"long_marker_gap"``); ``message`` is the
+    sentence shown to the therapist and says what to do.
     """
 
     code: str

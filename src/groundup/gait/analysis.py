@@ -123,17 +123,23 @@ def _contacts_quality(contacts: list[PlateContact]) -> list[QualityIssue]:
     for c in contacts:
         if c.accepted:
             continue
-        code = "plate_geometry_suspect" if "geometry" in c.reason else "force_plate_contact_rejected"
-        issues.append(QualityIssue(
-            code,
-            f"Force plate {c.plate + 1} contact at {c.on_s:.2f}-{c.off_s:.2f} s was not used: "
-            f"{c.reason}.",
-        ))
+        code = (
+            "plate_geometry_suspect" if "geometry" in c.reason else "force_plate_contact_rejected"
+        )
+        issues.append(
+            QualityIssue(
+                code,
+                f"Force plate {c.plate + 1} contact at {c.on_s:.2f}-{c.off_s:.2f} s was not used: "
+                f"{c.reason}.",
+            )
+        )
     if not contacts:
-        issues.append(QualityIssue(
-            "no_force_plate_contact",
-            "No foot contact was found on any force plate: events come from other sources.",
-        ))
+        issues.append(
+            QualityIssue(
+                "no_force_plate_contact",
+                "No foot contact was found on any force plate: events come from other sources.",
+            )
+        )
     return issues
 
 
@@ -256,9 +262,11 @@ def _event_quality(events: list[GaitEvent]) -> list[QualityIssue]:
     for side in SIDES:
         hs = [e for e in events if e.side == side and e.kind == "heel_strike"]
         if len(hs) < 2:
-            issues.append(QualityIssue(
-                "too_few_strides",
-                f"Fewer than two {side} heel strikes were found: no full {side} stride, so "
-                f"{side} stride time and stance % cannot be computed. Record a longer walk.",
-            ))
+            issues.append(
+                QualityIssue(
+                    "too_few_strides",
+                    f"Fewer than two {side} heel strikes were found: no full {side} stride, so "
+                    f"{side} stride time and stance % cannot be computed. Record a longer walk.",
+                )
+            )
     return issues

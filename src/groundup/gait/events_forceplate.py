@@ -83,9 +83,7 @@ class ForcePlateEventDetection:
             events.append(
                 GaitEvent(c.side, "heel_strike", c.on_s, trial.frame_of(c.on_s), self.name)
             )
-            events.append(
-                GaitEvent(c.side, "toe_off", c.off_s, trial.frame_of(c.off_s), self.name)
-            )
+            events.append(GaitEvent(c.side, "toe_off", c.off_s, trial.frame_of(c.off_s), self.name))
         return sorted(events, key=lambda e: e.time_s)
 
     # ------------------------------------------------------------------ internals
@@ -119,23 +117,37 @@ class ForcePlateEventDetection:
             if duration < 0.05:  # spikes and noise: not a foot
                 continue
 
-            def reject(reason: str, side: Side | None = None,
-                       on: float = on_s, off: float = off_s) -> PlateContact:
+            def reject(
+                reason: str, side: Side | None = None, on: float = on_s, off: float = off_s
+            ) -> PlateContact:
                 return PlateContact(plate.index, on, off, side, False, reason)
 
             if start == 0 or stop >= fz.size:
-                out.append(reject("the plate is already loaded at the start or still loaded at "
-                                  "the end of the recording"))
+                out.append(
+                    reject(
+                        "the plate is already loaded at the start or still loaded at "
+                        "the end of the recording"
+                    )
+                )
                 continue
             if not self.min_contact_s <= duration <= self.max_contact_s:
-                out.append(reject(f"lasts {duration:.2f} s, outside the plausible stance range "
-                                  f"{self.min_contact_s}-{self.max_contact_s} s"))
+                out.append(
+                    reject(
+                        f"lasts {duration:.2f} s, outside the plausible stance range "
+                        f"{self.min_contact_s}-{self.max_contact_s} s"
+                    )
+                )
                 continue
             out.append(self._check_feet(trial, plate, fz, start, stop, vertical_axis))
         return out
 
     def _check_feet(
-        self, trial: Trial, plate: ForcePlate, fz: np.ndarray, start: int, stop: int,
+        self,
+        trial: Trial,
+        plate: ForcePlate,
+        fz: np.ndarray,
+        start: int,
+        stop: int,
         vertical_axis: int,
     ) -> PlateContact:
         rate = plate.rate_hz
@@ -147,8 +159,11 @@ class ForcePlateEventDetection:
         horizontal = [i for i in range(3) if i != vertical_axis]
 
         def foot_centre(side: Side, frame: int) -> np.ndarray | None:
-            pts = [trial.points[n][frame] for n in _foot_markers(side)
-                   if n in trial.points and np.isfinite(trial.points[n][frame]).all()]
+            pts = [
+                trial.points[n][frame]
+                for n in _foot_markers(side)
+                if n in trial.points and np.isfinite(trial.points[n][frame]).all()
+            ]
             return np.mean(pts, axis=0) if pts else None
 
         distances: dict[Side, float] = {}
@@ -157,12 +172,22 @@ class ForcePlateEventDetection:
             if centre is not None:
                 distances[side] = float(np.linalg.norm((centre - cop)[horizontal]))
         if not distances:
-            return PlateContact(plate.index, on_s, off_s, None, False,
-                                "no foot markers at mid-contact to tell which foot is on the plate")
+            return PlateContact(
+                plate.index,
+                on_s,
+                off_s,
+                None,
+                False,
+                "no foot markers at mid-contact to tell which foot is on the plate",
+            )
         side = min(distances, key=lambda s: distances[s])
         if distances[side] > self.foot_to_cop_max_m:
             return PlateContact(
-                plate.index, on_s, off_s, None, False,
+                plate.index,
+                on_s,
+                off_s,
+                None,
+                False,
                 f"no foot marker near the centre of pressure (nearest: {side}, "
                 f"{distances[side] * 1000:.0f} mm): plate geometry or marker labels suspect",
             )
@@ -175,20 +200,37 @@ class ForcePlateEventDetection:
             standing = _standing_frames(trial.points[name], trial.point_rate_hz, vertical_axis)
             for f in range(f_on, f_off + 1):
                 p = trial.points[name][f]
-                if (standing[f] and np.isfinite(p).all()
-                        and plate.contains(p, margin_m=-self.edge_margin_m)):
-                    return PlateContact(plate.index, on_s, off_s, side, False,
-                                        f"the {other} foot is also on the plate")
+                if (
+                    standing[f]
+                    and np.isfinite(p).all()
+                    and plate.contains(p, margin_m=-self.edge_margin_m)
+                ):
+                    return PlateContact(
+                        plate.index,
+                        on_s,
+                        off_s,
+                        side,
+                        False,
+                        f"the {other} foot is also on the plate",
+                    )
         heel = trial.points.get(f"{side}_heel")
-        if heel is not None and np.isfinite(heel[f_on]).all():
-            if not plate.contains(heel[f_on], margin_m=self.edge_margin_m):
-                return PlateContact(plate.index, on_s, off_s, side, False,
-                                    "the heel lands outside the plate")
+        if (
+            heel is not None
+            and np.isfinite(heel[f_on]).all()
+            and not plate.contains(heel[f_on], margin_m=self.edge_margin_m)
+        ):
+            return PlateContact(
+                plate.index, on_s, off_s, side, False, "the heel lands outside the plate"
+            )
         toe = trial.points.get(f"{side}_toe")
-        if toe is not None and np.isfinite(toe[f_off]).all():
-            if not plate.contains(toe[f_off], margin_m=self.edge_margin_m):
-                return PlateContact(plate.index, on_s, off_s, side, False,
-                                    "the toe leaves from outside the plate")
+        if (
+            toe is not None
+            and np.isfinite(toe[f_off]).all()
+            and not plate.contains(toe[f_off], margin_m=self.edge_margin_m)
+        ):
+            return PlateContact(
+                plate.index, on_s, off_s, side, False, "the toe leaves from outside the plate"
+            )
         return PlateContact(plate.index, on_s, off_s, side, True, "")
 
 

@@ -73,7 +73,7 @@ def _along_direction(position: np.ndarray, progression: Progression) -> np.ndarr
 
 
 def _event(side: Side, kind: str, frame_pos: float, rate_hz: float, method: str) -> GaitEvent:
-    return GaitEvent(side, kind, frame_pos / rate_hz, int(round(frame_pos)), method)  # type: ignore[arg-type]
+    return GaitEvent(side, kind, frame_pos / rate_hz, round(frame_pos), method)  # type: ignore[arg-type]
 
 
 def _smooth(trial: Trial, name: str, cutoff_hz: float) -> np.ndarray:
@@ -121,8 +121,11 @@ class ZeniEventDetection:
         return [f"{side}_heel", f"{side}_toe"]
 
     def detect(self, trial: Trial, progression: Progression | None = None) -> list[GaitEvent]:
-        _require(trial, [n for side in SIDES for n in self.required(side)],
-                 "Zeni et al. 2008 (heel/toe vs pelvis)")
+        _require(
+            trial,
+            [n for side in SIDES for n in self.required(side)],
+            "Zeni et al. 2008 (heel/toe vs pelvis)",
+        )
         progression = progression or compute_progression(trial)
         require_walking(progression, trial.point_rate_hz)
         rate = trial.point_rate_hz
@@ -130,10 +133,14 @@ class ZeniEventDetection:
         for side in SIDES:
             heel = _along_direction(_smooth(trial, f"{side}_heel", self.cutoff_hz), progression)
             toe = _along_direction(_smooth(trial, f"{side}_toe", self.cutoff_hz), progression)
-            events += [_event(side, "heel_strike", p, rate, self.name)
-                       for p in _peaks(heel, rate, self.min_stride_s)]
-            events += [_event(side, "toe_off", p, rate, self.name)
-                       for p in _peaks(-toe, rate, self.min_stride_s)]
+            events += [
+                _event(side, "heel_strike", p, rate, self.name)
+                for p in _peaks(heel, rate, self.min_stride_s)
+            ]
+            events += [
+                _event(side, "toe_off", p, rate, self.name)
+                for p in _peaks(-toe, rate, self.min_stride_s)
+            ]
         return sorted(events, key=lambda e: e.time_s)
 
 
@@ -163,12 +170,15 @@ class OConnorEventDetection:
         return [f"{side}_heel", f"{side}_toe"]
 
     def detect(self, trial: Trial, progression: Progression | None = None) -> list[GaitEvent]:
-        _require(trial, [n for side in SIDES for n in self.required(side)],
-                 "O'Connor et al. 2007 (foot velocity)")
+        _require(
+            trial,
+            [n for side in SIDES for n in self.required(side)],
+            "O'Connor et al. 2007 (foot velocity)",
+        )
         progression = progression or compute_progression(trial)
         require_walking(progression, trial.point_rate_hz)
         rate = trial.point_rate_hz
-        window = int(round(self.search_window_s * rate))
+        window = round(self.search_window_s * rate)
         events: list[GaitEvent] = []
         for side in SIDES:
             heel = _smooth(trial, f"{side}_heel", self.cutoff_hz)
@@ -177,7 +187,7 @@ class OConnorEventDetection:
             forward = np.einsum("ij,ij->i", velocity, progression.direction)
             vertical = progression.up_sign * velocity[:, progression.vertical_axis]
             for mid in _peaks(forward, rate, self.min_stride_s):
-                m = int(round(mid))
+                m = round(mid)
                 after = vertical[m : m + window]
                 hs = self._first_local_extremum(-after)
                 if hs is not None:
@@ -185,9 +195,7 @@ class OConnorEventDetection:
                 before = vertical[max(0, m - window) : m][::-1]
                 to = self._first_local_extremum(before)
                 if to is not None:
-                    events.append(
-                        _event(side, "toe_off", m - 1 - to, rate, self.name)
-                    )
+                    events.append(_event(side, "toe_off", m - 1 - to, rate, self.name))
         return sorted(events, key=lambda e: e.time_s)
 
     @staticmethod

@@ -132,8 +132,11 @@ def require_walking(progression: Progression, rate_hz: float, min_walking_s: flo
     """Refuse a trial in which the pelvis never moves at walking speed for long enough."""
     walking_s = float(progression.walking.sum()) / rate_hz
     if walking_s < min_walking_s:
-        top = float(np.nanmax(progression.speed_m_s)) if np.isfinite(
-            progression.speed_m_s).any() else 0.0
+        top = (
+            float(np.nanmax(progression.speed_m_s))
+            if np.isfinite(progression.speed_m_s).any()
+            else 0.0
+        )
         raise NoWalkingError(
             f"No walking was found: the pelvis moved faster than {STANDING_SPEED_M_S} m/s for "
             f"only {walking_s:.2f} s (top speed {top:.2f} m/s).",

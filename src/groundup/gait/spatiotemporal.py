@@ -24,6 +24,7 @@ time.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -155,7 +156,7 @@ def compute_spatiotemporal(
         to = _times(events, side, "toe_off")
         hs_other = _times(events, other, "heel_strike")
         to_other = _times(events, other, "toe_off")
-        for a, b in zip(hs[:-1], hs[1:], strict=True):
+        for a, b in itertools.pairwise(hs):
             duration = b - a
             if duration > _MAX_STRIDE_S:
                 continue

@@ -214,12 +214,12 @@ def _stored_events(
     skipped: list[str] = []
     for i, t_abs in enumerate(seconds):
         ctx = str(contexts[i]).strip().lower() if i < len(contexts) else ""
-        kind = _EVENT_KINDS.get(
-            str(labels[i]).replace(" ", "").lower() if i < len(labels) else ""
-        )
+        kind = _EVENT_KINDS.get(str(labels[i]).replace(" ", "").lower() if i < len(labels) else "")
         if ctx not in ("left", "right") or kind is None:
-            skipped.append(f"{contexts[i] if i < len(contexts) else '?'} "
-                           f"{labels[i] if i < len(labels) else '?'}")
+            skipped.append(
+                f"{contexts[i] if i < len(contexts) else '?'} "
+                f"{labels[i] if i < len(labels) else '?'}"
+            )
             continue
         t = float(t_abs) - start_time_s
         if t < -0.5 / rate_hz or t > (n_frames - 0.5) / rate_hz:
@@ -227,7 +227,7 @@ def _stored_events(
             continue
         side: Side = "left" if ctx == "left" else "right"
         events.append(
-            GaitEvent(side, kind, t, int(round(t * rate_hz)), "file")  # type: ignore[arg-type]
+            GaitEvent(side, kind, t, round(t * rate_hz), "file")  # type: ignore[arg-type]
         )
     issues = []
     if skipped:

@@ -42,7 +42,9 @@ class LabelMap:
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, list[str]]) -> LabelMap:
-        return cls({name: tuple(normalise_label(str(a)) for a in al) for name, al in mapping.items()})
+        return cls(
+            {name: tuple(normalise_label(str(a)) for a in al) for name, al in mapping.items()}
+        )
 
     @classmethod
     def load(cls, extra_path: Path | None = None) -> LabelMap:

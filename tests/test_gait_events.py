@@ -1,0 +1,199 @@
+"""Kinematic gait events against force-plate contacts on real trials (issue: foundation, Must 1-2).
+
+Reference contacts come from shared/data/MANIFEST.md (an independent force-plate script).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from groundup.gait.analysis import analyze_gait
+from groundup.gait.events_forceplate import ForcePlateEventDetection
+from groundup.gait.events_kinematic import (
+    HreljacMarshallEventDetection,
+    OConnorEventDetection,
+    ZeniEventDetection,
+)
+from groundup.gait.spatiotemporal import compute_spatiotemporal
+from groundup.io.c3d import read_c3d
+from groundup.signal.gaps import fill_gaps
+from reference_contacts import CLEAN_CONTACTS, STORED_EVENT_COUNTS
+
+HS_MAE_LIMIT_S = 0.020
+TO_MAE_LIMIT_S = 0.030
+MATCH_WINDOW_S = 0.080  # a detection farther than this from a contact counts as a miss
+
+# c3dorg_sample09 (Vicon Workstation 4.4, 60 Hz): at the force onset of both clean contacts the
+# heel marker still moves forward at about 2 m/s and lies ~100 mm behind the centre of pressure,
+# which suggests that its marker data lag its analog data; every kinematic method places its
+# heel strikes 30-70 ms after the plate onset (see docs/gait-events.md). Kept as a known failure.
+KNOWN_SYNC_OFFSET = {"c3dorg_sample09_plugingait.c3d"}
+
+_table: list[str] = []
+
+
+def _match(times: list[float], target: float) -> float | None:
+    if not times:
+        return None
+    best = min(times, key=lambda t: abs(t - target))
+    return best - target if abs(best - target) <= MATCH_WINDOW_S else None
+
+
+def _cases() -> list:
+    cases = []
+    for name in CLEAN_CONTACTS:
+        marks = [pytest.mark.slow]
+        if name in KNOWN_SYNC_OFFSET:
+            marks.append(pytest.mark.xfail(strict=True, reason="marker/analog offset in file"))
+        cases.append(pytest.param(name, marks=marks, id=name))
+    return cases
+
+
+@pytest.mark.parametrize("name", _cases())
+def test_kinematic_events_match_force_plates(c3d_dir: Path, name: str) -> None:
+    trial = fill_gaps(read_c3d(c3d_dir / name))
+    events = HreljacMarshallEventDetection().detect(trial)
+    hs_err, to_err, rows = [], [], []
+    for side, on_s, off_s in CLEAN_CONTACTS[name]:
+        hs = [e.time_s for e in events if e.side == side and e.kind == "heel_strike"]
+        to = [e.time_s for e in events if e.side == side and e.kind == "toe_off"]
+        dh, dt = _match(hs, on_s), _match(to, off_s)
+        assert dh is not None, f"{name}: {side} contact at {on_s:.3f} s has no heel strike"
+        assert dt is not None, f"{name}: {side} toe off at {off_s:.3f} s has no toe off"
+        hs_err.append(abs(dh))
+        to_err.append(abs(dt))
+        inside = [t for t in hs + to if on_s + MATCH_WINDOW_S < t < off_s - MATCH_WINDOW_S]
+        assert not inside, f"{name}: extra {side} event(s) inside the contact: {inside}"
+        rows.append(f"{side[0]} HS {dh * 1000:+5.1f} ms  TO {dt * 1000:+5.1f} ms")
+    hs_mae, to_mae = float(np.mean(hs_err)), float(np.mean(to_err))
+    line = f"{name:38s} {trial.point_rate_hz:5.0f} Hz  HS MAE {hs_mae * 1000:5.1f} ms  "
+    line += f"TO MAE {to_mae * 1000:5.1f} ms  | " + " | ".join(rows)
+    _table.append(line)
+    print("\n" + line)
+    assert hs_mae <= HS_MAE_LIMIT_S, line
+    assert to_mae <= TO_MAE_LIMIT_S, line
+
+
+def test_print_event_table() -> None:
+    """Prints the per-file table collected above (run with -s to see it)."""
+    for line in _table:
+        print(line)
+    assert all("HS MAE" in line for line in _table)
+
+
+@pytest.mark.parametrize("name", sorted(CLEAN_CONTACTS))
+def test_force_plate_contacts_match_reference(c3d_dir: Path, name: str) -> None:
+    trial = read_c3d(c3d_dir / name)
+    contacts = [c for c in ForcePlateEventDetection().detect_contacts(trial) if c.accepted]
+    got = sorted((c.side, c.on_s, c.off_s) for c in contacts)
+    ref = sorted(CLEAN_CONTACTS[name])
+    assert [g[0] for g in got] == [r[0] for r in ref]
+    for g, r in zip(got, ref, strict=True):
+        assert abs(g[1] - r[1]) < 0.002 and abs(g[2] - r[2]) < 0.002, (g, r)
+
+
+def test_rejected_contacts_give_their_reason(c3d_dir: Path, c3d_extra_dir: Path) -> None:
+    flat = ForcePlateEventDetection().detect_contacts(
+        read_c3d(c3d_dir / "btk_pig_flatfoot_full.c3d")
+    )
+    assert any(not c.accepted and "heel lands outside" in c.reason for c in flat)
+    smk = ForcePlateEventDetection().detect_contacts(read_c3d(c3d_dir / "smk_overground.c3d"))
+    assert any(not c.accepted and "also on the plate" in c.reason for c in smk)
+    qualisys = read_c3d(c3d_extra_dir / "c3dorg_sample26_qualisys_capture0002.c3d")
+    contacts = ForcePlateEventDetection().detect_contacts(qualisys)
+    assert any("geometry or marker labels suspect" in c.reason for c in contacts)
+
+
+@pytest.mark.parametrize("name", sorted(STORED_EVENT_COUNTS))
+def test_stored_events_are_read(c3d_dir: Path, name: str) -> None:
+    trial = read_c3d(c3d_dir / name)
+    assert len(trial.events) == STORED_EVENT_COUNTS[name]
+    assert all(e.method == "file" and e.time_s >= 0 for e in trial.events)
+
+
+def test_stored_event_times_count_from_first_frame(c3d_dir: Path) -> None:
+    # nantes: Vicon stores absolute times; first Right Foot Strike 7.31 s = 0.07 s from frame 0.
+    trial = read_c3d(c3d_dir / "nantes_pig_motion3_ff.c3d")
+    first = trial.events[0]
+    assert (first.side, first.kind) == ("right", "heel_strike")
+    assert first.time_s == pytest.approx(0.07, abs=1e-4)
+    assert first.frame == 7
+
+
+def _within(events: list, start: float, stop: float) -> list:
+    return [e for e in events if start - 0.05 <= e.time_s <= stop + 0.05]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(STORED_EVENT_COUNTS))
+def test_cadence_and_stance_agree_with_stored_events(c3d_dir: Path, name: str) -> None:
+    """Must 2: parameters from kinematic events within 2 % of those from stored events."""
+    if name in KNOWN_SYNC_OFFSET:
+        pytest.xfail("marker/analog offset in file")
+    trial = fill_gaps(read_c3d(c3d_dir / name))
+    stored = trial.events
+    start, stop = stored[0].time_s, stored[-1].time_s
+    kin = _within(HreljacMarshallEventDetection().detect(trial), start, stop)
+    ref = compute_spatiotemporal(trial, stored, None).to_json()
+    got = compute_spatiotemporal(trial, kin, None).to_json()
+    assert got["cadence_steps_per_min"] == pytest.approx(ref["cadence_steps_per_min"], rel=0.02)
+    assert got["stance_pct"] == pytest.approx(ref["stance_pct"], rel=0.02)
+
+
+@pytest.mark.parametrize("name", ["nantes_pig_motion3_ff.c3d", "btk_functional_walk.c3d"])
+def test_cadence_and_stance_agree_with_force_plates(c3d_dir: Path, name: str) -> None:
+    """Must 2 on trials with a full stride on plates (left, right, left contacts)."""
+    trial = fill_gaps(read_c3d(c3d_dir / name))
+    plate = ForcePlateEventDetection().detect(trial)
+    start, stop = plate[0].time_s, plate[-1].time_s
+    kin = _within(HreljacMarshallEventDetection().detect(trial), start, stop)
+    ref = compute_spatiotemporal(trial, plate, None).to_json()
+    got = compute_spatiotemporal(trial, kin, None).to_json()
+    assert ref["cadence_steps_per_min"] is not None and ref["left"]["stance_pct"] is not None
+    assert got["cadence_steps_per_min"] == pytest.approx(ref["cadence_steps_per_min"], rel=0.02)
+    assert got["left"]["stance_pct"] == pytest.approx(ref["left"]["stance_pct"], rel=0.02)
+
+
+@pytest.mark.parametrize("detector", [ZeniEventDetection(), OConnorEventDetection()])
+def test_published_methods_find_alternating_events(c3d_dir: Path, detector) -> None:
+    trial = fill_gaps(read_c3d(c3d_dir / "nantes_pig_motion3_ff.c3d"))
+    events = detector.detect(trial)
+    strikes = [e for e in events if e.kind == "heel_strike"]
+    assert len(strikes) >= 4
+    sides = [e.side for e in strikes]
+    assert all(a != b for a, b in zip(sides, sides[1:], strict=False))
+    # Zeni's heel strike is known to come early overground; both within 80 ms of the plates.
+    for side, on_s, _ in CLEAN_CONTACTS["nantes_pig_motion3_ff.c3d"]:
+        assert _match([e.time_s for e in strikes if e.side == side], on_s) is not None
+
+
+def test_walking_direction_detected_both_ways(c3d_dir: Path) -> None:
+    directions = {}
+    for name in (
+        "nantes_pig_motion3_ff.c3d",
+        "btk_coda_demo.c3d",
+        "btk_motionanalysis_gait.c3d",
+        "smk_overground.c3d",
+    ):
+        result = analyze_gait(read_c3d(c3d_dir / name), events="kinematic")
+        directions[name] = result.to_json()["walking"]["direction"]
+    assert directions == {
+        "nantes_pig_motion3_ff.c3d": "+y",
+        "btk_coda_demo.c3d": "-x",
+        "btk_motionanalysis_gait.c3d": "-x",
+        "smk_overground.c3d": "+x",
+    }
+
+
+def test_reversed_trial_gives_same_events(c3d_dir: Path) -> None:
+    """Mirroring the lab (walking the other way) must not change the events."""
+    trial = fill_gaps(read_c3d(c3d_dir / "nantes_pig_motion3_ff.c3d"))
+    flipped = trial.replace(
+        points={k: v * np.array([-1.0, -1.0, 1.0]) for k, v in trial.points.items()}
+    )
+    a = HreljacMarshallEventDetection().detect(trial)
+    b = HreljacMarshallEventDetection().detect(flipped)
+    assert [(e.side, e.kind, e.frame) for e in a] == [(e.side, e.kind, e.frame) for e in b]
