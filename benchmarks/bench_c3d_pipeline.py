@@ -38,11 +38,15 @@ def main() -> None:
     files = args.files
     if not files:
         shared = ROOT.parent / "shared" / "data" / "c3d"
-        files = sorted(shared.glob("*.c3d")) if shared.is_dir() else [
-            ROOT / "samples" / "smk_overground.c3d"
-        ]
-    print(f"{'trial':40s} {'frames':>6s} {'read s':>8s} {'total s':>8s} {'frames/s':>9s} "
-          f"{'total/read':>10s} {"heap MB":>8s}")
+        files = (
+            sorted(shared.glob("*.c3d"))
+            if shared.is_dir()
+            else [ROOT / "samples" / "smk_overground.c3d"]
+        )
+    print(
+        f"{'trial':40s} {'frames':>6s} {'read s':>8s} {'total s':>8s} {'frames/s':>9s} "
+        f"{'total/read':>10s} {'heap MB':>8s}"
+    )
     total_frames, total_s = 0, 0.0
     for path in files:
         trial = read_c3d(path)
@@ -54,10 +58,14 @@ def main() -> None:
         tracemalloc.stop()
         total_frames += trial.n_frames
         total_s += full_s
-        print(f"{path.name:40s} {trial.n_frames:6d} {read_s:8.3f} {full_s:8.3f} "
-              f"{trial.n_frames / full_s:9.0f} {full_s / read_s:10.2f} {peak_mb:8.1f}")
-    print(f"{'all trials':40s} {total_frames:6d} {'':8s} {total_s:8.3f} "
-          f"{total_frames / total_s:9.0f}   ({total_s / len(files):.3f} s per trial)")
+        print(
+            f"{path.name:40s} {trial.n_frames:6d} {read_s:8.3f} {full_s:8.3f} "
+            f"{trial.n_frames / full_s:9.0f} {full_s / read_s:10.2f} {peak_mb:8.1f}"
+        )
+    print(
+        f"{'all trials':40s} {total_frames:6d} {'':8s} {total_s:8.3f} "
+        f"{total_frames / total_s:9.0f}   ({total_s / len(files):.3f} s per trial)"
+    )
 
 
 if __name__ == "__main__":

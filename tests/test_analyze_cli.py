@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from reference_contacts import CLEAN_CONTACTS
 from typer.testing import CliRunner
 
 from groundup.cli import app
@@ -15,7 +16,6 @@ from groundup.gait.analysis import analyze_gait
 from groundup.io.c3d import read_c3d
 from groundup.io.trc import write_trc
 from groundup.output import validate
-from reference_contacts import CLEAN_CONTACTS
 
 runner = CliRunner()
 

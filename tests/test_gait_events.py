@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from reference_contacts import CLEAN_CONTACTS, STORED_EVENT_COUNTS
 
 from groundup.gait.analysis import analyze_gait
 from groundup.gait.events_forceplate import ForcePlateEventDetection
@@ -20,7 +21,6 @@ from groundup.gait.events_kinematic import (
 from groundup.gait.spatiotemporal import compute_spatiotemporal
 from groundup.io.c3d import read_c3d
 from groundup.signal.gaps import fill_gaps
-from reference_contacts import CLEAN_CONTACTS, STORED_EVENT_COUNTS
 
 HS_MAE_LIMIT_S = 0.020
 TO_MAE_LIMIT_S = 0.030
