@@ -5,6 +5,7 @@ Reference contacts come from shared/data/MANIFEST.md (an independent force-plate
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -164,7 +165,7 @@ def test_published_methods_find_alternating_events(c3d_dir: Path, detector) -> N
     strikes = [e for e in events if e.kind == "heel_strike"]
     assert len(strikes) >= 4
     sides = [e.side for e in strikes]
-    assert all(a != b for a, b in zip(sides, sides[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(sides))
     # Zeni's heel strike is known to come early overground; both within 80 ms of the plates.
     for side, on_s, _ in CLEAN_CONTACTS["nantes_pig_motion3_ff.c3d"]:
         assert _match([e.time_s for e in strikes if e.side == side], on_s) is not None
