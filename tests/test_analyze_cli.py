@@ -210,3 +210,12 @@ def test_help_is_readable() -> None:
     result = _run("analyze", "--help")
     assert result.exit_code == 0
     assert "heel strikes" in result.output
+
+
+def test_analyze_cop_recording_validates(shared_data: Path, tmp_path: Path) -> None:
+    path = shared_data / "cop" / "BDS00001.txt"
+    result = _run("analyze", str(path), "--kind", "cop", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "analysis.json").read_text())
+    validate(doc, "analysis")
+    assert doc["source"]["kind"] == "cop" and doc["sway"]["mean_velocity_mm_s"] > 0

@@ -15,7 +15,13 @@ import yaml
 
 from groundup.errors import GroundUpError
 
-CATALOGUE_FILES = ("screening.yaml", "foot.yaml", "balance.yaml", "pelvis_core.yaml", "outcomes.yaml")
+CATALOGUE_FILES = (
+    "screening.yaml",
+    "foot.yaml",
+    "balance.yaml",
+    "pelvis_core.yaml",
+    "outcomes.yaml",
+)
 SOURCES_FILE = "sources.yaml"
 #: Lists in an entry whose items are clinical numbers and must each carry a ``source``.
 CITED_LISTS = ("norms", "cutoffs", "mcid", "mdc", "worked_examples")
@@ -33,7 +39,11 @@ class Source:
     doi: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"key": self.key, "citation": self.citation, "evidence": self.evidence}
+        out: dict[str, Any] = {
+            "key": self.key,
+            "citation": self.citation,
+            "evidence": self.evidence,
+        }
         if self.doi:
             out["doi"] = self.doi
         return out
@@ -124,7 +134,9 @@ def load_catalogue() -> Catalogue:
     """Read and cross-check the packaged catalogue (cached)."""
     raw_sources = _read_yaml(SOURCES_FILE)["sources"]
     sources = {
-        k: Source(k, " ".join(str(v["citation"]).split()), v.get("evidence", "verified"), v.get("doi"))
+        k: Source(
+            k, " ".join(str(v["citation"]).split()), v.get("evidence", "verified"), v.get("doi")
+        )
         for k, v in raw_sources.items()
     }
     entries: dict[str, Entry] = {}
@@ -138,7 +150,9 @@ def load_catalogue() -> Catalogue:
         for kind, group in (("test", "tests"), ("questionnaire", "questionnaires")):
             for key, body in (data.get(group) or {}).items():
                 if key in entries:
-                    raise CatalogueError(f"Catalogue key {key!r} is defined twice.", "Packaging bug.")
+                    raise CatalogueError(
+                        f"Catalogue key {key!r} is defined twice.", "Packaging bug."
+                    )
                 entries[key] = Entry(key=key, domain=domain, kind=kind, data=body)
     cat = Catalogue(entries=entries, sources=sources, screening=screening)
     missing = uncited_items(cat)

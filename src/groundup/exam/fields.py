@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from groundup.errors import InputError
+from groundup.exam.loader import Duplicate
 
 SIDES = ("left", "right")
 
@@ -22,8 +23,15 @@ _TIME_S = {"ms": 1e-3, "s": 1.0, "sec": 1.0, "min": 60.0}
 _ANGLE_DEG = {"deg": 1.0, "degrees": 1.0, "°": 1.0, "rad": 180.0 / math.pi}
 _FORCE_N = {"n": 1.0, "kgf": 9.80665, "lbf": 4.4482216}
 _DIMENSIONS = (_LENGTH_M, _TIME_S, _ANGLE_DEG, _FORCE_N)
-_UNIT_WORDS = {"mm": "millimetres", "cm": "centimetres", "m": "metres", "s": "seconds",
-               "deg": "degrees", "N": "newtons", "Hz": "hertz"}
+_UNIT_WORDS = {
+    "mm": "millimetres",
+    "cm": "centimetres",
+    "m": "metres",
+    "s": "seconds",
+    "deg": "degrees",
+    "N": "newtons",
+    "Hz": "hertz",
+}
 
 _VALUE_WITH_UNIT = re.compile(r"^\s*([-+]?\d+(?:[.,]\d+)?)\s*([A-Za-z°]+)\s*$")
 
@@ -107,7 +115,9 @@ def _range_text(spec: dict[str, Any]) -> str:
 def parse_number(path: str, raw: Any, spec: dict[str, Any], integer: bool = False) -> float:
     """A number within the spec's range, in the spec's unit."""
     unit = str(spec.get("unit", ""))
-    expected = _range_text(spec) if not integer else _range_text(spec).replace("number", "whole number")
+    expected = (
+        _range_text(spec) if not integer else _range_text(spec).replace("number", "whole number")
+    )
     value: float
     if isinstance(raw, bool) or raw is None:
         raise ExamInputError(path, raw, expected)
@@ -123,7 +133,9 @@ def parse_number(path: str, raw: Any, spec: dict[str, Any], integer: bool = Fals
                 conv = convert(number, given, unit)
                 fix = (
                     f"Give it in {unit} ({_UNIT_WORDS.get(unit, unit)}): {raw.strip()} = "
-                    f"{conv:g} {unit}." if conv is not None else f"Give it in {unit}."
+                    f"{conv:g} {unit}."
+                    if conv is not None
+                    else f"Give it in {unit}."
                 )
                 raise ExamInputError(path, raw, f"{expected} (in {unit}, not {given})", fix)
             value = number
@@ -205,6 +217,13 @@ def parse_trials(path: str, raw: Any, spec: dict[str, Any]) -> dict[str, Any]:
 
 def parse_value(path: str, raw: Any, spec: dict[str, Any]) -> Any:
     kind = spec.get("type", "number")
+    if isinstance(raw, Duplicate):
+        raise ExamInputError(
+            path,
+            list(raw),
+            f"one value (it was given {len(raw)} times)",
+            "Keep the one value that is right and delete the others.",
+        )
     if kind == "number":
         return parse_number(path, raw, spec)
     if kind == "integer":
@@ -234,6 +253,7 @@ def parse_fields(
     """
     errors: list[ExamInputError] = []
     values: dict[str, Any] = {}
+    covered: set[str] = set()  # fields entered under another unit's name (already reported)
     if not isinstance(raw, dict):
         errors.append(ExamInputError(path, raw, "a mapping of fields: " + ", ".join(inputs)))
         return values, errors
@@ -241,20 +261,27 @@ def parse_fields(
         fpath = f"{path}.{name}"
         spec = inputs.get(str(name))
         if spec is None:
-            errors.append(_unknown_field(fpath, str(name), given, inputs))
+            err, meant = _unknown_field(fpath, str(name), given, inputs)
+            errors.append(err)
+            if meant:
+                covered.add(meant)
             continue
         if given is None:
             continue  # left blank = not assessed
         if spec.get("sided"):
             if not isinstance(given, dict) or not given:
                 errors.append(
-                    ExamInputError(fpath, given, "left and/or right values, e.g. {left: ..., right: ...}")
+                    ExamInputError(
+                        fpath, given, "left and/or right values, e.g. {left: ..., right: ...}"
+                    )
                 )
                 continue
             sided: dict[str, Any] = {}
             for side, v in given.items():
                 if side not in SIDES:
-                    errors.append(ExamInputError(f"{fpath}.{side}", v, "the sides 'left' and 'right'"))
+                    errors.append(
+                        ExamInputError(f"{fpath}.{side}", v, "the sides 'left' and 'right'")
+                    )
                     continue
                 if v is None:
                     continue
@@ -272,15 +299,23 @@ def parse_fields(
     depth = len(path.split("."))
     failed = {e.field.split(".")[depth] for e in errors if len(e.field.split(".")) > depth}
     for name, spec in inputs.items():
-        if spec.get("required") and name not in values and name not in failed:
+        if spec.get("required") and name not in values and name not in failed | covered:
             errors.append(
-                ExamInputError(f"{path}.{name}", None, f"{_describe(spec)} (required for this test)",
-                               "Fill it in, or remove the whole test if it was not assessed.")
+                ExamInputError(
+                    f"{path}.{name}",
+                    None,
+                    f"{_describe(spec)} (required for this test)",
+                    "Fill it in, or remove the whole test if it was not assessed.",
+                )
             )
     if at_least_one_of and not any(n in values for n in at_least_one_of) and not errors:
         errors.append(
-            ExamInputError(path, raw, "at least one of: " + ", ".join(at_least_one_of),
-                           "Fill in at least one measurement, or remove the test if it was not done.")
+            ExamInputError(
+                path,
+                raw,
+                "at least one of: " + ", ".join(at_least_one_of),
+                "Fill in at least one measurement, or remove the test if it was not done.",
+            )
         )
     return values, errors
 
@@ -296,18 +331,25 @@ def _describe(spec: dict[str, Any]) -> str:
     return base + (" for left and/or right" if spec.get("sided") else "")
 
 
-def _unknown_field(fpath: str, name: str, given: Any, inputs: dict[str, dict[str, Any]]) -> ExamInputError:
+def _unknown_field(
+    fpath: str, name: str, given: Any, inputs: dict[str, dict[str, Any]]
+) -> tuple[ExamInputError, str | None]:
+    """The error for a field the test does not have, and the field probably meant."""
     unit = unit_of(name)
     if unit:
         stem = name[: -len(unit) - 1]
-        for known, spec in inputs.items():
+        for known in inputs:
             kunit = unit_of(known)
             if kunit and known[: -len(kunit) - 1] == stem:
                 return ExamInputError(
-                    fpath, given, f"the field {known} (in {kunit}, not {unit})",
+                    fpath,
+                    given,
+                    f"the field {known} (in {kunit}, not {unit})",
                     f"Convert the value to {kunit} and enter it as {known}.",
-                )
+                ), known
     return ExamInputError(
-        fpath, given, "one of the fields: " + ", ".join(inputs),
+        fpath,
+        given,
+        "one of the fields: " + ", ".join(inputs),
         "Check the spelling against docs/exam.md or `groundup exam template`.",
-    )
+    ), None

@@ -53,13 +53,30 @@ def foot_posture_index(values: dict[str, Any], ctx: Context) -> Outcome:
     adult = entry.norm("adult_mean")
     for side, total in totals.items():
         rel = "above" if total > adult["value"] else "below" if total < adult["value"] else "at"
-        compare(ctx, out, "fpi_total", total, "points", adult, f"{rel} the healthy adult mean", side=side)
+        compare(
+            ctx,
+            out,
+            "fpi_total",
+            total,
+            "points",
+            adult,
+            f"{rel} the healthy adult mean",
+            side=side,
+        )
     diff = _diff(totals)
     if diff is not None:
         label = band_label(diff, entry.cutoff("right_minus_left")) or "out of range"
         out.results["right_minus_left"] = int(diff)
         out.results["asymmetry"] = label
-        compare(ctx, out, "fpi_right_minus_left", diff, "points", entry.cutoff("right_minus_left"), label)
+        compare(
+            ctx,
+            out,
+            "fpi_right_minus_left",
+            diff,
+            "points",
+            entry.cutoff("right_minus_left"),
+            label,
+        )
         if label != "normal difference":
             out.find(f"FPI-6 {label} between feet (right - left = {int(diff):+d})")
     return out
@@ -98,7 +115,10 @@ def arch_height_index(values: dict[str, Any], ctx: Context) -> Outcome:
             res["arch_drop_mm"] = rounded(sitting[side] - standing[side], 1)
         out.results[side] = res
     if not out.results:
-        out.warn("ahi_incomplete", "Standing height and truncated foot length are needed on the same side.")
+        out.warn(
+            "ahi_incomplete",
+            "Standing height and truncated foot length are needed on the same side.",
+        )
     return out
 
 
@@ -119,8 +139,16 @@ def weight_bearing_lunge(values: dict[str, Any], ctx: Context) -> Outcome:
                 res["approx_angle_deg"] = rounded(d * per_cm["value"], 1)
             z = (d - healthy["mean"]) / healthy["sd"]
             rel = "below" if d < healthy["mean"] else "at or above"
-            compare(ctx, out, "distance_cm", d, "cm", healthy,
-                    f"{rel} the healthy mean (z = {z:+.1f})", side=side)
+            compare(
+                ctx,
+                out,
+                "distance_cm",
+                d,
+                "cm",
+                healthy,
+                f"{rel} the healthy mean (z = {z:+.1f})",
+                side=side,
+            )
         if angle and side in angle:
             res["tibial_angle_deg"] = angle[side]
         if res:
@@ -130,11 +158,20 @@ def weight_bearing_lunge(values: dict[str, Any], ctx: Context) -> Outcome:
     if d_diff is not None:
         out.results["right_minus_left_cm"] = rounded(d_diff, 1)
         flagged = beyond(abs(d_diff), asym)
-        compare(ctx, out, "abs_left_right_difference_cm", abs(d_diff), "cm", asym,
-                asym["label"] if flagged else "within the range of most healthy adults")
+        compare(
+            ctx,
+            out,
+            "abs_left_right_difference_cm",
+            abs(d_diff),
+            "cm",
+            asym,
+            asym["label"] if flagged else "within the range of most healthy adults",
+        )
         if flagged:
             short = "left" if d_diff > 0 else "right"
-            out.find(f"lunge asymmetry {abs(d_diff):.1f} cm (less dorsiflexion on the {short})", short)
+            out.find(
+                f"lunge asymmetry {abs(d_diff):.1f} cm (less dorsiflexion on the {short})", short
+            )
     a_diff = _diff(angle)
     if a_diff is not None:
         out.results["right_minus_left_deg"] = rounded(a_diff, 1)
@@ -152,14 +189,18 @@ def heel_raise(values: dict[str, Any], ctx: Context) -> Outcome:
     if "by_sex" in norm:
         ref = norm["by_sex"].get(ctx.patient.sex) if ctx.patient.sex else None
         if ref is None:
-            out.warn("no_sex", "patient.sex is needed to compare with the sex-specific heel-raise norm.")
+            out.warn(
+                "no_sex", "patient.sex is needed to compare with the sex-specific heel-raise norm."
+            )
     else:
         ref = float(norm["value"])
     for side, n in _sides(counts):
         out.results[side] = {"count": n}
         if ref is not None:
             res = "below the reference" if n < ref else "at or above the reference"
-            compare(ctx, out, "heel_raise_count", n, "repetitions", norm, res, side=side, reference=ref)
+            compare(
+                ctx, out, "heel_raise_count", n, "repetitions", norm, res, side=side, reference=ref
+            )
             if n < ref:
                 out.find(f"{side} heel raises {n} (reference {ref:g})", side)
     if "left" in counts and "right" in counts:
@@ -187,7 +228,9 @@ def toe_flexor_strength(values: dict[str, Any], ctx: Context) -> Outcome:
             out.results[side] = res
     acc = ctx.entry.cutoff("screening_accuracy")
     if any(values.get(p) for p in ("hallux", "lesser_toes")):
-        compare(ctx, out, "paper_grip_accuracy_pct", acc["value"], "pct", acc, "test accuracy (context)")
+        compare(
+            ctx, out, "paper_grip_accuracy_pct", acc["value"], "pct", acc, "test accuracy (context)"
+        )
     d = _diff(values.get("grip_force_n"))
     if d is not None:
         out.results["right_minus_left_n"] = rounded(d, 1)
@@ -207,8 +250,24 @@ def windlass(values: dict[str, Any], ctx: Context) -> Outcome:
         if result == "positive":
             out.find(f"{side} windlass test positive: plantar fasciitis likely", side)
     if values.get("result"):
-        compare(ctx, out, "windlass_specificity_pct", spec["value"], "pct", spec, "test accuracy (context)")
-        compare(ctx, out, "windlass_sensitivity_pct", sens["value"], "pct", sens, "test accuracy (context)")
+        compare(
+            ctx,
+            out,
+            "windlass_specificity_pct",
+            spec["value"],
+            "pct",
+            spec,
+            "test accuracy (context)",
+        )
+        compare(
+            ctx,
+            out,
+            "windlass_sensitivity_pct",
+            sens["value"],
+            "pct",
+            sens,
+            "test accuracy (context)",
+        )
     if wb is not None:
         out.results["weight_bearing"] = wb
     return out
@@ -228,20 +287,27 @@ def single_leg_stance(values: dict[str, Any], ctx: Context) -> Outcome:
                 res = "below the age-group mean" if t < ref else "at or above the age-group mean"
                 compare(ctx, out, cond, t, "s", ec_norm, res, side=side, reference=ref)
                 if t < ref:
-                    out.find(f"{side} single-leg stance eyes closed {t:g} s (age-group mean {ref:g} s)", side)
+                    out.find(
+                        f"{side} single-leg stance eyes closed {t:g} s (age-group mean {ref:g} s)",
+                        side,
+                    )
         d = _diff(v)
         if d is not None:
             out.results[f"{cond[:-2]}_right_minus_left_s"] = rounded(d, 1)
     if values.get("eyes_open_s"):
-        out.warn("no_eyes_open_norm",
-                 "Eyes-open times are reported without a norm (the published table is not verified).")
+        out.warn(
+            "no_eyes_open_norm",
+            "Eyes-open times are reported without a norm (the published table is not verified).",
+        )
     return out
 
 
 def _age_sex_lookup(norm: dict[str, Any], ctx: Context, out: Outcome) -> float | None:
     p = ctx.patient
     if p.age_y is None or p.sex not in ("female", "male"):
-        out.warn("no_age_sex", "patient.age_y and patient.sex are needed to compare with age norms.")
+        out.warn(
+            "no_age_sex", "patient.age_y and patient.sex are needed to compare with age norms."
+        )
         return None
     for row in norm["table"]:
         if row["age_min"] <= p.age_y <= row["age_max"] + 0.999:
@@ -270,8 +336,16 @@ def y_balance(values: dict[str, Any], ctx: Context) -> Outcome:
         res["composite_pct"] = rounded(composite, 1)
         out.results[side] = res
         flagged = beyond(composite, low)
-        compare(ctx, out, "composite_pct", composite, "pct", low,
-                low["label"] if flagged else "not below the cut-off", side=side)
+        compare(
+            ctx,
+            out,
+            "composite_pct",
+            composite,
+            "pct",
+            low,
+            low["label"] if flagged else "not below the cut-off",
+            side=side,
+        )
         if flagged:
             out.find(f"{side} Y-balance composite {composite:.1f} % of limb length", side)
     ant = values.get("anterior_cm", {})
@@ -280,8 +354,15 @@ def y_balance(values: dict[str, Any], ctx: Context) -> Outcome:
         asym = entry.cutoff("anterior_asymmetry")
         flagged = beyond(abs(d), asym)
         out.results["anterior_right_minus_left_cm"] = rounded(d, 1)
-        compare(ctx, out, "anterior_asymmetry_cm", abs(d), "cm", asym,
-                asym["label"] if flagged else "within the cut-off")
+        compare(
+            ctx,
+            out,
+            "anterior_asymmetry_cm",
+            abs(d),
+            "cm",
+            asym,
+            asym["label"] if flagged else "within the cut-off",
+        )
         if flagged:
             out.find(f"Y-balance anterior asymmetry {abs(d):.1f} cm")
     if not out.results:
@@ -290,7 +371,7 @@ def y_balance(values: dict[str, Any], ctx: Context) -> Outcome:
 
 
 def cop_sway(values: dict[str, Any], ctx: Context) -> Outcome:
-    """Centre-of-pressure sway of a recording (Prieto et al. 1996), see :mod:`groundup.exam.sway`."""
+    """COP sway of a recording (Prieto et al. 1996); see :mod:`groundup.exam.sway`."""
     from groundup.exam.sway import analyze_cop_recording
 
     out = Outcome()
@@ -318,7 +399,9 @@ def trendelenburg(values: dict[str, Any], ctx: Context) -> Outcome:
             out.find(f"Trendelenburg positive standing on the {side}", side)
     for cid in ("sensitivity", "specificity"):
         c = ctx.entry.cutoff(cid)
-        compare(ctx, out, f"trendelenburg_{cid}_pct", c["value"], "pct", c, "test accuracy (context)")
+        compare(
+            ctx, out, f"trendelenburg_{cid}_pct", c["value"], "pct", c, "test accuracy (context)"
+        )
     return out
 
 
@@ -350,8 +433,12 @@ def single_leg_squat(values: dict[str, Any], ctx: Context) -> Outcome:
                 res.setdefault("measured_from", "keypoints")
         if res:
             out.results[side] = res
-    if any(name in r for r in out.results.values() if isinstance(r, dict)
-           for name in ("knee_fppa_deg", "pelvic_drop_deg", "trunk_lean_deg")):
+    if any(
+        name in r
+        for r in out.results.values()
+        if isinstance(r, dict)
+        for name in ("knee_fppa_deg", "pelvic_drop_deg", "trunk_lean_deg")
+    ):
         out.warn("no_squat_angle_norm", "Video angles are reported without norms (none verified).")
     return out
 
@@ -375,8 +462,11 @@ def hip_abductor_strength(values: dict[str, Any], ctx: Context) -> Outcome:
     if "left" in force and "right" in force:
         sym = symmetry_pct(force["left"], force["right"])
         out.results["symmetry_pct"] = rounded(sym, 1)
-        out.results["weaker_side"] = "left" if force["left"] < force["right"] else (
-            "right" if force["right"] < force["left"] else "equal")
+        out.results["weaker_side"] = (
+            "left"
+            if force["left"] < force["right"]
+            else ("right" if force["right"] < force["left"] else "equal")
+        )
     return out
 
 
@@ -391,7 +481,9 @@ def active_straight_leg_raise(values: dict[str, Any], ctx: Context) -> Outcome:
         out.results["total"] = total
         cut = ctx.entry.cutoff("positive")
         flagged = beyond(total, cut)
-        compare(ctx, out, "aslr_total", total, "points", cut, cut["label"] if flagged else "negative")
+        compare(
+            ctx, out, "aslr_total", total, "points", cut, cut["label"] if flagged else "negative"
+        )
         if flagged:
             out.find(f"ASLR positive (score {total}/10)")
     else:
@@ -418,8 +510,12 @@ def mcgill_endurance(values: dict[str, Any], ctx: Context) -> Outcome:
     flex = values.get("flexion_s")
     ext = values.get("extension_s")
     sb = values.get("side_bridge_s", {})
-    out.results["times_s"] = {"flexion": flex, "extension": ext,
-                              "side_bridge_left": sb.get("left"), "side_bridge_right": sb.get("right")}
+    out.results["times_s"] = {
+        "flexion": flex,
+        "extension": ext,
+        "side_bridge_left": sb.get("left"),
+        "side_bridge_right": sb.get("right"),
+    }
     ratios: dict[str, float | None] = {}
     sb_mean = (sb["left"] + sb["right"]) / 2 if "left" in sb and "right" in sb else None
     if flex is not None and ext:
@@ -438,30 +534,60 @@ def mcgill_endurance(values: dict[str, Any], ctx: Context) -> Outcome:
         c = entry.cutoff("flexion_to_extension")
         r = ratios["flexion_to_extension"]
         flagged = beyond(r, c)
-        compare(ctx, out, "flexion_to_extension", r, "ratio", c, c["label"] if flagged else "below the target")
+        compare(
+            ctx,
+            out,
+            "flexion_to_extension",
+            r,
+            "ratio",
+            c,
+            c["label"] if flagged else "below the target",
+        )
         if flagged:
             out.find(f"trunk flexion/extension endurance ratio {r:.2f} (target below 1.0)")
     if "side_bridge_mean_to_extension" in ratios:
         c = entry.cutoff("side_bridge_to_extension")
         r = ratios["side_bridge_mean_to_extension"]
         flagged = beyond(r, c)
-        compare(ctx, out, "side_bridge_mean_to_extension", r, "ratio", c,
-                c["label"] if flagged else "below the target")
+        compare(
+            ctx,
+            out,
+            "side_bridge_mean_to_extension",
+            r,
+            "ratio",
+            c,
+            c["label"] if flagged else "below the target",
+        )
         if flagged:
             out.find(f"side bridge/extension endurance ratio {r:.2f} (target below 0.75)")
         sex = ctx.patient.sex
         n = entry.norm("side_bridge_to_extension")
         if sex in n["by_sex"]:
             ref = float(n["by_sex"][sex])
-            compare(ctx, out, "side_bridge_mean_to_extension", r, "ratio", n,
-                    "above the healthy mean" if r > ref else "at or below the healthy mean",
-                    reference=ref)
+            compare(
+                ctx,
+                out,
+                "side_bridge_mean_to_extension",
+                r,
+                "ratio",
+                n,
+                "above the healthy mean" if r > ref else "at or below the healthy mean",
+                reference=ref,
+            )
     if "side_bridge_mean_to_flexion" in ratios and ctx.patient.sex in ("female", "male"):
         n = entry.norm("side_bridge_to_flexion")
         r = ratios["side_bridge_mean_to_flexion"]
         ref = float(n["by_sex"][ctx.patient.sex])
-        compare(ctx, out, "side_bridge_mean_to_flexion", r, "ratio", n,
-                "above the healthy mean" if r > ref else "at or below the healthy mean", reference=ref)
+        compare(
+            ctx,
+            out,
+            "side_bridge_mean_to_flexion",
+            r,
+            "ratio",
+            n,
+            "above the healthy mean" if r > ref else "at or below the healthy mean",
+            reference=ref,
+        )
     return out
 
 

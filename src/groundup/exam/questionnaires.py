@@ -31,8 +31,10 @@ def _check_keys(path: str, raw: dict[str, Any], allowed: tuple[str, ...]) -> lis
     ]
 
 
-def _mcid(ctx: Context, out: Outcome, score: float, baseline: float | None, lower_is_better: bool) -> None:
-    """List the instrument's MCIDs (and MDCs) and, with a baseline, whether the change meets them."""
+def _mcid(
+    ctx: Context, out: Outcome, score: float, baseline: float | None, lower_is_better: bool
+) -> None:
+    """List the MCIDs (and MDCs) and, with a baseline, whether the change meets them."""
     entry = ctx.entry
     out.results["mcid"] = [
         {k: v for k, v in m.items() if k != "source"} | {"citation": ctx.catalogue.cite(m)}
@@ -58,13 +60,21 @@ def _mcid(ctx: Context, out: Outcome, score: float, baseline: float | None, lowe
         else:
             ok = improvement >= m["value"]
         change["meets"][str(m["id"])] = bool(ok)
-        compare(ctx, out, "improvement_from_baseline", improvement, str(m["unit"]), m,
-                "clinically important improvement" if ok else "below the MCID")
+        compare(
+            ctx,
+            out,
+            "improvement_from_baseline",
+            improvement,
+            str(m["unit"]),
+            m,
+            "clinically important improvement" if ok else "below the MCID",
+        )
     out.results["change_from_baseline"] = change
 
 
-def _baseline(path: str, raw: dict[str, Any], lo: float, hi: float,
-              key: str, errors: list[ExamInputError]) -> float | None:
+def _baseline(
+    path: str, raw: dict[str, Any], lo: float, hi: float, key: str, errors: list[ExamInputError]
+) -> float | None:
     if raw.get(key) is None:
         return None
     try:
@@ -88,15 +98,23 @@ def odi(path: str, raw: dict[str, Any], ctx: Context) -> tuple[Outcome, list[Exa
     answers = raw.get("answers")
     out = Outcome()
     if not isinstance(answers, dict):
-        errors.append(ExamInputError(f"{path}.answers", answers,
-                                     "a mapping of the 10 ODI sections to a score 0-5: " + ", ".join(sections)))
+        errors.append(
+            ExamInputError(
+                f"{path}.answers",
+                answers,
+                "a mapping of the 10 ODI sections to a score 0-5: " + ", ".join(sections),
+            )
+        )
         return out, errors
     scores: dict[str, int] = {}
     skipped: list[str] = []
     for name, v in answers.items():
         if str(name) not in sections:
-            errors.append(ExamInputError(f"{path}.answers.{name}", v, "one of the ODI sections: "
-                                         + ", ".join(sections)))
+            errors.append(
+                ExamInputError(
+                    f"{path}.answers.{name}", v, "one of the ODI sections: " + ", ".join(sections)
+                )
+            )
     for name in sections:
         v = answers.get(name)
         fpath = f"{path}.answers.{name}"
@@ -104,19 +122,29 @@ def odi(path: str, raw: dict[str, Any], ctx: Context) -> tuple[Outcome, list[Exa
             skipped.append(name)
             continue
         if isinstance(v, list):
-            errors.append(ExamInputError(
-                fpath, v, f"one statement for this section (a score {lo}-{hi}); it was answered "
-                f"{len(v)} times",
-                "Ask the patient which single statement applies, or leave the section blank "
-                "(it is then skipped and the denominator falls by 5).",
-            ))
+            errors.append(
+                ExamInputError(
+                    fpath,
+                    v,
+                    f"one statement for this section (a score {lo}-{hi}); it was answered "
+                    f"{len(v)} times",
+                    "Ask the patient which single statement applies, or leave the section blank "
+                    "(it is then skipped and the denominator falls by 5).",
+                )
+            )
             continue
         try:
-            scores[name] = int(parse_number(fpath, v, {"min": lo, "max": hi, "unit": "points"},
-                                            integer=True))
+            scores[name] = int(
+                parse_number(fpath, v, {"min": lo, "max": hi, "unit": "points"}, integer=True)
+            )
         except ExamInputError as e:
-            errors.append(ExamInputError(e.field, e.value, f"a whole number from {lo} (first "
-                                         f"statement) to {hi} (last statement)"))
+            errors.append(
+                ExamInputError(
+                    e.field,
+                    e.value,
+                    f"a whole number from {lo} (first statement) to {hi} (last statement)",
+                )
+            )
     if errors:
         return out, errors
     if not scores:
@@ -127,23 +155,27 @@ def odi(path: str, raw: dict[str, Any], ctx: Context) -> tuple[Outcome, list[Exa
     pct = total / possible * 100
     band = entry.cutoff("disability_band")
     label = band_label(pct, band) or "out of range"
-    out.results.update({
-        "score_pct": rounded(pct, 1),
-        "raw_sum": total,
-        "possible_sum": possible,
-        "answered_sections": len(scores),
-        "skipped_sections": skipped,
-        "section_scores": scores,
-        "band": label,
-    })
+    out.results.update(
+        {
+            "score_pct": rounded(pct, 1),
+            "raw_sum": total,
+            "possible_sum": possible,
+            "answered_sections": len(scores),
+            "skipped_sections": skipped,
+            "section_scores": scores,
+            "band": label,
+        }
+    )
     compare(ctx, out, "odi_pct", pct, "pct", band, label)
     if skipped:
-        out.warn("odi_sections_skipped",
-                 f"{len(skipped)} section(s) not answered ({', '.join(skipped)}): scored out of "
-                 f"{possible} instead of 50.")
+        out.warn(
+            "odi_sections_skipped",
+            f"{len(skipped)} section(s) not answered ({', '.join(skipped)}): scored out of "
+            f"{possible} instead of 50.",
+        )
     baseline = _baseline(path, raw, 0, 100, "baseline_pct", errors)
     _mcid(ctx, out, pct, baseline, lower_is_better=True)
-    if pct > 20:
+    if label != band["bands"][0]["label"]:
         out.find(f"ODI {pct:.1f} %: {label}")
     return out, errors
 
@@ -157,8 +189,13 @@ def rmdq(path: str, raw: dict[str, Any], ctx: Context) -> tuple[Outcome, list[Ex
     out = Outcome()
     ticked = raw.get("ticked")
     if not isinstance(ticked, list):
-        errors.append(ExamInputError(f"{path}.ticked", ticked,
-                                     f"a list of the ticked statement numbers (1-{n}), [] if none"))
+        errors.append(
+            ExamInputError(
+                f"{path}.ticked",
+                ticked,
+                f"a list of the ticked statement numbers (1-{n}), [] if none",
+            )
+        )
         return out, errors
     seen: set[int] = set()
     for i, v in enumerate(ticked):
@@ -169,22 +206,33 @@ def rmdq(path: str, raw: dict[str, Any], ctx: Context) -> tuple[Outcome, list[Ex
             errors.append(ExamInputError(e.field, e.value, f"a statement number from 1 to {n}"))
             continue
         if item in seen:
-            errors.append(ExamInputError(fpath, v, "each statement at most once (it is listed twice)"))
+            errors.append(
+                ExamInputError(fpath, v, "each statement at most once (it is listed twice)")
+            )
         seen.add(item)
     if errors:
         return out, errors
     score = len(seen)
     out.results.update({"score": score, "ticked": sorted(seen)})
     rec = entry.cutoff("recovered")
-    compare(ctx, out, "rmdq_score", score, "points", rec,
-            rec["label"] if beyond(score, rec) else "above the recovered range")
+    compare(
+        ctx,
+        out,
+        "rmdq_score",
+        score,
+        "points",
+        rec,
+        rec["label"] if beyond(score, rec) else "above the recovered range",
+    )
     baseline = _baseline(path, raw, 0, n, "baseline", errors)
     _mcid(ctx, out, score, baseline, lower_is_better=True)
     return out, errors
 
 
 # ------------------------------------------------------------------------------- STarT Back
-def start_back(path: str, raw: dict[str, Any], ctx: Context) -> tuple[Outcome, list[ExamInputError]]:
+def start_back(
+    path: str, raw: dict[str, Any], ctx: Context
+) -> tuple[Outcome, list[ExamInputError]]:
     """Keele STarT Back Screening Tool (Hill et al. 2008).
 
     Items 1-8 agree (1) / disagree (0); item 9 scores 1 only for "very much" or "extremely".
@@ -196,7 +244,9 @@ def start_back(path: str, raw: dict[str, Any], ctx: Context) -> tuple[Outcome, l
     out = Outcome()
     answers = raw.get("answers")
     if not isinstance(answers, dict):
-        errors.append(ExamInputError(f"{path}.answers", answers, "a mapping of items 1-9 to answers"))
+        errors.append(
+            ExamInputError(f"{path}.answers", answers, "a mapping of items 1-9 to answers")
+        )
         return out, errors
     by_item: dict[int, Any] = {}
     for k, v in answers.items():
@@ -213,8 +263,14 @@ def start_back(path: str, raw: dict[str, Any], ctx: Context) -> tuple[Outcome, l
     for item in range(1, 10):
         fpath = f"{path}.answers.{item}"
         if item not in by_item or by_item[item] is None:
-            errors.append(ExamInputError(fpath, None, "an answer (all 9 items are needed for the risk group)",
-                                         "Ask the patient this item; the tool has no rule for a missing item."))
+            errors.append(
+                ExamInputError(
+                    fpath,
+                    None,
+                    "an answer (all 9 items are needed for the risk group)",
+                    "Ask the patient this item; the tool has no rule for a missing item.",
+                )
+            )
             continue
         v = by_item[item]
         if isinstance(v, list):
@@ -241,8 +297,14 @@ def start_back(path: str, raw: dict[str, Any], ctx: Context) -> tuple[Outcome, l
     psycho = sum(scores[i] for i in data["psychosocial_items"])
     rule = ctx.entry.cutoff("risk_group")
     group = _risk_group(total, psycho, rule["rules"])
-    out.results.update({"total": total, "psychosocial_subscale": psycho, "risk_group": group,
-                        "item_scores": {str(k): v for k, v in sorted(scores.items())}})
+    out.results.update(
+        {
+            "total": total,
+            "psychosocial_subscale": psycho,
+            "risk_group": group,
+            "item_scores": {str(k): v for k, v in sorted(scores.items())},
+        }
+    )
     compare(ctx, out, "start_back_total_and_subscale", total, "points", rule, group)
     if group != "low":
         out.find(f"STarT Back {group} risk (total {total}, psychosocial {psycho})")
@@ -278,8 +340,15 @@ def pain_nrs(path: str, raw: dict[str, Any], ctx: Context) -> tuple[Outcome, lis
         return out, errors
     current = out.results["current"]
     rec = ctx.entry.cutoff("recovered")
-    compare(ctx, out, "pain_current", current, "points", rec,
-            rec["label"] if beyond(current, rec) else "in pain")
+    compare(
+        ctx,
+        out,
+        "pain_current",
+        current,
+        "points",
+        rec,
+        rec["label"] if beyond(current, rec) else "in pain",
+    )
     baseline = _baseline(path, raw, 0, 10, "baseline", errors)
     _mcid(ctx, out, current, baseline, lower_is_better=True)
     return out, errors
@@ -295,8 +364,13 @@ def psfs(path: str, raw: dict[str, Any], ctx: Context) -> tuple[Outcome, list[Ex
     max_n = int(data["max_activities"])
     lo, hi = data["activity_min"], data["activity_max"]
     if not isinstance(acts, list) or not 1 <= len(acts) <= max_n:
-        errors.append(ExamInputError(f"{path}.activities", acts,
-                                     f"a list of 1 to {max_n} activities, each with a score {lo}-{hi}"))
+        errors.append(
+            ExamInputError(
+                f"{path}.activities",
+                acts,
+                f"a list of 1 to {max_n} activities, each with a score {lo}-{hi}",
+            )
+        )
         return out, errors
     ratings: list[dict[str, Any]] = []
     for i, a in enumerate(acts):
@@ -307,14 +381,19 @@ def psfs(path: str, raw: dict[str, Any], ctx: Context) -> tuple[Outcome, list[Ex
         try:
             s = parse_number(f"{fpath}.score", a["score"], {"min": lo, "max": hi})
         except ExamInputError as e:
-            errors.append(ExamInputError(e.field, e.value, f"a number from {lo} (unable) to {hi} "
-                                         "(as before the problem)"))
+            errors.append(
+                ExamInputError(
+                    e.field, e.value, f"a number from {lo} (unable) to {hi} (as before the problem)"
+                )
+            )
             continue
         ratings.append({"activity": str(a.get("activity", f"activity {i + 1}")), "score": s})
     if errors:
         return out, errors
     mean = sum(r["score"] for r in ratings) / len(ratings)
-    out.results.update({"score": rounded(mean, 2), "n_activities": len(ratings), "activities": ratings})
+    out.results.update(
+        {"score": rounded(mean, 2), "n_activities": len(ratings), "activities": ratings}
+    )
     baseline = _baseline(path, raw, lo, hi, "baseline", errors)
     _mcid(ctx, out, mean, baseline, lower_is_better=False)
     return out, errors

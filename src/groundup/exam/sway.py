@@ -59,8 +59,15 @@ def welch_psd(x: np.ndarray, rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
     n = x.shape[0]
     nperseg = int(n * m["welch_segment_fraction"])
     noverlap = int(n * m["welch_overlap_fraction"])
-    f, p = signal.welch(x, fs=rate_hz, window="hann", nperseg=nperseg, noverlap=noverlap,
-                        nfft=nperseg, detrend="constant")
+    f, p = signal.welch(
+        x,
+        fs=rate_hz,
+        window="hann",
+        nperseg=nperseg,
+        noverlap=noverlap,
+        nfft=nperseg,
+        detrend="constant",
+    )
     return f, p
 
 
@@ -144,7 +151,8 @@ def prieto_sway_measures(
             "mean_velocity_mm_s": path_x / duration,
             "mean_frequency_hz": mf[key],
             "time_domain_mean_frequency_hz": path_x / (4 * np.sqrt(2) * mdist_x * duration)
-            if mdist_x > 0 else None,
+            if mdist_x > 0
+            else None,
             **_prieto_spectral(*spectra[key]),
         }
 
@@ -152,8 +160,15 @@ def prieto_sway_measures(
         "duration_s": duration,
         "rate_hz": float(rate_hz),
         "n_samples": int(n),
-        "filter": ({"type": "butterworth_zero_lag", "order": int(m["lowpass_order"]),
-                    "cutoff_hz": float(lowpass_hz)} if lowpass_hz else {"type": "none"}),
+        "filter": (
+            {
+                "type": "butterworth_zero_lag",
+                "order": int(m["lowpass_order"]),
+                "cutoff_hz": float(lowpass_hz),
+            }
+            if lowpass_hz
+            else {"type": "none"}
+        ),
         "mean_distance_mm": mdist,
         "rms_distance_mm": rdist,
         "range_mm": _max_distance(ap, ml),
@@ -165,7 +180,9 @@ def prieto_sway_measures(
         "confidence_circle95_area_mm2": cc_area,
         "sway_area_mm2_s": sway_area,
         "mean_frequency_hz": float(mean_freq),
-        "time_domain_mean_frequency_hz": path / (2 * np.pi * mdist * duration) if mdist > 0 else None,
+        "time_domain_mean_frequency_hz": path / (2 * np.pi * mdist * duration)
+        if mdist > 0
+        else None,
         "fractal_dimension_cc": fractal_cc,
         "rd": _prieto_spectral(*welch_psd(rd, rate_hz)),
         "ap": axis(ap, d_ap, "ap"),
@@ -181,32 +198,40 @@ def check_recording(rec: CopRecording, name: str) -> list[QualityIssue]:
             f"{name}: sampling rate {rec.rate_hz:g} Hz is outside {m['min_rate_hz']}-"
             f"{m['max_rate_hz']} Hz.",
             "Check the rate (rate_hz) or the time column; sway needs at least "
-            f"{m['min_rate_hz']} Hz.")
+            f"{m['min_rate_hz']} Hz.",
+        )
     duration = rec.n_samples / rec.rate_hz
     if duration < m["min_duration_s"]:
         raise InputError(
             f"{name}: the recording lasts {duration:.1f} s ({rec.n_samples} samples at "
             f"{rec.rate_hz:g} Hz); at least {m['min_duration_s']} s is needed.",
-            "Record quiet standing for at least "
-            f"{m['min_duration_s']} s (60 s is usual).")
+            f"Record quiet standing for at least {m['min_duration_s']} s (60 s is usual).",
+        )
     bad = ~(np.isfinite(rec.ap_mm) & np.isfinite(rec.ml_mm))
     if bad.any():
-        raise InputError(f"{name}: {int(bad.sum())} samples have no COP value (empty or NaN).",
-                         "Export the whole recording without gaps, or crop it to the valid part.")
+        raise InputError(
+            f"{name}: {int(bad.sum())} samples have no COP value (empty or NaN).",
+            "Export the whole recording without gaps, or crop it to the valid part.",
+        )
     issues = list(rec.quality)
     if rec.force_vertical_n is not None:
         fz = np.abs(rec.force_vertical_n)
         low = fz < m["min_force_fraction"] * np.median(fz)
         if low.any():
-            issues.append(QualityIssue(
-                "low_vertical_force",
-                f"Vertical force fell below half its median for {low.sum() / rec.rate_hz:.2f} s: "
-                "the patient may have stepped off the plate; check the recording."))
+            issues.append(
+                QualityIssue(
+                    "low_vertical_force",
+                    "Vertical force fell below half its median for "
+                    f"{low.sum() / rec.rate_hz:.2f} s: "
+                    "the patient may have stepped off the plate; check the recording.",
+                )
+            )
     return issues
 
 
-def analyze_cop_recording(path: Path, rate_hz: float | None = None,
-                          lowpass_hz: float | None = None) -> dict[str, Any]:
+def analyze_cop_recording(
+    path: Path, rate_hz: float | None = None, lowpass_hz: float | None = None
+) -> dict[str, Any]:
     """The complete ``analysis.json`` document for a COP recording (``source.kind == "cop"``)."""
     path = Path(path)
     rec = read_cop(path, rate_hz=rate_hz)
@@ -216,8 +241,13 @@ def analyze_cop_recording(path: Path, rate_hz: float | None = None,
     sway = prieto_sway_measures(rec.ap_mm, rec.ml_mm, rec.rate_hz, lowpass_hz=lowpass_hz)
     return {
         "schema": ANALYSIS_SCHEMA,
-        "source": {"path": str(path), "kind": "cop", "format": rec.source_format,
-                   "rate_hz": float(rec.rate_hz), "n_frames": rec.n_samples},
+        "source": {
+            "path": str(path),
+            "kind": "cop",
+            "format": rec.source_format,
+            "rate_hz": float(rec.rate_hz),
+            "n_frames": rec.n_samples,
+        },
         "sway": _finite(sway),
         "quality": {"warnings": [q.to_json() for q in issues]},
     }

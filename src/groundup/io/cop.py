@@ -92,7 +92,9 @@ def read_cop(path: str | Path, rate_hz: float | None = None) -> CopRecording:
             rate_hz=0.0,
             source_format="groundup_csv",
             time_s=data[:, cols["time_s"]] if "time_s" in cols else None,
-            force_vertical_n=data[:, cols["force_vertical_n"]] if "force_vertical_n" in cols else None,
+            force_vertical_n=data[:, cols["force_vertical_n"]]
+            if "force_vertical_n" in cols
+            else None,
         )
     rec.rate_hz = _rate(path, rec.time_s, rate_hz)
     return rec
@@ -109,8 +111,10 @@ def _read_table(path: Path) -> tuple[list[str], np.ndarray]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{path.name} cannot be read as text ({e}).",
-                         "Give a CSV/text COP recording or a C3D file.") from None
+        raise InputError(
+            f"{path.name} cannot be read as text ({e}).",
+            "Give a CSV/text COP recording or a C3D file.",
+        ) from None
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if len(lines) < 2:
         raise InputError(f"{path.name} has no data rows.", "Export the whole recording.")
@@ -123,12 +127,16 @@ def _read_table(path: Path) -> tuple[list[str], np.ndarray]:
         if len(parts) != len(header):
             raise InputError(
                 f"{path.name} line {lineno} has {len(parts)} values but the header has "
-                f"{len(header)} columns.", "Repair or re-export the file.")
+                f"{len(header)} columns.",
+                "Repair or re-export the file.",
+            )
         try:
             rows.append([float(p) for p in parts])
         except ValueError:
-            raise InputError(f"{path.name} line {lineno} holds a value that is not a number.",
-                             "Repair or re-export the file (decimal point, no units in cells).") from None
+            raise InputError(
+                f"{path.name} line {lineno} holds a value that is not a number.",
+                "Repair or re-export the file (decimal point, no units in cells).",
+            ) from None
     data = np.asarray(rows, dtype=float)
     return header, data
 
@@ -137,24 +145,31 @@ def _rate(path: Path, time_s: np.ndarray | None, rate_hz: float | None) -> float
     """The sampling rate from the time column, checked against a given rate."""
     if time_s is None or time_s.size < 3:
         if rate_hz is None:
-            raise InputError(f"{path.name} has no time column, so its sampling rate is unknown.",
-                             "Give the rate (rate_hz / --rate-hz) or add a time_s column.")
+            raise InputError(
+                f"{path.name} has no time column, so its sampling rate is unknown.",
+                "Give the rate (rate_hz / --rate-hz) or add a time_s column.",
+            )
         return float(rate_hz)
     dt = np.diff(time_s)
     step = float(np.median(dt))
     if step <= 0 or np.any(dt <= 0):
-        raise InputError(f"{path.name}: the time column does not increase steadily.",
-                         "Export the recording with its original time stamps.")
+        raise InputError(
+            f"{path.name}: the time column does not increase steadily.",
+            "Export the recording with its original time stamps.",
+        )
     if np.max(np.abs(dt - step)) > 0.01 * step:
         raise InputError(
-            f"{path.name}: irregular sampling (time steps from {dt.min():.4g} to {dt.max():.4g} s).",
-            "Use a recording with a constant sampling rate.")
+            f"{path.name}: irregular sampling (time steps from {dt.min():.4g} to "
+            f"{dt.max():.4g} s).",
+            "Use a recording with a constant sampling rate.",
+        )
     file_rate = 1.0 / step
     if rate_hz is not None and abs(rate_hz - file_rate) > 0.01 * file_rate:
         raise InputError(
             f"{path.name}: rate_hz {rate_hz:g} Hz was given but the time column steps by "
             f"{step:.6g} s ({file_rate:.6g} Hz).",
-            "Leave rate_hz out (the time column is used) or give the rate the device recorded at.")
+            "Leave rate_hz out (the time column is used) or give the rate the device recorded at.",
+        )
     return round(file_rate, 6)
 
 
@@ -162,11 +177,15 @@ def _read_c3d_cop(path: Path, rate_hz: float | None) -> CopRecording:
     try:
         from groundup.io.c3d import read_c3d
     except ImportError:  # pragma: no cover - the reader ships with the package
-        raise InputError("C3D reading is not available in this installation.",
-                         "Export the COP as CSV (docs/exam.md).") from None
+        raise InputError(
+            "C3D reading is not available in this installation.",
+            "Export the COP as CSV (docs/exam.md).",
+        ) from None
     trial = read_c3d(path)
     if not trial.force_plates:
-        raise InputError(f"{path.name} has no force plates.", "Use a recording with force-plate data.")
+        raise InputError(
+            f"{path.name} has no force plates.", "Use a recording with force-plate data."
+        )
     force = np.stack([p.force_n for p in trial.force_plates])
     cop = np.stack([p.cop_m for p in trial.force_plates])
     vertical = int(np.argmax(np.nanmean(np.abs(force.sum(axis=0)), axis=0)))
@@ -177,16 +196,23 @@ def _read_c3d_cop(path: Path, rate_hz: float | None) -> CopRecording:
         net = np.nansum(cop * fz[:, :, None], axis=0) / total[:, None]
     rate = trial.force_plates[0].rate_hz
     if rate_hz is not None and abs(rate_hz - rate) > 0.01 * rate:
-        raise InputError(f"{path.name}: rate_hz {rate_hz:g} Hz was given but the force plates "
-                         f"record at {rate:g} Hz.", "Leave rate_hz out for C3D files.")
+        raise InputError(
+            f"{path.name}: rate_hz {rate_hz:g} Hz was given but the force plates "
+            f"record at {rate:g} Hz.",
+            "Leave rate_hz out for C3D files.",
+        )
     return CopRecording(
         ap_mm=net[:, horizontal[0]] * 1000.0,
         ml_mm=net[:, horizontal[1]] * 1000.0,
         rate_hz=float(rate),
         source_format="c3d",
         force_vertical_n=total,
-        quality=[QualityIssue(
-            "ap_ml_from_lab_axes",
-            f"AP/ML were taken as lab axes {'xyz'[horizontal[0]]}/{'xyz'[horizontal[1]]}: check "
-            "that the patient faced along the lab's first horizontal axis.")],
+        quality=[
+            QualityIssue(
+                "ap_ml_from_lab_axes",
+                f"AP/ML were taken as lab axes {'xyz'[horizontal[0]]}/"
+                f"{'xyz'[horizontal[1]]}: check "
+                "that the patient faced along the lab's first horizontal axis.",
+            )
+        ],
     )

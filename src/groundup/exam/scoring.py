@@ -1,0 +1,299 @@
+"""Scoring a whole exam into the ``exam.json`` document (schema ``groundup.exam/1``).
+
+Each test and questionnaire is scored on its own: a bad value is reported with its field, value
+and expected range, and everything else in the exam is still scored. Tests of the catalogue that
+are missing from the exam are listed under ``not_assessed``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import groundup
+from groundup.errors import GroundUpError
+from groundup.exam.catalogue import Catalogue, load_catalogue
+from groundup.exam.fields import ExamInputError, parse_choice, parse_fields, parse_number
+from groundup.exam.loader import load_exam_file
+from groundup.exam.physical import SCORERS
+from groundup.exam.questionnaires import Q_SCORERS
+from groundup.exam.results import Context, Outcome, Patient
+from groundup.exam.screening import score_screening
+
+EXAM_SCHEMA = "groundup.exam/1"
+INPUT_FORMAT = "groundup.exam-input/1"
+TOP_LEVEL = ("format", "exam_date", "patient", "screening", "tests", "questionnaires")
+PATIENT_FIELDS: dict[str, dict[str, Any]] = {
+    "age_y": {"min": 5, "max": 120, "unit": "years"},
+    "mass_kg": {"min": 10, "max": 400, "unit": "kg"},
+    "height_cm": {"min": 50, "max": 250, "unit": "cm"},
+}
+
+
+def _patient(raw: Any, errors: list[ExamInputError]) -> Patient:
+    if raw is None:
+        return Patient()
+    if not isinstance(raw, dict):
+        errors.append(
+            ExamInputError("patient", raw, "a mapping with age_y, sex, mass_kg, height_cm")
+        )
+        return Patient()
+    values: dict[str, Any] = {}
+    for k, v in raw.items():
+        if k in ("name", "first_name", "last_name", "surname", "patient_name", "birth_date", "dob"):
+            errors.append(
+                ExamInputError(
+                    f"patient.{k}",
+                    "(hidden)",
+                    "no identifying data: age_y, sex, mass_kg, height_cm",
+                    "GroundUp does not store names or birth dates: remove this field and keep the "
+                    "link to the patient in your own records.",
+                )
+            )
+            continue
+        if v is None:
+            continue
+        try:
+            if k in PATIENT_FIELDS:
+                values[k] = parse_number(f"patient.{k}", v, PATIENT_FIELDS[k])
+            elif k == "sex":
+                values[k] = parse_choice("patient.sex", v, {"choices": ["female", "male"]})
+            else:
+                errors.append(
+                    ExamInputError(
+                        f"patient.{k}", v, "one of the fields: age_y, sex, mass_kg, height_cm"
+                    )
+                )
+        except ExamInputError as e:
+            errors.append(e)
+    return Patient(**values)
+
+
+def _wrap(
+    cat: Catalogue,
+    key: str,
+    status: str,
+    outcome: Outcome | None,
+    inputs: Any,
+    errors: list[ExamInputError],
+) -> dict[str, Any]:
+    entry = cat.entry(key)
+    out: dict[str, Any] = {
+        "title": entry.title,
+        "domain": entry.domain,
+        "status": status,
+        "interpretation": " ".join(str(entry.data.get("interpretation", "")).split()),
+        "citations": [cat.source(c).to_json() for c in entry.citations],
+        "errors": [e.to_json() for e in errors],
+    }
+    if inputs is not None:
+        out["inputs"] = inputs
+    if outcome is not None:
+        out.update(
+            {
+                "results": outcome.results,
+                "comparisons": outcome.comparisons,
+                "findings": outcome.findings,
+                "warnings": outcome.warnings,
+            }
+        )
+    return out
+
+
+def _status(outcome: Outcome | None, errors: list[ExamInputError]) -> str:
+    if outcome is None:
+        return "error"
+    return "partly_scored" if errors else "scored"
+
+
+def _score_tests(
+    raw: Any, cat: Catalogue, patient: Patient, base_dir: Path, errors: list[ExamInputError]
+) -> dict[str, Any]:
+    tests: dict[str, Any] = {}
+    if raw is None:
+        return tests
+    if not isinstance(raw, dict):
+        errors.append(ExamInputError("tests", raw, "a mapping of test names to their fields"))
+        return tests
+    known = cat.tests()
+    for key, body in raw.items():
+        path = f"tests.{key}"
+        if key not in known:
+            hint = (
+                " (it is a questionnaire: put it under questionnaires)"
+                if key in cat.questionnaires()
+                else ""
+            )
+            errors.append(
+                ExamInputError(
+                    path,
+                    "(test)",
+                    "a test of the catalogue" + hint + ": " + ", ".join(known),
+                    "Check the name against `groundup exam template`.",
+                )
+            )
+            continue
+        if _all_blank(body):
+            continue
+        entry = known[key]
+        values, test_errors = parse_fields(
+            path, body, entry.inputs, entry.data.get("at_least_one_of")
+        )
+        outcome: Outcome | None = None
+        if values:
+            ctx = Context(catalogue=cat, entry=entry, patient=patient, base_dir=base_dir)
+            try:
+                outcome = SCORERS[key](values, ctx)
+            except ExamInputError as e:
+                test_errors.append(e)
+            except GroundUpError as e:
+                field = next(
+                    (
+                        f"{path}.{n}"
+                        for n, s in entry.inputs.items()
+                        if s.get("type") == "path" and n in values
+                    ),
+                    path,
+                )
+                test_errors.append(
+                    ExamInputError(
+                        field,
+                        _first_path(values, entry.inputs),
+                        "a usable recording",
+                        f"{e.problem} {e.fix}".strip(),
+                    )
+                )
+            except (KeyError, TypeError, ValueError, ZeroDivisionError):
+                if not test_errors:
+                    raise
+        errors.extend(test_errors)
+        tests[key] = _wrap(
+            cat, key, _status(outcome, test_errors), outcome, _inputs_json(values), test_errors
+        )
+    return tests
+
+
+def _all_blank(body: Any) -> bool:
+    """True when every leaf of a test/questionnaire body is empty (the template's blanks)."""
+    if body is None:
+        return True
+    if isinstance(body, dict):
+        return all(_all_blank(v) for v in body.values())
+    if isinstance(body, list):
+        return len(body) > 0 and all(_all_blank(v) for v in body)
+    return False
+
+
+def _first_path(values: dict[str, Any], inputs: dict[str, dict[str, Any]]) -> Any:
+    for n, s in inputs.items():
+        if s.get("type") == "path" and n in values:
+            return values[n]
+    return None
+
+
+def _inputs_json(values: dict[str, Any]) -> dict[str, Any]:
+    def conv(v: Any) -> Any:
+        if isinstance(v, dict) and set(v) == {"value", "trials"}:
+            return v["value"] if v["trials"] is None else {"max": v["value"], "trials": v["trials"]}
+        if isinstance(v, dict):
+            return {k: conv(x) for k, x in v.items()}
+        return v
+
+    return {k: conv(v) for k, v in values.items()}
+
+
+def _score_questionnaires(
+    raw: Any, cat: Catalogue, patient: Patient, base_dir: Path, errors: list[ExamInputError]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if raw is None:
+        return out
+    if not isinstance(raw, dict):
+        errors.append(ExamInputError("questionnaires", raw, "a mapping of questionnaire names"))
+        return out
+    known = cat.questionnaires()
+    for key, body in raw.items():
+        path = f"questionnaires.{key}"
+        if key not in known:
+            hint = " (it is a test: put it under tests)" if key in cat.tests() else ""
+            errors.append(
+                ExamInputError(
+                    path,
+                    "(questionnaire)",
+                    "one of the questionnaires" + hint + ": " + ", ".join(known),
+                )
+            )
+            continue
+        if _all_blank(body):
+            continue
+        if not isinstance(body, dict):
+            q_errors = [ExamInputError(path, body, "a mapping (see docs/exam.md)")]
+            outcome: Outcome | None = None
+        else:
+            ctx = Context(catalogue=cat, entry=known[key], patient=patient, base_dir=base_dir)
+            outcome, q_errors = Q_SCORERS[key](path, body, ctx)
+            if q_errors and not outcome.results:
+                outcome = None
+        errors.extend(q_errors)
+        out[key] = _wrap(cat, key, _status(outcome, q_errors), outcome, None, q_errors)
+    return out
+
+
+def score_exam(doc: dict[str, Any], base_dir: Path | None = None) -> dict[str, Any]:
+    """Score an exam (the parsed exam file) into the exam.json document."""
+    cat = load_catalogue()
+    base_dir = base_dir or Path.cwd()
+    errors: list[ExamInputError] = []
+    for k in doc:
+        if k not in TOP_LEVEL:
+            errors.append(
+                ExamInputError(str(k), "(section)", "one of the sections: " + ", ".join(TOP_LEVEL))
+            )
+    fmt = doc.get("format")
+    if fmt is not None and fmt != INPUT_FORMAT:
+        errors.append(ExamInputError("format", fmt, INPUT_FORMAT))
+    exam_date = doc.get("exam_date")
+    if isinstance(exam_date, date | datetime):
+        exam_date = exam_date.isoformat()
+    elif exam_date is not None and not isinstance(exam_date, str):
+        errors.append(ExamInputError("exam_date", exam_date, "a date YYYY-MM-DD"))
+        exam_date = None
+    patient = _patient(doc.get("patient"), errors)
+    screening, pathway, s_errors = score_screening(doc.get("screening"), cat)
+    errors.extend(s_errors)
+    tests = _score_tests(doc.get("tests"), cat, patient, base_dir, errors)
+    questionnaires = _score_questionnaires(
+        doc.get("questionnaires"), cat, patient, base_dir, errors
+    )
+
+    findings: list[dict[str, Any]] = []
+    warnings: list[dict[str, str]] = []
+    for group in (tests, questionnaires):
+        for key, t in group.items():
+            findings.extend({"test": key, **f} for f in t.get("findings", []) if f.get("flag"))
+            warnings.extend({"test": key, **w} for w in t.get("warnings", []))
+    not_assessed = {
+        "tests": [k for k in cat.tests() if k not in tests],
+        "questionnaires": [k for k in cat.questionnaires() if k not in questionnaires],
+    }
+    return {
+        "schema": EXAM_SCHEMA,
+        "groundup_version": groundup.__version__,
+        "exam_date": exam_date,
+        "patient": {k: v for k, v in vars(patient).items()},
+        "screening": screening,
+        "pathway": pathway,
+        "tests": tests,
+        "questionnaires": questionnaires,
+        "findings": findings,
+        "not_assessed": not_assessed,
+        "errors": [e.to_json() for e in errors],
+        "warnings": warnings,
+    }
+
+
+def score_exam_file(path: str | Path) -> dict[str, Any]:
+    """Read and score an exam file; relative recording paths are taken from the file's folder."""
+    path = Path(path)
+    return score_exam(load_exam_file(path), base_dir=path.resolve().parent)

@@ -1,0 +1,1 @@
+"""Tests of the clinical examination (issue 5)."""
