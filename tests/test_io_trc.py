@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from raw_c3d import trial_from_c3d
 
 from groundup.errors import InputError
 from groundup.io.trc import read_trc, write_trc
@@ -62,24 +63,6 @@ def _write(tmp_path: Path, text: str, name: str = "trial.trc") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8", newline="")
     return path
-
-
-def _trial_from_c3d(path: Path) -> Trial:
-    """A Trial built with ezc3d directly (raw labels, metres), independent of io/c3d.py."""
-    import ezc3d
-
-    c3d = ezc3d.c3d(str(path))
-    xyz_mm = np.asarray(c3d["data"]["points"][:3], dtype=float)
-    labels = [str(label).strip() for label in c3d["parameters"]["POINT"]["LABELS"]["value"]]
-    points: dict[str, np.ndarray] = {}
-    for i, label in enumerate(labels):
-        points.setdefault(label, xyz_mm[:, i, :].T / 1000.0)
-    return Trial(
-        points=points,
-        point_rate_hz=float(c3d["header"]["points"]["frame_rate"]),
-        point_labels={label: label for label in points},
-        source_path=str(path),
-    )
 
 
 # ---------------------------------------------------------------------------- reading real shapes
@@ -323,7 +306,7 @@ def test_write_errors(tmp_path: Path) -> None:
 def test_round_trip_of_a_real_trial(c3d_dir: Path, tmp_path: Path, file_name: str) -> None:
     """Real markers (with their real gaps) through TRC and back: same positions within 1e-6 m,
     same gaps, labels mapped to canonical names on the way in."""
-    trial = _trial_from_c3d(c3d_dir / file_name)
+    trial = trial_from_c3d(c3d_dir / file_name)
     path = tmp_path / "real.trc"
     write_trc(trial, path)
     back = read_trc(path)
@@ -338,7 +321,7 @@ def test_round_trip_of_a_real_trial(c3d_dir: Path, tmp_path: Path, file_name: st
 
 
 def test_real_heel_valid_frames_survive_trc(c3d_dir: Path, tmp_path: Path) -> None:
-    trial = _trial_from_c3d(c3d_dir / "c3dorg_sample09_plugingait.c3d")
+    trial = trial_from_c3d(c3d_dir / "c3dorg_sample09_plugingait.c3d")
     write_trc(trial, tmp_path / "s09.trc", units="m")
     back = read_trc(tmp_path / "s09.trc")
     assert back.valid_frames("left_heel") == 167

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from raw_c3d import trial_from_c3d
 
 from groundup.errors import InputError
 from groundup.signal.filters import (
@@ -54,24 +55,6 @@ def _best_lag_frames(a: np.ndarray, b: np.ndarray, max_lag: int = 5) -> int:
 
 def _trial_of(**points: np.ndarray) -> Trial:
     return Trial(points=dict(points), point_rate_hz=RATE_HZ)
-
-
-def _trial_from_c3d(path: Path) -> Trial:
-    """A Trial built with ezc3d directly (raw labels, metres), independent of io/c3d.py."""
-    import ezc3d
-
-    c3d = ezc3d.c3d(str(path))
-    xyz_mm = np.asarray(c3d["data"]["points"][:3], dtype=float)
-    labels = [str(label).strip() for label in c3d["parameters"]["POINT"]["LABELS"]["value"]]
-    points: dict[str, np.ndarray] = {}
-    for i, label in enumerate(labels):
-        points.setdefault(label, xyz_mm[:, i, :].T / 1000.0)
-    return Trial(
-        points=points,
-        point_rate_hz=float(c3d["header"]["points"]["frame_rate"]),
-        point_labels={label: label for label in points},
-        source_path=str(path),
-    )
 
 
 # ---------------------------------------------------------------------------- known answers
@@ -192,7 +175,7 @@ def test_finite_runs() -> None:
 # ---------------------------------------------------------------------------- real data
 def test_real_markers_keep_gaps_timing_and_shape(c3d_dir: Path) -> None:
     """sample09 (60 Hz, Vicon): heel and sacrum with gaps at both ends of the capture volume."""
-    trial = _trial_from_c3d(c3d_dir / "c3dorg_sample09_plugingait.c3d")
+    trial = trial_from_c3d(c3d_dir / "c3dorg_sample09_plugingait.c3d")
     out = butterworth_lowpass(trial, cutoff_hz=6.0)
     for label in ("LHEE", "RHEE", "SACR"):
         raw, filt = trial.points[label], out.points[label]

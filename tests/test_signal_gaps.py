@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from raw_c3d import trial_from_c3d
 
 from groundup.errors import InputError
 from groundup.signal.gaps import fill_gaps, gap_report, interior_gaps, seen_frames
@@ -24,24 +25,6 @@ def _smooth_path(n_frames: int = 300, rate_hz: float = RATE_HZ) -> np.ndarray:
 
 def _trial_of(rate_hz: float = RATE_HZ, **points: np.ndarray) -> Trial:
     return Trial(points=dict(points), point_rate_hz=rate_hz)
-
-
-def _trial_from_c3d(path: Path) -> Trial:
-    """A Trial built with ezc3d directly (raw labels, metres, zeros kept as written)."""
-    import ezc3d
-
-    c3d = ezc3d.c3d(str(path))
-    xyz_mm = np.asarray(c3d["data"]["points"][:3], dtype=float)
-    labels = [str(label).strip() for label in c3d["parameters"]["POINT"]["LABELS"]["value"]]
-    points: dict[str, np.ndarray] = {}
-    for i, label in enumerate(labels):
-        points.setdefault(label, xyz_mm[:, i, :].T / 1000.0)
-    return Trial(
-        points=points,
-        point_rate_hz=float(c3d["header"]["points"]["frame_rate"]),
-        point_labels={label: label for label in points},
-        source_path=str(path),
-    )
 
 
 # ---------------------------------------------------------------------------- synthetic
@@ -157,7 +140,7 @@ def test_interior_gaps() -> None:
 def test_coda_heel_gaps_are_filled_and_ankle_gap_refused(c3d_dir: Path) -> None:
     """btk_coda_demo (200 Hz): L.Heel valid 495 of 512 (gaps of 1 and 16 frames = 0.08 s),
     L.Ankle valid 482 (a 29-frame = 0.145 s gap), R.Ankle missing its last 13 frames."""
-    trial = _trial_from_c3d(c3d_dir / "btk_coda_demo.c3d")
+    trial = trial_from_c3d(c3d_dir / "btk_coda_demo.c3d")
     assert trial.valid_frames("L.Heel") == 495
 
     report = gap_report(trial, max_gap_s=0.1)
@@ -181,7 +164,7 @@ def test_coda_heel_gaps_are_filled_and_ankle_gap_refused(c3d_dir: Path) -> None:
 
 def test_sample09_heel_missing_at_both_ends_is_not_extrapolated(c3d_dir: Path) -> None:
     """sample09 (60 Hz): LHEE valid 167 of 281, seen 0.42-3.18 s; no interior gap."""
-    trial = _trial_from_c3d(c3d_dir / "c3dorg_sample09_plugingait.c3d")
+    trial = trial_from_c3d(c3d_dir / "c3dorg_sample09_plugingait.c3d")
     assert trial.valid_frames("LHEE") == 167
     out = fill_gaps(trial)
     assert out.valid_frames("LHEE") == 167
@@ -195,7 +178,7 @@ def test_sample09_heel_missing_at_both_ends_is_not_extrapolated(c3d_dir: Path) -
 
 def test_qualisys_zeros_are_treated_as_missing(c3d_extra_dir: Path) -> None:
     """Qualisys sample26 writes (0, 0, 0) for lost markers: r_ankle is zero in 106 + 80 frames."""
-    trial = _trial_from_c3d(c3d_extra_dir / "c3dorg_sample26_qualisys_capture0002.c3d")
+    trial = trial_from_c3d(c3d_extra_dir / "c3dorg_sample26_qualisys_capture0002.c3d")
     raw = trial.points["r_ankle"]
     assert int((raw == 0).all(axis=1).sum()) == 186
     assert gap_report(trial)["r_ankle"]["valid_frames"] == raw.shape[0] - 186
@@ -211,7 +194,7 @@ def test_spline_fill_error_on_real_markers(c3d_dir: Path, label: str) -> None:
 
     Measured: pelvis (LPSI) at most 0.3 mm, heel (LHEE, fast in swing) at most 5.5 mm.
     """
-    trial = _trial_from_c3d(c3d_dir / "nantes_pig_motion3_ff.c3d")
+    trial = trial_from_c3d(c3d_dir / "nantes_pig_motion3_ff.c3d")
     truth = trial.points[label]
     assert np.isfinite(truth).all()
     limit_m = {"LPSI": 0.001, "LHEE": 0.01}[label]
