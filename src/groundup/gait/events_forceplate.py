@@ -213,24 +213,17 @@ class ForcePlateEventDetection:
                         False,
                         f"the {other} foot is also on the plate",
                     )
-        heel = trial.points.get(f"{side}_heel")
-        if (
-            heel is not None
-            and np.isfinite(heel[f_on]).all()
-            and not plate.contains(heel[f_on], margin_m=self.edge_margin_m)
-        ):
-            return PlateContact(
-                plate.index, on_s, off_s, side, False, "the heel lands outside the plate"
-            )
-        toe = trial.points.get(f"{side}_toe")
-        if (
-            toe is not None
-            and np.isfinite(toe[f_off]).all()
-            and not plate.contains(toe[f_off], margin_m=self.edge_margin_m)
-        ):
-            return PlateContact(
-                plate.index, on_s, off_s, side, False, "the toe leaves from outside the plate"
-            )
+        # The heel must land, and the toe leave, over the plate (whole foot on it).
+        for part, frame, what in (("heel", f_on, "heel lands"), ("toe", f_off, "toe leaves from")):
+            marker = trial.points.get(f"{side}_{part}")
+            if (
+                marker is not None
+                and np.isfinite(marker[frame]).all()
+                and not plate.contains(marker[frame], margin_m=self.edge_margin_m)
+            ):
+                return PlateContact(
+                    plate.index, on_s, off_s, side, False, f"the {what} outside the plate"
+                )
         return PlateContact(plate.index, on_s, off_s, side, True, "")
 
 

@@ -82,6 +82,17 @@ def _smooth(trial: Trial, name: str, cutoff_hz: float) -> np.ndarray:
     return lowpass_array(trial.points[name], rate, min(cutoff_hz, 0.4 * rate), order=2)
 
 
+_FOOT_LANDMARKS = [f"{side}_{part}" for side in SIDES for part in ("heel", "toe")]
+
+
+def _walking_progression(trial: Trial, progression: Progression | None, method: str) -> Progression:
+    """Check heel and toe landmarks on both sides, then the walking frame (computed if absent)."""
+    _require(trial, _FOOT_LANDMARKS, method)
+    progression = progression or compute_progression(trial)
+    require_walking(progression, trial.point_rate_hz)
+    return progression
+
+
 def _require(trial: Trial, names: list[str], method: str) -> None:
     """Raise when landmarks are missing, naming them and the event sources still possible."""
     missing = [trial.describe_label(n) if n in trial.points else n for n in trial.missing(names)]
@@ -121,13 +132,9 @@ class ZeniEventDetection:
         return [f"{side}_heel", f"{side}_toe"]
 
     def detect(self, trial: Trial, progression: Progression | None = None) -> list[GaitEvent]:
-        _require(
-            trial,
-            [n for side in SIDES for n in self.required(side)],
-            "Zeni et al. 2008 (heel/toe vs pelvis)",
+        progression = _walking_progression(
+            trial, progression, "Zeni et al. 2008 (heel/toe vs pelvis)"
         )
-        progression = progression or compute_progression(trial)
-        require_walking(progression, trial.point_rate_hz)
         rate = trial.point_rate_hz
         events: list[GaitEvent] = []
         for side in SIDES:
@@ -170,13 +177,9 @@ class OConnorEventDetection:
         return [f"{side}_heel", f"{side}_toe"]
 
     def detect(self, trial: Trial, progression: Progression | None = None) -> list[GaitEvent]:
-        _require(
-            trial,
-            [n for side in SIDES for n in self.required(side)],
-            "O'Connor et al. 2007 (foot velocity)",
+        progression = _walking_progression(
+            trial, progression, "O'Connor et al. 2007 (foot velocity)"
         )
-        progression = progression or compute_progression(trial)
-        require_walking(progression, trial.point_rate_hz)
         rate = trial.point_rate_hz
         window = round(self.search_window_s * rate)
         events: list[GaitEvent] = []
