@@ -136,6 +136,14 @@ class Trial:
     source_kind: str = "c3d"
     vertical_axis: int | None = None
     quality: list[QualityIssue] = field(default_factory=list)
+    # Keypoints from video or pose tools: per-landmark confidence (n_frames,) in 0-1 (visibility
+    # times presence for BlazePose, the score for OpenPose); empty for marker data.
+    point_confidence: dict[str, np.ndarray] = field(default_factory=dict)
+    # Video: the presentation time of each frame in the source (s from frame 0) when it differs
+    # from ``frame / point_rate_hz`` (variable frame rate), and the image size (width, height) in
+    # pixels after applying rotation metadata. Image coordinates: x to the right, y downward.
+    frame_times_s: np.ndarray | None = None
+    image_size_px: tuple[int, int] | None = None
 
     # ------------------------------------------------------------------ shape and time
     @property

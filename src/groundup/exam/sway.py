@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import signal, stats
+from scipy import integrate, signal, stats
 from scipy.spatial import ConvexHull, QhullError
 
 from groundup.errors import InputError, QualityIssue
@@ -72,7 +72,7 @@ def welch_psd(x: np.ndarray, rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _mean_power_frequency(f: np.ndarray, p: np.ndarray) -> float:
-    return float(np.trapezoid(f * p, f) / np.trapezoid(p, f))
+    return float(integrate.trapezoid(f * p, f) / integrate.trapezoid(p, f))
 
 
 def _prieto_spectral(f: np.ndarray, p: np.ndarray) -> dict[str, float]:
