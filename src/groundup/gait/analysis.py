@@ -1,7 +1,9 @@
 """The gait pipeline on one trial: condition, find events, compute parameters, build analysis.json.
 
-``analyze_gait(trial, events="auto")`` is what ``groundup analyze`` runs for lab recordings; the
-video pipeline will feed the same function with landmark trials. Event sources:
+``analyze_gait(trial, events="auto")`` is what ``groundup analyze`` runs for lab recordings; 2-D
+keypoint trials (video, OpenPose, Pose2Sim/Sports2D TRC) reach the same function through
+:func:`groundup.keypoints.pipeline.analyze_keypoints`, which cleans them, finds the view and adds
+the ``video`` section. Event sources:
 
 - ``kinematic``: :class:`~groundup.gait.events_kinematic.HreljacMarshallEventDetection` (Zeni's
   cycles, heel strike refined at the heel impact);
@@ -50,6 +52,9 @@ class GaitAnalysis:
     contacts: list[PlateContact] = field(default_factory=list)
     quality: list[QualityIssue] = field(default_factory=list)
     marker_gaps: dict[str, dict[str, float | int]] = field(default_factory=dict)
+    # Keypoint trials: view, direction, scale, cleaning and per-cycle video metrics
+    # (groundup.keypoints.pipeline); None for marker trials.
+    video: dict[str, object] | None = None
 
     def to_json(self) -> dict[str, object]:
         trial = self.trial
@@ -68,7 +73,16 @@ class GaitAnalysis:
                 "direction_reversals": p.n_direction_reversals(),
                 "pelvis_markers": list(p.pelvis_markers),
             }
-        return {
+            rel = p.speed_heights_per_s
+            if rel is not None:
+                # Pixels: no m/s; speed in body heights per second instead.
+                walking["pelvis_speed_m_s"] = None
+                moving_rel = rel[p.walking & np.isfinite(rel)]
+                walking["pelvis_speed_heights_per_s"] = (
+                    round(float(np.median(moving_rel)), 4) if moving_rel.size else None
+                )
+                walking["view"] = p.view
+        doc: dict[str, object] = {
             "schema": SCHEMA_ID,
             "generator": {"name": "groundup", "version": __version__},
             "source": {
@@ -103,6 +117,9 @@ class GaitAnalysis:
                 "marker_gaps": self.marker_gaps,
             },
         }
+        if self.video is not None:
+            doc["video"] = self.video
+        return doc
 
 
 def _merge(primary: list[GaitEvent], secondary: list[GaitEvent]) -> list[GaitEvent]:
@@ -148,8 +165,13 @@ def analyze_gait(
     events: str = "auto",
     cutoff_hz: float = 6.0,
     max_gap_s: float = 0.1,
+    view: str | None = None,
 ) -> GaitAnalysis:
-    """Run the gait pipeline on a trial (see the module docstring)."""
+    """Run the gait pipeline on a trial (see the module docstring).
+
+    ``view`` matters for 2-D trials only (``"sagittal"``, ``"frontal_posterior"``,
+    ``"frontal_anterior"``; sagittal when not given): see :mod:`groundup.gait.progression`.
+    """
     if events not in EVENT_SOURCES:
         raise InputError(
             f"Unknown event source {events!r}.", f"Choose one of: {', '.join(EVENT_SOURCES)}."
@@ -165,7 +187,7 @@ def analyze_gait(
     progression: Progression | None = None
     progression_error: GroundUpError | None = None
     try:
-        progression = compute_progression(filled)
+        progression = compute_progression(filled, view)
         require_walking(progression, filled.point_rate_hz)
     except GroundUpError as exc:
         progression_error = exc

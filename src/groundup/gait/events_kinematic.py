@@ -7,6 +7,13 @@ handled; frames where the person stands are skipped.
 
 Event times are refined below one frame by fitting a parabola through the extremum and its two
 neighbours; ``frame`` is the nearest frame.
+
+2-D keypoint trials (pixels, image y down) run through the same classes: the progression gives
+the walking direction along image x for side views, and the image row as a stand-in for depth for
+rear and front views (see :mod:`groundup.gait.progression` and docs/video-gait.md). In a rear or
+front view the image row mixes the foot's height with its depth, so the Hreljac & Marshall impact
+refinement (which reads the heel's vertical acceleration) is not applied there: those heel strikes
+are Zeni's, with the method named ``zeni2008-frontal``.
 """
 
 from __future__ import annotations
@@ -227,11 +234,20 @@ class HreljacMarshallEventDetection:
     for positions: a 6 Hz filter smooths the impact away).
 
     This is GroundUp's default kinematic method. Needs the same markers as Zeni.
+
+    2-D keypoints (pixels): the heel keypoint of a pose estimator keeps sliding forward while the
+    foot rolls down after contact, so Zeni's extremum can fall *after* the visible contact (by
+    about 0.1 s on the reference side-view clips, within a frame on another; docs/video-gait.md).
+    The impact is therefore searched from ``keypoint_window_before_s`` before to
+    ``keypoint_window_after_s`` after Zeni's heel strike on pixel trials; marker trials keep the
+    lab window.
     """
 
     cutoff_hz: float = 15.0
     window_before_s: float = 0.02
     window_after_s: float = 0.15
+    keypoint_window_before_s: float = 0.15
+    keypoint_window_after_s: float = 0.05
     zeni: ZeniEventDetection = ZeniEventDetection()
     name: str = "hreljac2000+zeni2008"
 
@@ -241,8 +257,18 @@ class HreljacMarshallEventDetection:
     def detect(self, trial: Trial, progression: Progression | None = None) -> list[GaitEvent]:
         progression = progression or compute_progression(trial)
         zeni_events = self.zeni.detect(trial, progression)
+        if progression.is_depth_proxy:
+            return [
+                GaitEvent(e.side, e.kind, e.time_s, e.frame, f"{self.zeni.name}-frontal")
+                for e in zeni_events
+            ]
         rate = trial.point_rate_hz
         cutoff = self.cutoff_hz
+        window = (
+            (self.keypoint_window_before_s, self.keypoint_window_after_s)
+            if trial.point_units == "px"
+            else (self.window_before_s, self.window_after_s)
+        )
         events: list[GaitEvent] = []
         for side in SIDES:
             heel = _smooth(trial, f"{side}_heel", cutoff)
@@ -254,14 +280,17 @@ class HreljacMarshallEventDetection:
                 if ev.kind == "toe_off":
                     events.append(GaitEvent(side, "toe_off", ev.time_s, ev.frame, self.name))
                     continue
-                refined = self._impact(accel, ev.time_s * rate, rate)
+                refined = self._impact(accel, ev.time_s * rate, rate, window)
                 pos = refined if refined is not None else ev.time_s * rate
                 events.append(_event(side, "heel_strike", pos, rate, self.name))
         return sorted(events, key=lambda e: e.time_s)
 
-    def _impact(self, accel: np.ndarray, anchor: float, rate: float) -> float | None:
-        start = max(0, int(np.floor(anchor - self.window_before_s * rate)))
-        stop = min(len(accel), int(np.ceil(anchor + self.window_after_s * rate)) + 1)
+    @staticmethod
+    def _impact(
+        accel: np.ndarray, anchor: float, rate: float, window: tuple[float, float]
+    ) -> float | None:
+        start = max(0, int(np.floor(anchor - window[0] * rate)))
+        stop = min(len(accel), int(np.ceil(anchor + window[1] * rate)) + 1)
         seg = accel[start:stop]
         if seg.size < 3 or not np.isfinite(seg).all():
             return None

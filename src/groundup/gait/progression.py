@@ -4,15 +4,35 @@ Labs put the vertical on z or y, and people walk both ways along either lab axis
 turn or a pause. Nothing here assumes a direction: the vertical axis is found from the pelvis
 standing above the feet, and the walking direction frame by frame from the pelvis's horizontal
 velocity.
+
+2-D keypoint trials (video, in pixels) use the same model with image axes (x right, y down, so up
+is ``-y``) and the mid-hip keypoints as the pelvis (docs/video-gait.md):
+
+- side views (``view="sagittal"``, the default for 2-D): progression is along image x, its sign
+  from the pelvis's horizontal velocity; a frame counts as walking when the pelvis moves faster
+  than :data:`STANDING_SPEED_HEIGHTS_PER_S` body heights per second (pixels per second mean
+  nothing without a scale);
+- rear and front views (``view="frontal_posterior"`` / ``"frontal_anterior"``): the walker moves
+  along the camera's depth axis, which one image cannot measure. On a ground plane seen by a
+  camera above it, a point farther away is imaged higher (nearer the horizon; Hartley R,
+  Zisserman A (2004) Multiple View Geometry, 2nd ed., ch. 8, vanishing line of a plane), so the
+  forward position of a foot relative to the pelvis is read from its image row: up (``-y``) is
+  forward when walking away from the camera, down when walking toward it. Walking frames are
+  those where the left and right feet alternate (see :func:`leg_alternation`), because the pelvis
+  stays at about the same image position in a follow-camera shot.
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
 from groundup.errors import InputError, NoWalkingError
+from groundup.keypoints.knowledge import eye_height_fraction
 from groundup.signal.filters import lowpass_array
 from groundup.trial import Trial
 
@@ -22,6 +42,8 @@ PELVIS_SETS: tuple[tuple[str, ...], ...] = (
     ("left_psis", "right_psis"),
     ("left_asis", "right_asis"),
     ("sacrum",),
+    ("left_hip", "right_hip"),
+    ("mid_hip",),
 )
 """Pelvis marker sets, best first. One fixed set is used for a whole trial so that the pelvis
 centre does not jump when a marker drops out."""
@@ -31,6 +53,21 @@ FOOT_NAMES = ("left_heel", "right_heel", "left_toe", "right_toe", "left_ankle", 
 # Below this pelvis speed a frame counts as standing (not walking). Slow pathological gait is
 # about 0.2-0.4 m/s; quiet standing drifts by less than a few cm/s.
 STANDING_SPEED_M_S = 0.15
+# The same threshold for uncalibrated video, in body heights per second: 0.15 m/s over an adult
+# height of about 1.5-1.9 m is 0.08-0.1 heights/s. Slow pathological gait (0.2-0.4 m/s) stays
+# above it; a person standing, swaying or exercising on the spot stays below it.
+STANDING_SPEED_HEIGHTS_PER_S = 0.08
+# Frontal views: the left-right difference of the feet's image rows, in body heights, must swing
+# by at least this much (peak to peak over a stride window) for a frame to count as walking.
+# Walking steps of 0.5-0.8 m seen from behind give a swing of several per cent of the body
+# height; standing gives noise below 1 %, and exercises that move both legs together (jumping
+# jacks, squats) give no left-right difference.
+MIN_ALTERNATION_HEIGHTS = 0.02
+_ALTERNATION_WINDOW_S = 1.5  # about one stride
+FRONTAL_VIEWS = ("frontal_posterior", "frontal_anterior")
+VIEWS_2D = ("sagittal", *FRONTAL_VIEWS)
+_HEAD_NAMES = ("left_eye", "right_eye", "nose", "left_ear", "right_ear")
+_SOLE_NAMES = ("left_heel", "right_heel", "left_toe", "right_toe", "left_ankle", "right_ankle")
 _SMOOTH_CUTOFF_HZ = 2.0  # for the walking direction only: strides are ~1 Hz, sway is faster
 
 
@@ -49,10 +86,30 @@ class Progression:
     vertical_axis: int
     up_sign: float
     pelvis_markers: tuple[str, ...]
+    # 2-D keypoint trials: the view, the subject's apparent height per frame in pixels (see
+    # :func:`body_height_px`), and the frames that count as walking (None: by speed in m/s).
+    view: str | None = None
+    body_height_px: np.ndarray | None = None
+    walking_mask: np.ndarray | None = None
 
     @property
     def walking(self) -> np.ndarray:
+        if self.walking_mask is not None:
+            return self.walking_mask
         return np.isfinite(self.speed_m_s) & (self.speed_m_s >= STANDING_SPEED_M_S)
+
+    @property
+    def is_depth_proxy(self) -> bool:
+        """True for frontal views, where "forward" is read from image rows (no true length)."""
+        return self.view in FRONTAL_VIEWS
+
+    @property
+    def speed_heights_per_s(self) -> np.ndarray | None:
+        """Pelvis image speed in body heights per second (2-D trials only)."""
+        if self.body_height_px is None:
+            return None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.speed_m_s / self.body_height_px
 
     def dominant_direction_label(self) -> str:
         """E.g. ``"+x"`` or ``"-y"``: the lab axis and sign the person mostly walks along."""
@@ -112,8 +169,14 @@ def detect_vertical_axis(trial: Trial, pelvis: np.ndarray) -> tuple[int, float]:
     return axis, float(np.sign(diff[axis]) or 1.0)
 
 
-def compute_progression(trial: Trial) -> Progression:
-    """Pelvis centre, vertical axis and per-frame walking direction of a trial."""
+def compute_progression(trial: Trial, view: str | None = None) -> Progression:
+    """Pelvis centre, vertical axis and per-frame walking direction of a trial.
+
+    ``view`` is used for 2-D trials only (``"sagittal"`` when not given; see the module
+    docstring); 3-D trials ignore it.
+    """
+    if trial.n_dims == 2:
+        return _image_progression(trial, view or "sagittal")
     pelvis, names = pelvis_centre(trial)
     axis, sign = detect_vertical_axis(trial, pelvis)
     rate = trial.point_rate_hz
@@ -128,9 +191,137 @@ def compute_progression(trial: Trial) -> Progression:
     return Progression(pelvis, direction, speed, axis, sign, names)
 
 
+def body_height_px(trial: Trial) -> np.ndarray:
+    """The subject's apparent standing height in pixels, per frame (NaN where not seen).
+
+    Per frame: the vertical image distance from the eyes (or nose/ears) to the lowest foot
+    keypoint, divided by the eye height as a fraction of stature (knowledge/video_gait.yaml:
+    0.936, Drillis R, Contini R
+    (1966) Body segment parameters, Report 1166-03, New York University; reproduced in Winter DA
+    (2009) Biomechanics and Motor Control of Human Movement, 4th ed., fig. 4.1), then a running
+    median over one second so that the knee bend of walking and single bad frames do not count.
+    During walking the legs are never fully straight, so this underestimates the standing
+    height by a few per cent (docs/video-gait.md states the accuracy of a scale built on it).
+    """
+    heads = [trial.points[n][:, 1] for n in _HEAD_NAMES if n in trial.points]
+    soles = [trial.points[n][:, 1] for n in _SOLE_NAMES if n in trial.points]
+    n = trial.n_frames
+    if not heads or not soles:
+        return np.full(n, np.nan)
+    with np.errstate(invalid="ignore"), _quiet_nan_warnings():
+        top = np.nanmin(np.stack(heads), axis=0)
+        bottom = np.nanmax(np.stack(soles), axis=0)
+    extent = (bottom - top) / eye_height_fraction()
+    extent[~(extent > 0)] = np.nan
+    return _running_nanmedian(extent, max(1, round(trial.point_rate_hz)))
+
+
+@contextmanager
+def _quiet_nan_warnings() -> Iterator[None]:
+    """Silence numpy's all-NaN slice warnings (NaN results are expected and handled)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def _running_nanmedian(x: np.ndarray, window: int) -> np.ndarray:
+    half = window // 2
+    out = np.full_like(x, np.nan)
+    finite = np.isfinite(x)
+    with _quiet_nan_warnings():
+        for i in range(len(x)):
+            if not finite[i]:
+                continue
+            out[i] = np.nanmedian(x[max(0, i - half) : i + half + 1])
+    return out
+
+
+def leg_alternation(trial: Trial, axis: int, height_px: np.ndarray) -> np.ndarray:
+    """Peak-to-peak swing of the left-right foot difference along an image axis, per frame.
+
+    The difference of the left and right ankle (or heel) positions along ``axis``, in body
+    heights, low-passed at 2 Hz, then its range over a window of about one stride. Walking
+    moves the feet in antiphase (the difference swings every step); standing, swaying and
+    two-legged exercises do not.
+    """
+    for part in ("ankle", "heel"):
+        left, right = trial.points.get(f"left_{part}"), trial.points.get(f"right_{part}")
+        if left is not None and right is not None:
+            break
+    else:
+        return np.zeros(trial.n_frames)
+    rate = trial.point_rate_hz
+    with np.errstate(invalid="ignore"):
+        diff = (left[:, axis] - right[:, axis]) / height_px
+    diff = lowpass_array(diff, rate, min(_SMOOTH_CUTOFF_HZ, 0.4 * rate), order=2)
+    half = max(1, round(_ALTERNATION_WINDOW_S * rate / 2))
+    swing = np.zeros(trial.n_frames)
+    finite = np.isfinite(diff)
+    for i in range(trial.n_frames):
+        seg = diff[max(0, i - half) : i + half + 1]
+        seg = seg[np.isfinite(seg)]
+        if finite[i] and seg.size > half:
+            swing[i] = float(seg.max() - seg.min())
+    return swing
+
+
+def _image_progression(trial: Trial, view: str) -> Progression:
+    if view not in VIEWS_2D:
+        raise InputError(f"Unknown camera view {view!r}.", f"Choose one of: {', '.join(VIEWS_2D)}.")
+    pelvis, names = pelvis_centre(trial)
+    rate = trial.point_rate_hz
+    height = body_height_px(trial)
+    smooth = lowpass_array(pelvis, rate, min(_SMOOTH_CUTOFF_HZ, 0.4 * rate), order=2)
+    velocity = np.gradient(smooth, 1.0 / rate, axis=0)
+    n = trial.n_frames
+    direction = np.full((n, 2), np.nan)
+    if view == "sagittal":
+        speed = np.abs(velocity[:, 0])
+        with np.errstate(invalid="ignore"):
+            walking = np.isfinite(speed) & (speed >= STANDING_SPEED_HEIGHTS_PER_S * height)
+        direction[walking, 0] = np.sign(velocity[walking, 0])
+        direction[walking, 1] = 0.0
+    else:
+        speed = np.linalg.norm(velocity, axis=1)
+        walking = leg_alternation(trial, 1, height) >= MIN_ALTERNATION_HEIGHTS
+        # Away from the camera, forward is up the image (-y); toward it, down (+y).
+        direction[walking, 0] = 0.0
+        direction[walking, 1] = -1.0 if view == "frontal_posterior" else 1.0
+    return Progression(
+        pelvis=pelvis,
+        direction=direction,
+        speed_m_s=speed,
+        vertical_axis=1,
+        up_sign=-1.0,
+        pelvis_markers=names,
+        view=view,
+        body_height_px=height,
+        walking_mask=walking,
+    )
+
+
 def require_walking(progression: Progression, rate_hz: float, min_walking_s: float = 0.6) -> None:
     """Refuse a trial in which the pelvis never moves at walking speed for long enough."""
     walking_s = float(progression.walking.sum()) / rate_hz
+    if walking_s < min_walking_s and progression.body_height_px is not None:
+        if progression.is_depth_proxy:
+            found = (
+                f"the feet alternated (left-right swing of at least {MIN_ALTERNATION_HEIGHTS:g} "
+                f"body heights) for only {walking_s:.2f} s"
+            )
+        else:
+            rel = progression.speed_heights_per_s
+            top = float(np.nanmax(rel)) if rel is not None and np.isfinite(rel).any() else 0.0
+            found = (
+                f"the pelvis crossed the image faster than {STANDING_SPEED_HEIGHTS_PER_S:g} body "
+                f"heights per second for only {walking_s:.2f} s (top speed {top:.2f} heights/s)"
+            )
+        raise NoWalkingError(
+            f"No walking was found: {found}.",
+            "Film the patient walking at least two full strides (four steps) across the view "
+            "with a still camera for a side view, or walking straight away from or toward the "
+            "camera for a rear or front view, with the whole body and feet in the picture.",
+        )
     if walking_s < min_walking_s:
         top = (
             float(np.nanmax(progression.speed_m_s))

@@ -1,0 +1,31 @@
+"""Loader for ``knowledge/video_gait.yaml``: anthropometric ratios, scale accuracy, and which
+variables each camera view measures (docs/video-gait.md)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import yaml
+
+
+@cache
+def video_gait_knowledge() -> dict[str, Any]:
+    text = (files("groundup") / "knowledge" / "video_gait.yaml").read_text(encoding="utf-8")
+    return dict(yaml.safe_load(text))
+
+
+def eye_height_fraction() -> float:
+    """Ground-to-eye height as a fraction of stature (Drillis & Contini 1966)."""
+    return float(video_gait_knowledge()["anthropometry"]["eye_height_fraction_of_stature"])
+
+
+def valid_variables(view: str) -> dict[str, list[str]]:
+    """The time series and metrics that ``view`` measures."""
+    table = video_gait_knowledge()["valid_variables"]
+    return {k: list(v) for k, v in table.get(view, {}).items()}
+
+
+def scale_accuracy_pct(view: str) -> float:
+    return float(video_gait_knowledge()["scale_accuracy_pct"][view])

@@ -1,0 +1,157 @@
+"""Keypoint trials (video, OpenPose JSON, keypoint TRC) through the one gait pipeline.
+
+:func:`analyze_keypoints` = check the lower body is seen -> :func:`~groundup.keypoints.cleaning.
+clean_keypoints` -> :func:`~groundup.keypoints.view.detect_view` (or the user's view) ->
+:func:`groundup.gait.analysis.analyze_gait` (the same progression, event and spatiotemporal code
+as C3D) -> angles and per-cycle metrics valid for the view -> the ``video`` section of
+analysis.json. Whatever the keypoints came from, the steps after pose estimation are these.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from groundup.errors import InputError, NoWalkingError, QualityIssue
+from groundup.gait.analysis import GaitAnalysis, analyze_gait
+from groundup.gait.progression import body_height_px
+from groundup.keypoints.angles import keypoint_angles
+from groundup.keypoints.cleaning import (
+    DEFAULT_MAX_GAP_S,
+    DEFAULT_MIN_CONFIDENCE,
+    clean_keypoints,
+    smooth_keypoints,
+)
+from groundup.keypoints.knowledge import valid_variables
+from groundup.keypoints.metrics import video_metrics
+from groundup.keypoints.view import detect_view, scale_from_height
+from groundup.trial import SIDES, Trial
+
+LOWER_BODY = tuple(
+    f"{side}_{part}" for side in SIDES for part in ("hip", "knee", "ankle", "heel", "toe")
+)
+# The lower body must be seen in at least this many seconds of the clip (two strides of slow
+# walking last about 2.5 s; one second is the least that can hold one stride).
+_MIN_LOWER_BODY_S = 1.0
+# Plausible walking cadence (steps/min); outside it the clip's frame rate or content is suspect
+# (slow-motion footage, running). Normal adult walking is about 90-125 steps/min.
+_CADENCE_RANGE = (60.0, 150.0)
+
+
+def _require_lower_body(trial: Trial) -> None:
+    seen = np.ones(trial.n_frames, dtype=bool)
+    missing = [n for n in LOWER_BODY if n not in trial.points]
+    if missing:
+        raise NoWalkingError(
+            f"No usable lower body: the keypoints lack {', '.join(missing)}.",
+            "Use a pose model that gives hips, knees, ankles, heels and toes (BlazePose, "
+            "OpenPose BODY_25, Halpe-26), or film the whole body including the feet.",
+        )
+    for name in LOWER_BODY:
+        seen &= np.isfinite(trial.points[name]).all(axis=1)
+    seen_s = float(seen.sum()) / trial.point_rate_hz
+    if seen_s < _MIN_LOWER_BODY_S:
+        raise NoWalkingError(
+            f"No usable lower body: hips, knees, ankles, heels and toes were seen together in "
+            f"only {seen_s:.2f} s of the clip, so no walking can be measured.",
+            "Film the patient walking with the whole body, feet included, in the picture for at "
+            "least two full strides (four steps).",
+        )
+
+
+def _stride_quality(analysis: GaitAnalysis) -> list[QualityIssue]:
+    issues: list[QualityIssue] = []
+    strides = sum(
+        max(0, len([e for e in analysis.events if e.side == s and e.kind == "heel_strike"]) - 1)
+        for s in SIDES
+    )
+    if strides < 2:
+        issues.append(
+            QualityIssue(
+                "under_two_strides",
+                f"Only {strides} full stride(s) were found; numbers from so little walking are "
+                "not reliable. Re-film with at least two full strides (four steps) in view, "
+                "starting and ending a few steps outside the picture.",
+            )
+        )
+    cadence = analysis.spatiotemporal.to_json().get("cadence_steps_per_min")
+    if isinstance(cadence, float) and not (_CADENCE_RANGE[0] <= cadence <= _CADENCE_RANGE[1]):
+        issues.append(
+            QualityIssue(
+                "implausible_cadence",
+                f"The cadence is {cadence:.0f} steps/min by the clip's frame rate, outside "
+                f"{_CADENCE_RANGE[0]:.0f}-{_CADENCE_RANGE[1]:.0f} for walking. The clip may be "
+                "slow motion or time-lapse: re-film at normal speed, or check the frame rate.",
+            )
+        )
+    return issues
+
+
+def analyze_keypoints(
+    trial: Trial,
+    view: str | None = None,
+    height_m: float | None = None,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    max_gap_s: float = DEFAULT_MAX_GAP_S,
+) -> GaitAnalysis:
+    """Gait analysis of a 2-D keypoint trial (see the module docstring and docs/video-gait.md).
+
+    ``view``: ``"sagittal"``, ``"frontal_posterior"`` or ``"frontal_anterior"``; detected when
+    None. ``height_m``: the patient's height, for a pixel-to-metre scale; without it lengths
+    stay in pixels or relative to body size, never metres.
+
+    Raises :class:`~groundup.errors.NoWalkingError` when the lower body is not seen or nobody
+    walks, :class:`~groundup.errors.InputError` for a trial that is not 2-D keypoints.
+    """
+    if trial.n_dims != 2:
+        raise InputError(
+            "analyze_keypoints takes 2-D image keypoints; this trial is 3-D.",
+            "Analyse 3-D keypoints (e.g. a Pose2Sim TRC in metres) with `groundup analyze` "
+            "like marker data.",
+        )
+    if trial.point_rate_hz <= 0 or trial.n_frames == 0:
+        raise InputError(
+            "The keypoint trial is empty.", "Give a clip or keypoint files with frames."
+        )
+    subject_height = height_m if height_m is not None else trial.subject.height_m
+    cleaned, report = clean_keypoints(trial, min_confidence, max_gap_s)
+    _require_lower_body(cleaned)
+    info = detect_view(cleaned, view)
+    cleaned = cleaned.with_quality(*info.quality)
+    scale = scale_from_height(cleaned, info.view, subject_height)
+    analysis = analyze_gait(cleaned, events="kinematic", max_gap_s=max_gap_s, view=info.view)
+    if analysis.progression is None:  # analyze_gait raises first; kept for type narrowing
+        raise NoWalkingError("No walking was found.", "Film the patient walking.")
+    analysis.quality += _stride_quality(analysis)
+
+    smooth = smooth_keypoints(cleaned)
+    angles = keypoint_angles(smooth, info.view, info.direction)
+    height_px = body_height_px(cleaned)
+    metrics = video_metrics(smooth, angles, analysis.events, info.view, height_px, scale)
+    valid = valid_variables(info.view)
+    body = float(np.nanmedian(height_px)) if np.isfinite(height_px).any() else None
+    analysis.video = {
+        "view": info.view,
+        "direction": info.direction,
+        "view_detection": info.to_json(),
+        "scale": scale.to_json() if scale is not None else None,
+        "subject": {
+            "height_m": subject_height,
+            "body_height_px": round(body, 2) if body is not None else None,
+        },
+        "cleaning": report.to_json(),
+        "valid_variables": valid,
+        "metrics": metrics,
+    }
+    analysis.trial = analysis.trial.replace(subject=analysis.trial.subject)
+    return analysis
+
+
+def angles_for(analysis: GaitAnalysis) -> dict[str, np.ndarray]:
+    """The valid angle time series of an analysed keypoint trial (at the trial's frames)."""
+    if analysis.video is None:
+        return {}
+    view = str(analysis.video["view"])
+    direction = str(analysis.video["direction"])
+    angles = keypoint_angles(smooth_keypoints(analysis.trial), view, direction)
+    keep = set(valid_variables(view).get("time_series", []))
+    return {k: v for k, v in angles.items() if k in keep}

@@ -1,0 +1,190 @@
+"""Camera view, walking direction and pixel-to-metre scale of a 2-D keypoint trial.
+
+View (:func:`detect_view`), from the keypoints alone:
+
+- **sagittal vs frontal**: the shoulders and the hips are about a quarter and a tenth of the
+  body height apart when seen from behind or in front (biacromial breadth 0.259 H, hip width
+  0.191 H in Drillis & Contini's proportions, Winter 2009 fig. 4.1; hip *joint centres* are
+  closer), and nearly on top of each other in a side view. The median over the walking frames
+  of (shoulder width + hip width) / body height decides: below 0.12 sagittal, above 0.2 frontal,
+  in between "oblique" (reported as the nearer of the two, with a quality warning).
+- **posterior vs anterior** (frontal only): seen from behind, the subject's left side is on the
+  image left; seen from the front, on the image right. The sign of ``x(right) - x(left)`` of the
+  shoulders and hips decides. This trusts the pose model's left/right labels (BlazePose's face
+  visibility is no help: it stays high from behind, as on the reference rear-view clip).
+- **direction**: side views, from the pelvis's horizontal travel ("left_to_right" or
+  "right_to_left"); frontal views, "away" from behind and "toward" from the front (a person
+  walks facing forward), checked against the trend of the apparent body height (shrinking when
+  walking away from a still camera; a follow camera keeps it constant).
+
+Scale (:func:`scale_from_height`): the subject's apparent standing height in pixels
+(:func:`groundup.gait.progression.body_height_px`, eyes to soles / 0.936) divided by the height
+the user gives. It holds at the subject's distance from the camera only; the stated accuracy is
+in ``knowledge/video_gait.yaml``. Without a height there is no metre value.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from groundup.errors import InputError, QualityIssue
+from groundup.gait.progression import VIEWS_2D, body_height_px, pelvis_centre
+from groundup.keypoints.knowledge import scale_accuracy_pct
+from groundup.trial import Trial
+
+_SAGITTAL_MAX_WIDTH = 0.12
+_FRONTAL_MIN_WIDTH = 0.20
+DIRECTIONS = ("left_to_right", "right_to_left", "toward", "away", "unknown")
+
+
+@dataclass(frozen=True)
+class ViewInfo:
+    view: str
+    direction: str
+    detected: bool
+    width_ratio: float | None
+    quality: tuple[QualityIssue, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "view": self.view,
+            "direction": self.direction,
+            "source": "detected" if self.detected else "user",
+            "shoulder_hip_width_per_height": (
+                None if self.width_ratio is None else round(self.width_ratio, 4)
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class Scale:
+    px_per_m: float
+    accuracy_pct: float
+    height_m: float
+    body_height_px: float
+    per_frame: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "px_per_m": round(self.px_per_m, 3),
+            "accuracy_pct": self.accuracy_pct,
+            "method": "subject height: eyes-to-soles pixel height / 0.936 (Drillis & Contini "
+            "1966) divided by the given height",
+            "height_m": self.height_m,
+            "body_height_px": round(self.body_height_px, 2),
+            "varies_per_frame": self.per_frame,
+        }
+
+
+def _width(trial: Trial, part: str) -> np.ndarray:
+    left, right = trial.points.get(f"left_{part}"), trial.points.get(f"right_{part}")
+    if left is None or right is None:
+        return np.full(trial.n_frames, np.nan)
+    return right[:, 0] - left[:, 0]
+
+
+def _median(x: np.ndarray) -> float | None:
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if x.size else None
+
+
+def detect_view(trial: Trial, view: str | None = None) -> ViewInfo:
+    """The view and walking direction of a 2-D trial (``view`` given: only the direction)."""
+    if view is not None and view not in VIEWS_2D:
+        raise InputError(f"Unknown camera view {view!r}.", f"Choose one of: {', '.join(VIEWS_2D)}.")
+    height = body_height_px(trial)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        signed = np.nanmean(np.stack([_width(trial, "shoulder"), _width(trial, "hip")]), axis=0)
+        ratio_series = (np.abs(_width(trial, "shoulder")) + np.abs(_width(trial, "hip"))) / height
+    ratio = _median(ratio_series)
+    issues: list[QualityIssue] = []
+    detected = view is None
+    if view is None:
+        if ratio is None:
+            raise InputError(
+                "The camera view could not be found: the shoulders, hips, eyes and feet are not "
+                "seen together in any frame.",
+                "Film the whole body, or give the view (--view sagittal, frontal_posterior or "
+                "frontal_anterior).",
+            )
+        if ratio <= _SAGITTAL_MAX_WIDTH:
+            view = "sagittal"
+        elif ratio >= _FRONTAL_MIN_WIDTH:
+            view = _frontal_side(signed)
+        else:
+            view = (
+                "sagittal"
+                if ratio < 0.5 * (_SAGITTAL_MAX_WIDTH + _FRONTAL_MIN_WIDTH)
+                else (_frontal_side(signed))
+            )
+            issues.append(
+                QualityIssue(
+                    "oblique_view",
+                    f"The camera sees the patient obliquely (shoulder + hip width "
+                    f"{ratio:.2f} body heights); analysed as {view}. Angles are distorted in an "
+                    "oblique view: film straight from the side (camera at right angles to the "
+                    "walkway) or straight from behind.",
+                )
+            )
+    direction = _direction(trial, view, height, issues)
+    return ViewInfo(view, direction, detected, ratio, tuple(issues))
+
+
+def _frontal_side(signed: np.ndarray) -> str:
+    median = _median(signed)
+    return "frontal_posterior" if median is None or median > 0 else "frontal_anterior"
+
+
+def _direction(trial: Trial, view: str, height: np.ndarray, issues: list[QualityIssue]) -> str:
+    if view == "sagittal":
+        try:
+            pelvis, _ = pelvis_centre(trial)
+        except InputError:
+            return "unknown"
+        x = pelvis[:, 0]
+        idx = np.flatnonzero(np.isfinite(x))
+        if idx.size < 2:
+            return "unknown"
+        travel = float(np.polyfit(idx, x[idx], 1)[0])  # px per frame
+        return "left_to_right" if travel > 0 else "right_to_left"
+    direction = "away" if view == "frontal_posterior" else "toward"
+    idx = np.flatnonzero(np.isfinite(height))
+    if idx.size > 2 * trial.point_rate_hz:
+        slope = float(np.polyfit(idx / trial.point_rate_hz, height[idx], 1)[0])
+        change = slope / float(np.nanmedian(height))  # relative change per second
+        if (direction == "away" and change > 0.05) or (direction == "toward" and change < -0.05):
+            issues.append(
+                QualityIssue(
+                    "direction_uncertain",
+                    f"The patient looks {'larger' if change > 0 else 'smaller'} over the clip, "
+                    f"which does not fit walking {direction} from the camera as the view "
+                    "suggests. Check the view and give it with --view.",
+                )
+            )
+    return direction
+
+
+def scale_from_height(trial: Trial, view: str, height_m: float | None) -> Scale | None:
+    """Pixels per metre from the patient's height, or None without a height."""
+    if height_m is None:
+        return None
+    if not (np.isfinite(height_m) and 0.5 <= height_m <= 2.5):
+        raise InputError(
+            f"The patient height {height_m!r} m is not a plausible standing height.",
+            "Give the height in metres, e.g. --height-m 1.72.",
+        )
+    height = body_height_px(trial)
+    body_px = _median(height)
+    if body_px is None:
+        return None
+    return Scale(
+        px_per_m=body_px / height_m,
+        accuracy_pct=scale_accuracy_pct(view),
+        height_m=float(height_m),
+        body_height_px=body_px,
+        per_frame=view != "sagittal",
+    )

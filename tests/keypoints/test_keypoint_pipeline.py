@@ -1,0 +1,100 @@
+"""Keypoint gait analysis through the one gait pipeline; OpenPose JSON and TRC round trips."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from groundup.errors import InputError, NoWalkingError
+from groundup.io.openpose import read_openpose, write_openpose
+from groundup.io.trc import read_trc, write_trc
+from groundup.keypoints.pipeline import analyze_keypoints, angles_for
+from groundup.trial import Trial
+
+from .conftest import SPORTS2D_IC_FRAMES
+
+
+def _heel_strikes(analysis) -> list[tuple[str, int]]:
+    return [(e.side, e.frame) for e in analysis.events if e.kind == "heel_strike"]
+
+
+def test_side_view_events_match_annotation(sports2d_landmarks: Trial) -> None:
+    analysis = analyze_keypoints(sports2d_landmarks)
+    hs = _heel_strikes(analysis)
+    frames = [f for _, f in hs]
+    within = [ic for ic in SPORTS2D_IC_FRAMES if min(abs(f - ic) for f in frames) <= 3]
+    # The stored sequence ends at frame 190, so the last IC (185) sits at its edge.
+    assert len(within) >= 6, (hs, within)
+    sides = [s for s, _ in hs]
+    assert all(a != b for a, b in itertools.pairwise(sides)), hs
+    cadence = analysis.spatiotemporal.to_json()["cadence_steps_per_min"]
+    assert 95.0 <= cadence <= 102.0
+    doc = analysis.to_json()
+    assert doc["video"]["view"] == "sagittal"
+    assert doc["video"]["scale"] is None  # no height given: no metre value
+    assert doc["spatiotemporal"]["step_length_m"] is None
+
+
+def test_angles_are_valid_for_the_view(sports2d_landmarks: Trial) -> None:
+    analysis = analyze_keypoints(sports2d_landmarks, height_m=1.65)
+    angles = angles_for(analysis)
+    assert "left_knee_flexion_deg" in angles and "pelvis_obliquity_deg" not in angles
+    knee = angles["left_knee_flexion_deg"]
+    assert knee.shape == (sports2d_landmarks.n_frames,)
+    # Walking knee flexion: about 0-10 deg in stance, 55-70 deg in swing (Perry & Burnfield).
+    assert 40.0 < np.nanpercentile(knee, 98) < 85.0
+    assert -10.0 < np.nanpercentile(knee, 2) < 15.0
+    assert analysis.to_json()["video"]["scale"]["px_per_m"] > 0
+
+
+def test_openpose_json_gives_the_same_events(sports2d_landmarks: Trial, tmp_path: Path) -> None:
+    direct = analyze_keypoints(sports2d_landmarks)
+    write_openpose(sports2d_landmarks, tmp_path / "json")
+    trial = read_openpose(tmp_path / "json", fps=sports2d_landmarks.point_rate_hz)
+    assert trial.point_labels["left_toe"] == "LBigToe"
+    via_json = analyze_keypoints(trial)
+    assert _heel_strikes(via_json) == _heel_strikes(direct)
+    assert [(e.side, e.frame) for e in via_json.events] == [
+        (e.side, e.frame) for e in direct.events
+    ]
+
+
+def test_openpose_needs_fps(tmp_path: Path, sports2d_landmarks: Trial) -> None:
+    write_openpose(sports2d_landmarks, tmp_path / "json")
+    with pytest.raises(InputError, match="frame rate"):
+        read_openpose(tmp_path / "json", fps=None)
+
+
+def test_trc_keypoints_give_the_same_events(sports2d_landmarks: Trial, tmp_path: Path) -> None:
+    direct = analyze_keypoints(sports2d_landmarks)
+    # A TRC file carries no confidence: mask the unseen frames before writing, as pose tools do.
+    masked = {
+        k: np.where((sports2d_landmarks.point_confidence[k] >= 0.3)[:, None], v, np.nan)
+        for k, v in sports2d_landmarks.points.items()
+    }
+    write_trc(sports2d_landmarks.replace(points=masked), tmp_path / "walk_px.trc")
+    trial = read_trc(tmp_path / "walk_px.trc")
+    assert trial.point_units == "px" and trial.n_dims == 2
+    via_trc = analyze_keypoints(trial)
+    assert [(e.side, e.frame) for e in via_trc.events] == [(e.side, e.frame) for e in direct.events]
+
+
+def test_standing_person_gives_no_steps(sports2d_landmarks: Trial) -> None:
+    still = {k: np.repeat(v[100:101], 150, axis=0) for k, v in sports2d_landmarks.points.items()}
+    conf = {k: np.repeat(v[100:101], 150) for k, v in sports2d_landmarks.point_confidence.items()}
+    rng = np.random.default_rng(0)
+    still = {k: v + rng.normal(0, 1.0, v.shape) for k, v in still.items()}
+    with pytest.raises(NoWalkingError, match="body heights per second"):
+        analyze_keypoints(sports2d_landmarks.replace(points=still, point_confidence=conf))
+
+
+def test_no_lower_body_is_no_gait(sports2d_landmarks: Trial) -> None:
+    conf = {
+        k: (np.zeros_like(v) if any(p in k for p in ("knee", "ankle", "heel", "toe")) else v)
+        for k, v in sports2d_landmarks.point_confidence.items()
+    }
+    with pytest.raises(NoWalkingError, match="lower body"):
+        analyze_keypoints(sports2d_landmarks.replace(point_confidence=conf))
