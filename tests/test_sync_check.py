@@ -52,3 +52,17 @@ def test_sync_check_needs_agreement_in_direction() -> None:
     assert not MarkerPlateSync((), 0.01).out_of_sync
     # At 60 Hz the tolerance is two frames (33 ms), not 30 ms.
     assert not MarkerPlateSync((0.032, 0.032), 1 / 60).out_of_sync
+
+
+@pytest.mark.slow
+def test_analysis_json_reports_the_offset(c3d_dir: Path) -> None:
+    from groundup.gait.analysis import analyze_gait
+
+    out = analyze_gait(read_c3d(c3d_dir / "c3dorg_sample09_plugingait.c3d")).to_json()
+    codes = [w["code"] for w in out["quality"]["warnings"]]  # type: ignore[index]
+    assert "marker_plate_out_of_sync" in codes
+    clean = analyze_gait(read_c3d(c3d_dir / "nantes_pig_motion3_ff.c3d")).to_json()
+    assert "marker_plate_out_of_sync" not in [
+        w["code"]
+        for w in clean["quality"]["warnings"]  # type: ignore[index]
+    ]

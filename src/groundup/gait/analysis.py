@@ -26,6 +26,7 @@ from groundup.gait.events_forceplate import ForcePlateEventDetection, PlateConta
 from groundup.gait.events_kinematic import HreljacMarshallEventDetection
 from groundup.gait.progression import Progression, compute_progression, require_walking
 from groundup.gait.spatiotemporal import Spatiotemporal, compute_spatiotemporal
+from groundup.gait.sync_check import check_marker_plate_sync
 from groundup.io.labels import LabelMap
 from groundup.signal.filters import butterworth_lowpass
 from groundup.signal.gaps import fill_gaps, gap_report
@@ -213,6 +214,12 @@ def analyze_gait(
                 raise
             kinematic_error = exc
             quality.append(QualityIssue("kinematic_events_unavailable", str(exc)))
+    if contacts and kinematic:
+        sync_issue = check_marker_plate_sync(
+            contacts, kinematic, trial.point_rate_hz
+        ).quality_issue()
+        if sync_issue is not None:
+            quality.append(sync_issue)
 
     chosen = _choose_events(events, plate_events, trial.events, kinematic, trial)
     if not chosen:
