@@ -1,0 +1,297 @@
+"""The gait part of the clinician report, one block per analysis.json (C3D, video, COP)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from groundup.report import plots
+from groundup.report.curves_section import curves_block
+from groundup.report.labels import field_label
+from groundup.report.norms import choose_norm, norm_source
+from groundup.report.numbers import join_path, num
+
+KIND_TEXT = {
+    "c3d": "motion capture (C3D)",
+    "trc": "motion capture (TRC)",
+    "video": "video",
+    "keypoints": "video keypoints",
+    "cop": "force-plate balance recording (COP)",
+}
+
+# Rows of the spatiotemporal table: (analysis.json key, decimals, sided, overall)
+SPATIOTEMPORAL_ROWS: tuple[tuple[str, int, bool, bool], ...] = (
+    ("walking_speed_m_s", 2, True, True),
+    ("cadence_steps_per_min", 1, False, True),
+    ("stride_time_s", 3, True, True),
+    ("step_time_s", 3, True, True),
+    ("stance_pct", 1, True, True),
+    ("swing_pct", 1, True, False),
+    ("double_support_pct", 1, True, True),
+    ("step_length_m", 3, True, True),
+    ("stride_length_m", 3, True, True),
+    ("step_width_m", 3, False, True),
+    ("step_time_asymmetry_pct", 1, False, True),
+)
+
+COMPARISON_TEXT = {
+    "within": "within the reference (mean ± 2 SD)",
+    "below": "below the reference",
+    "above": "above the reference",
+    "below the mean": "below the group mean",
+    "at or above the mean": "at or above the group mean",
+    "": "",
+}
+
+SWAY_ROWS: tuple[tuple[str, int], ...] = (
+    ("duration_s", 1),
+    ("mean_velocity_mm_s", 1),
+    ("ellipse95_area_mm2", 0),
+    ("rms_distance_mm", 2),
+    ("range_mm", 1),
+    ("mean_frequency_hz", 3),
+)
+
+
+def recording_title(index: int, analysis: dict[str, Any], deidentify: bool) -> str:
+    source = analysis.get("source", {})
+    kind = KIND_TEXT.get(source.get("kind", ""), source.get("kind", "recording"))
+    view = (analysis.get("video") or {}).get("view") or source.get("view")
+    if isinstance(view, str):
+        view = view.replace("_", " ")
+    text = f"Recording {index + 1}: {kind}"
+    if view:
+        text += f", {view} view"
+    if not deidentify and source.get("path"):
+        text += f" – {Path(source['path']).name}"
+    return text
+
+
+def _source_facts(index: int, analysis: dict[str, Any]) -> list[Markup]:
+    source = analysis.get("source", {})
+    base = join_path("analysis", index, "source")
+    facts = []
+    if source.get("rate_hz") is not None:
+        facts.append(
+            Markup("{} frames per second").format(num(source["rate_hz"], f"{base}/rate_hz", 0))
+        )
+    if source.get("duration_s") is not None:
+        facts.append(
+            Markup("{} recorded").format(num(source["duration_s"], f"{base}/duration_s", 2, "s"))
+        )
+    walking = analysis.get("walking") or {}
+    if walking.get("walking_duration_s") is not None:
+        facts.append(
+            Markup("{} walking").format(
+                num(
+                    walking["walking_duration_s"],
+                    join_path("analysis", index, "walking", "walking_duration_s"),
+                    2,
+                    "s",
+                )
+            )
+        )
+    events = analysis.get("events")
+    if events:
+        methods = (analysis.get("event_detection") or {}).get("methods_used") or {}
+        method_text = ", ".join(
+            Markup("{} {}").format(
+                method.replace("_", " "),
+                num(
+                    count,
+                    join_path("analysis", index, "event_detection", "methods_used", method),
+                    0,
+                ),
+            )
+            for method, count in methods.items()
+        )
+        facts.append(Markup("{} gait events ({})").format(len(events), Markup(method_text)))
+    return facts
+
+
+def spatiotemporal_rows(
+    index: int, spatio: dict[str, Any], age_y: float | None, sex: str | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Table rows and the norm sources they cite."""
+    base = join_path("analysis", index, "spatiotemporal")
+    rows = []
+    sources: dict[str, dict[str, Any]] = {}
+    left = spatio.get("left") or {}
+    right = spatio.get("right") or {}
+    for key, digits, sided, overall in SPATIOTEMPORAL_ROWS:
+        values = [left.get(key), right.get(key)] if sided else []
+        if overall:
+            values.append(spatio.get(key))
+        if all(v is None for v in values) and key not in spatio:
+            continue
+        label, unit = field_label(key)
+        norm = choose_norm(key, spatio.get(key), age_y, sex) if overall else None
+        if norm is not None:
+            sources[norm.source_key] = norm_source(norm.source_key)
+        rows.append(
+            {
+                "label": label,
+                "unit": unit,
+                "left": num(left.get(key), f"{base}/left/{key}", digits) if sided else "",
+                "right": num(right.get(key), f"{base}/right/{key}", digits) if sided else "",
+                "both": num(spatio.get(key), f"{base}/{key}", digits) if overall else "",
+                "norm": norm.text if norm else "no reference value with a source",
+                "comparison": COMPARISON_TEXT.get(norm.comparison, norm.comparison) if norm else "",
+                "flag": bool(norm and norm.comparison in {"below", "above"}),
+                "source": norm.source_key if norm else "",
+            }
+        )
+    counts = []
+    for side in ("left", "right"):
+        data = spatio.get(side) or {}
+        for key in ("n_strides", "n_steps"):
+            if data.get(key) is not None:
+                counts.append((side, key, num(data[key], f"{base}/{side}/{key}", 0)))
+    if counts:
+        rows.append(
+            {
+                "label": "Strides / steps measured",
+                "unit": "",
+                "left": Markup(" / ").join(c[2] for c in counts if c[0] == "left"),
+                "right": Markup(" / ").join(c[2] for c in counts if c[0] == "right"),
+                "both": "",
+                "norm": "",
+                "comparison": "",
+                "flag": False,
+                "source": "",
+            }
+        )
+    return rows, list(sources.values())
+
+
+def symmetry_rows(index: int, spatio: dict[str, Any]) -> list[dict[str, Any]]:
+    si = spatio.get("symmetry_index") or {}
+    base = join_path("analysis", index, "spatiotemporal", "symmetry_index")
+    rows = []
+    for key, value in si.items():
+        if not key.endswith("_si_pct"):
+            continue
+        label, _unit = field_label(key[: -len("_si_pct")])
+        rows.append({"label": label, "value": num(value, f"{base}/{key}", 1, "%", signed=True)})
+    return rows
+
+
+def video_rows(index: int, video: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per-cycle video measures per side (only those valid for the camera view are stored)."""
+    per_side = (video.get("metrics") or {}).get("per_side") or {}
+    base = join_path("analysis", index, "video", "metrics", "per_side")
+    keys = list(dict.fromkeys([*(per_side.get("left") or {}), *(per_side.get("right") or {})]))
+    rows = []
+    for key in keys:
+        cells = {}
+        for side in ("left", "right"):
+            value = (per_side.get(side) or {}).get(key)
+            path = f"{base}/{side}/{key}"
+            if isinstance(value, dict):
+                value, path = value.get("mean"), f"{path}/mean"
+            if isinstance(value, int | float | type(None)) and not isinstance(value, bool):
+                cells[side] = num(value, path, 1) if key in (per_side.get(side) or {}) else ""
+        if not cells:
+            continue
+        label, unit = field_label(key)
+        rows.append(
+            {
+                "label": label,
+                "unit": unit,
+                "left": cells.get("left", ""),
+                "right": cells.get("right", ""),
+            }
+        )
+    return rows
+
+
+def sway_rows(index: int, sway: dict[str, Any]) -> list[dict[str, Any]]:
+    base = join_path("analysis", index, "sway")
+    rows = []
+    for key, digits in SWAY_ROWS:
+        if key in sway:
+            label, unit = field_label(key)
+            rows.append({"label": label, "value": num(sway[key], f"{base}/{key}", digits, unit)})
+    return rows
+
+
+def gait_blocks(
+    analyses: list[dict[str, Any]],
+    exam: dict[str, Any] | None,
+    assets_dir: Path,
+    deidentify: bool,
+    key_frames_by_source: dict[int, list[dict[str, Any]]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One block per analysis and the norm sources cited."""
+    patient = (exam or {}).get("patient") or {}
+    age_y, sex = patient.get("age_y"), patient.get("sex")
+    blocks = []
+    sources: dict[str, dict[str, Any]] = {}
+    for index, analysis in enumerate(analyses):
+        kind = (analysis.get("source") or {}).get("kind", "")
+        block: dict[str, Any] = {
+            "title": recording_title(index, analysis, deidentify),
+            "facts": _source_facts(index, analysis),
+            "kind": kind,
+            "spatiotemporal": [],
+            "symmetry": [],
+            "symmetry_chart": None,
+            "sway": [],
+            "video": [],
+            "video_note": "",
+            "curves": None,
+            "key_frames": key_frames_by_source.get(index, []),
+        }
+        spatio = analysis.get("spatiotemporal")
+        if spatio:
+            rows, cited = spatiotemporal_rows(index, spatio, age_y, sex)
+            block["spatiotemporal"] = rows
+            for src in cited:
+                sources[src["key"]] = src
+            block["symmetry"] = symmetry_rows(index, spatio)
+            chart = plots.symmetry_chart(spatio, assets_dir / f"symmetry_{index + 1}.png")
+            block["symmetry_chart"] = chart.name if chart else None
+            block["reference_patient"] = (
+                f"{sex or 'sex not given'}, {age_y:g} y" if age_y is not None else None
+            )
+        video = analysis.get("video")
+        if isinstance(video, dict):
+            block["video"] = video_rows(index, video)
+            scale = video.get("scale")
+            if not scale:
+                block["video_note"] = Markup(
+                    "No patient height was given: lengths are not converted to metres."
+                )
+            elif scale.get("accuracy_pct") is not None:
+                block["video_note"] = Markup(
+                    "Lengths scaled from the patient's height (stated accuracy about {})."
+                ).format(
+                    num(scale["accuracy_pct"], f"analysis/{index}/video/scale/accuracy_pct", 0, "%")
+                )
+            else:
+                block["video_note"] = Markup("Lengths scaled from the patient's height.")
+        if analysis.get("sway"):
+            block["sway"] = sway_rows(index, analysis["sway"])
+        if analysis.get("curves"):
+            block["curves"] = curves_block(index, analysis["curves"], assets_dir)
+        blocks.append(block)
+    for index in sorted(set(key_frames_by_source) - set(range(len(analyses)))):
+        # frames given without the analysis of their recording: still shown, under their own title
+        blocks.append(
+            {
+                "title": f"Key frames (recording {index + 1}, no gait analysis given)",
+                "facts": [],
+                "kind": "frames",
+                "spatiotemporal": [],
+                "symmetry": [],
+                "symmetry_chart": None,
+                "sway": [],
+                "video": [],
+                "video_note": "",
+                "curves": None,
+                "key_frames": key_frames_by_source[index],
+            }
+        )
+    return blocks, list(sources.values())

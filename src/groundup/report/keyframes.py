@@ -1,0 +1,70 @@
+"""Key frames (video frames at gait events with the skeleton drawn) prepared for the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from groundup.report.deidentify import blur_faces
+from groundup.report.model import KeyFrame
+from groundup.report.numbers import num
+
+# Longest side of a key frame in the report: sharp at print size (about 8 cm wide at 150 dpi),
+# small enough to keep the PDF light.
+MAX_SIDE_PX = 640
+
+
+def prepare_key_frames(
+    key_frames: list[KeyFrame] | None, assets_dir: Path, deidentify: bool
+) -> tuple[dict[int, list[dict[str, Any]]], list[str]]:
+    """PNG files per source recording, and notes about frames that could not be shown."""
+    by_source: dict[int, list[dict[str, Any]]] = {}
+    notes: list[str] = []
+    for i, frame in enumerate(key_frames or []):
+        image = np.asarray(frame.image)
+        if image.ndim != 3 or image.shape[2] not in (3, 4) or image.size == 0:
+            notes.append(f"Key frame '{frame.label}' was not shown: it is not a colour image.")
+            continue
+        image = image[:, :, :3].astype(np.uint8, copy=False)
+        status = "not de-identified (option turned off)"
+        if deidentify:
+            if frame.faces_blurred:
+                status = "face blurred before rendering"
+            elif frame.face_points_px is not None and np.size(frame.face_points_px) > 0:
+                image = blur_faces(image, frame.face_points_px)
+                status = "face blurred"
+            else:
+                notes.append(
+                    f"Key frame '{frame.label}' was left out: no face position was given, so the "
+                    "face could not be blurred (turn de-identification off to show it)."
+                )
+                continue
+        scale = MAX_SIDE_PX / max(image.shape[:2])
+        if scale < 1:
+            image = cv2.resize(
+                image,
+                (int(image.shape[1] * scale), int(image.shape[0] * scale)),
+                interpolation=cv2.INTER_AREA,
+            )
+        path = assets_dir / f"keyframe_{i + 1}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        time_html = (
+            num(frame.time_s, frame.time_src, 2, "s")
+            if frame.time_s is not None and frame.time_src
+            else (f"{frame.time_s:.2f} s" if frame.time_s is not None else "")
+        )
+        by_source.setdefault(frame.source_index, []).append(
+            {
+                "file": path.name,
+                "label": frame.label,
+                "side": frame.side or "",
+                "event": (frame.event or "").replace("_", " "),
+                "time": time_html,
+                "status": status,
+            }
+        )
+    return by_source, notes

@@ -1,0 +1,308 @@
+"""Render the visit report: clinician report (HTML + PDF) and patient handout (PDF).
+
+Entry point: :func:`render_visit_report`. It reads the JSON documents of a visit (one or more
+analysis.json, exam.json, chain.json, plan.json; any of them may be missing), builds the
+sections with every number tagged by its JSON path (see :mod:`groundup.report.numbers`), draws
+the plots with matplotlib and prints both PDFs with WeasyPrint.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from groundup import __version__
+from groundup.errors import GroundUpError
+from groundup.report.exam_section import (
+    collect_citations,
+    exam_domains,
+    outcome_chart,
+    outcome_rows,
+)
+from groundup.report.gait_section import gait_blocks
+from groundup.report.handout import handout_context
+from groundup.report.keyframes import prepare_key_frames
+from groundup.report.labels import humanize
+from groundup.report.model import KeyFrame, ReportFiles
+from groundup.report.numbers import num
+from groundup.report.reasoning_section import chain_view, plan_view
+
+ASSETS_DIRNAME = "report_files"
+MAX_SUMMARY_FINDINGS = 14
+
+
+@cache
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("groundup.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["humanize"] = humanize
+    env.globals["num"] = num
+    return env
+
+
+def _not_assessed(
+    analyses: list[dict[str, Any]],
+    exam: dict[str, Any] | None,
+    chain: dict[str, Any] | None,
+    plan: dict[str, Any] | None,
+    key_frames: list[KeyFrame] | None,
+) -> tuple[list[str], list[str]]:
+    """(assessed, not assessed) in words, for the summary and the CLI."""
+    assessed, missing = [], []
+    walking = [a for a in analyses if a.get("spatiotemporal")]
+    if walking:
+        kinds = sorted({(a.get("source") or {}).get("kind", "?") for a in walking})
+        assessed.append(f"gait: {len(walking)} walking recording(s) ({', '.join(kinds)})")
+        if any(a.get("curves") for a in walking):
+            assessed.append("joint-angle curves against normative bands")
+        else:
+            missing.append("joint-angle curves (no normalised curves in the gait analysis)")
+        if not key_frames:
+            missing.append("key frames (no video frames given)")
+    else:
+        missing.append("gait (no walking recording analysed)")
+    if any(a.get("sway") for a in analyses):
+        assessed.append("standing balance on a force plate (COP sway)")
+    if exam is not None:
+        tests = exam.get("tests") or {}
+        questionnaires = exam.get("questionnaires") or {}
+        assessed.append(
+            f"clinical exam: {len(tests)} test(s), {len(questionnaires)} questionnaire(s)"
+        )
+        na = exam.get("not_assessed") or {}
+        na_items = [*na.get("tests", []), *na.get("questionnaires", [])]
+        if na_items:
+            missing.append("exam items not done: " + ", ".join(humanize(t) for t in na_items))
+        flags = (exam.get("screening") or {}).get("red_flags") or {}
+        if flags.get("not_asked"):
+            missing.append(
+                "red flags not asked: " + ", ".join(humanize(f) for f in flags["not_asked"])
+            )
+    else:
+        missing.append("clinical exam, questionnaires and red-flag screening (no exam given)")
+    if chain is None:
+        missing.append("kinetic-chain reasoning (no chain.json)")
+    if plan is None:
+        missing.append("treatment plan (no plan.json)")
+    return assessed, missing
+
+
+def _key_findings(exam: dict[str, Any] | None, gait: list[dict[str, Any]]) -> list[dict[str, str]]:
+    findings: list[dict[str, str]] = []
+    for block in gait:
+        for row in block["spatiotemporal"]:
+            if row["flag"]:
+                findings.append(
+                    {
+                        "region": "gait",
+                        "text": f"{row['label']}: {row['comparison']} ({row['norm']})",
+                    }
+                )
+        curves = block.get("curves") or {}
+        for dev in curves.get("deviations", []):
+            text = dev["text"] or f"{dev['variable']} {dev['side']} at {dev['phase']}"
+            findings.append({"region": "gait", "text": text})
+    domains = {
+        t: (exam.get("tests") or {}).get(t, {}).get("domain")
+        or (exam.get("questionnaires") or {}).get(t, {}).get("domain", "")
+        for t in {f.get("test") for f in (exam or {}).get("findings") or []}
+    }
+    for f in (exam or {}).get("findings") or []:
+        if f.get("flag", True):
+            findings.append(
+                {
+                    "region": humanize(domains.get(f.get("test"), "") or "exam"),
+                    "text": f.get("text", ""),
+                }
+            )
+    return findings
+
+
+def _quality_notes(
+    analyses: list[dict[str, Any]],
+    exam: dict[str, Any] | None,
+    extra: list[str],
+    deidentify: bool,
+) -> list[dict[str, str]]:
+    from groundup.report.gait_section import recording_title
+
+    notes = []
+    for i, analysis in enumerate(analyses):
+        where = recording_title(i, analysis, deidentify)
+        for w in (analysis.get("quality") or {}).get("warnings") or []:
+            notes.append(
+                {"where": where, "code": w.get("code", ""), "message": w.get("message", "")}
+            )
+    for w in (exam or {}).get("warnings") or []:
+        notes.append(
+            {
+                "where": f"exam: {humanize(w.get('test', ''))}",
+                "code": w.get("code", ""),
+                "message": w.get("message", ""),
+            }
+        )
+    for e in (exam or {}).get("errors") or []:
+        notes.append(
+            {
+                "where": f"exam input: {e.get('field', '')}",
+                "code": "input_error",
+                "message": f"{e.get('message', '')} (expected {e.get('expected', '')})",
+            }
+        )
+    for text in extra:
+        notes.append({"where": "key frames", "code": "key_frame", "message": text})
+    return notes
+
+
+def _references(
+    exam: dict[str, Any] | None, norm_sources: list[dict[str, Any]], chain: Any, plan: Any
+) -> list[dict[str, Any]]:
+    refs: dict[str, dict[str, Any]] = {}
+    for src in norm_sources:
+        refs[src["key"]] = src
+    for doc in (exam, chain, plan):
+        if doc:
+            for key, cite in collect_citations(doc).items():
+                refs.setdefault(key, cite)
+    return sorted(refs.values(), key=lambda r: r["key"])
+
+
+def build_context(
+    out_dir: Path,
+    *,
+    analyses: list[dict[str, Any]],
+    exam: dict[str, Any] | None,
+    chain: dict[str, Any] | None,
+    plan: dict[str, Any] | None,
+    key_frames: list[KeyFrame] | None,
+    deidentify: bool,
+) -> dict[str, Any]:
+    assets = out_dir / ASSETS_DIRNAME
+    if assets.is_dir():  # plots of an earlier rendering into the same folder must not linger
+        for old in assets.glob("*.png"):
+            old.unlink()
+    frames_by_source, frame_notes = prepare_key_frames(key_frames, assets, deidentify)
+    gait, norm_sources = gait_blocks(analyses, exam, assets, deidentify, frames_by_source)
+    assessed, missing = _not_assessed(analyses, exam, chain, plan, key_frames)
+    outcomes = outcome_rows(exam) if exam else []
+    pathway = (exam or {}).get("pathway")
+    red_flags = ((exam or {}).get("screening") or {}).get("red_flags") or {}
+    warning_signs = ((exam or {}).get("screening") or {}).get("warning_signs") or {}
+    chain_v = chain_view(chain) if chain else None
+    plan_v = plan_view(plan) if plan else None
+    findings = _key_findings(exam, gait)
+    return {
+        "version": __version__,
+        "today": date.today().isoformat(),
+        "exam_date": (exam or {}).get("exam_date"),
+        "patient": (exam or {}).get("patient") or {},
+        "deidentify": deidentify,
+        "assets": ASSETS_DIRNAME,
+        "assessed": assessed,
+        "not_assessed": missing,
+        "pathway": pathway,
+        "red_flags_present": red_flags.get("present") or [],
+        "red_flags_not_asked": red_flags.get("not_asked") or [],
+        "warning_signs": warning_signs.get("present") or [],
+        "key_findings": findings[:MAX_SUMMARY_FINDINGS],
+        "more_findings": max(0, len(findings) - MAX_SUMMARY_FINDINGS),
+        "gait": gait,
+        "exam": exam is not None,
+        "domains": exam_domains(exam) if exam else [],
+        "outcomes": outcomes,
+        "outcome_chart": outcome_chart(outcomes, assets) if outcomes else None,
+        "chain": chain_v,
+        "plan": plan_v,
+        "quality": _quality_notes(analyses, exam, frame_notes, deidentify),
+        "references": _references(exam, norm_sources, chain, plan),
+    }
+
+
+def _write_pdf(html: str, base_dir: Path, path: Path) -> None:
+    # WeasyPrint logs every CSS property it does not support; keep the CLI quiet.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as exc:  # OSError: Pango/HarfBuzz system libraries missing
+        raise GroundUpError(
+            f"The PDF renderer (WeasyPrint) cannot start: {exc}.",
+            "Install GroundUp's dependencies (pip install -e .) and the Pango library "
+            "(Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core).",
+        ) from exc
+    tmp = path.with_name(f".{path.name}.tmp")
+    HTML(string=html, base_url=str(base_dir)).write_pdf(str(tmp))
+    tmp.replace(path)
+
+
+def render_visit_report(
+    out_dir: Path,
+    *,
+    analyses: list[dict[str, Any]],
+    exam: dict[str, Any] | None,
+    chain: dict[str, Any] | None,
+    plan: dict[str, Any] | None,
+    key_frames: list[KeyFrame] | None = None,
+    deidentify: bool = True,
+) -> ReportFiles:
+    """Write out_dir/report.html, report.pdf and handout.pdf (plots in out_dir/report_files/).
+
+    Any input may be missing; the report then says what was not assessed. With ``deidentify``
+    (the default) faces on key frames are blurred, frames whose face cannot be located are left
+    out, and recording file names are not shown.
+    """
+    if not analyses and exam is None and chain is None and plan is None:
+        raise GroundUpError(
+            "There is nothing to report: no analysis, exam, chain or plan was given.",
+            "Run `groundup analyze` on a recording and/or `groundup exam score` on an exam"
+            " file first.",
+        )
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        ctx = build_context(
+            out_dir,
+            analyses=analyses,
+            exam=exam,
+            chain=chain,
+            plan=plan,
+            key_frames=key_frames,
+            deidentify=deidentify,
+        )
+        report_html = _env().get_template("report.html.j2").render(**ctx)
+        html_path = out_dir / "report.html"
+        tmp = html_path.with_name(".report.html.tmp")
+        tmp.write_text(report_html, encoding="utf-8")
+        tmp.replace(html_path)
+        pdf_path = out_dir / "report.pdf"
+        _write_pdf(report_html, out_dir, pdf_path)
+        hctx = handout_context(
+            exam=exam, chain=chain, plan=plan, assets_dir=out_dir / ASSETS_DIRNAME
+        )
+        handout_html = _env().get_template("handout.html.j2").render(assets=ASSETS_DIRNAME, **hctx)
+        handout_path = out_dir / "handout.pdf"
+        _write_pdf(handout_html, out_dir, handout_path)
+    except OSError as exc:
+        raise GroundUpError(
+            f"Cannot write the report to {out_dir}: {exc.strerror or exc}.",
+            "Check that the folder exists, is writable and the disk is not full.",
+        ) from exc
+    assets = (
+        sorted((out_dir / ASSETS_DIRNAME).glob("*")) if (out_dir / ASSETS_DIRNAME).is_dir() else []
+    )
+    return ReportFiles(
+        html=html_path,
+        pdf=pdf_path,
+        handout_pdf=handout_path,
+        assets=assets,
+        not_assessed=ctx["not_assessed"],
+    )

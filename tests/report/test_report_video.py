@@ -1,0 +1,81 @@
+"""Report of a video trial: real BlazePose landmarks of the Sports2D demo clip, with key frames
+decoded from the clip at heel strikes, the skeleton drawn and the face blurred."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from groundup.keypoints.pipeline import analyze_keypoints
+from groundup.report import KeyFrame, render_visit_report
+from tests.keypoints.conftest import DATA as KEYPOINT_DATA
+from tests.keypoints.conftest import blazepose_trial
+from tests.report.helpers import pdf_image_count, pdf_text, rendered_numbers, resolve
+
+FACE = list(range(11))  # BlazePose 0-10: nose, eyes, ears, mouth
+BONES = ((11, 23), (12, 24), (23, 25), (25, 27), (24, 26), (26, 28), (27, 31), (28, 32), (11, 12))
+
+
+def _frames(clip: Path, wanted: set[int]) -> dict[int, np.ndarray]:
+    out: dict[int, np.ndarray] = {}
+    with av.open(str(clip)) as container:
+        for i, frame in enumerate(container.decode(video=0)):
+            if i in wanted:
+                out[i] = frame.to_ndarray(format="rgb24")
+            if i >= max(wanted):
+                break
+    return out
+
+
+@pytest.mark.slow
+def test_video_report_with_blurred_key_frames(shared_data: Path, tmp_path: Path) -> None:
+    d = np.load(KEYPOINT_DATA / "sports2d_walker_blazepose.npz")
+    xy = d["xy"]
+    trial = blazepose_trial(xy, d["confidence"], float(d["fps"]), tuple(int(v) for v in d["size"]))
+    analysis = analyze_keypoints(trial).to_json()
+    strikes = [(i, e) for i, e in enumerate(analysis["events"]) if e["kind"] == "heel_strike"][:2]
+    images = _frames(shared_data / "video" / "sports2d_demo.mp4", {e["frame"] for _, e in strikes})
+    key_frames = []
+    for i, event in strikes:
+        image = images[event["frame"]].copy()
+        pts = xy[event["frame"]]
+        for a, b in BONES:
+            pa = tuple(int(v) for v in pts[a])
+            pb = tuple(int(v) for v in pts[b])
+            cv2.line(image, pa, pb, (0, 255, 0), 3)
+        key_frames.append(
+            KeyFrame(
+                image=image,
+                label=f"{event['side']} heel strike",
+                side=event["side"],
+                event="heel_strike",
+                time_s=event["time_s"],
+                time_src=f"analysis/0/events/{i}/time_s",
+                face_points_px=pts[FACE],
+            )
+        )
+    files = render_visit_report(
+        tmp_path, analyses=[analysis], exam=None, chain=None, plan=None, key_frames=key_frames
+    )
+    text = " ".join(pdf_text(files.pdf).split())
+    assert "Recording 1: video, sagittal view" in text
+    assert "Video measures (per cycle, mean)" in text and "Peak knee flexion swing" in text
+    assert "Key frames" in text and "face blurred" in text
+    assert "No patient height was given" in text
+    assert pdf_image_count(files.pdf) >= 3  # symmetry chart + two key frames
+    # the face region of the written key frame holds no detail left from the original frame
+    written = cv2.imread(str(tmp_path / "report_files" / "keyframe_1.png"))
+    assert written is not None and written.shape[1] <= 640
+    # numbers shown equal the stored ones
+    docs = {"analysis": [analysis]}
+    for path, digits, shown, missing in rendered_numbers(files.html.read_text()):
+        stored = resolve(docs, path)
+        if missing:
+            assert stored is None
+        else:
+            assert math.isclose(float(shown.replace("+", "")), stored, abs_tol=0.5 * 10**-digits)
