@@ -59,6 +59,17 @@ def test_odi_change_against_the_mcid() -> None:
     change = out.results["change_from_baseline"]
     assert change["improvement"] == pytest.approx(12.0)
     assert change["meets"] == {"absolute": True, "relative": False}  # 12 >= 10 points; 23 % < 30 %
+    # The relative MCID is compared with the improvement in percent of baseline (12 / 52 = 23 %).
+    relative = [c for c in out.comparisons if c["unit"] == "pct_of_baseline"]
+    assert [c["value"] for c in relative] == [pytest.approx(23.08, abs=0.01)]
+
+
+def test_psfs_mcid_text_is_read_whole() -> None:
+    out, _ = score_questionnaire("psfs", {"activities": [{"score": 5}], "baseline": 3})
+    assert [m["text"] for m in out.results["mcid"]] == [
+        "improvement of the mean score (SEM-based, chronic LBP)"
+    ]
+    assert all(None not in m for m in out.results["mcid"])
 
 
 def test_start_back_high_risk_rule_uses_the_psychosocial_subscale() -> None:

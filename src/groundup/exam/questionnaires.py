@@ -56,15 +56,18 @@ def _mcid(
     }
     for m in entry.items_of("mcid"):
         if m["unit"] == "pct_of_baseline":
-            ok = baseline > 0 and improvement / baseline * 100 >= m["value"]
+            # A relative MCID is compared with the improvement as a percentage of baseline.
+            measured = improvement / baseline * 100 if baseline > 0 else 0.0
         else:
-            ok = improvement >= m["value"]
+            measured = improvement
+        ok = baseline > 0 if m["unit"] == "pct_of_baseline" else True
+        ok = ok and measured >= m["value"]
         change["meets"][str(m["id"])] = bool(ok)
         compare(
             ctx,
             out,
             "improvement_from_baseline",
-            improvement,
+            rounded(measured, 2),
             str(m["unit"]),
             m,
             "clinically important improvement" if ok else "below the MCID",
