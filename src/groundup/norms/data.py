@@ -1,0 +1,92 @@
+"""Loading the normative data files of ``knowledge/norms`` (sources in ``sources.yaml``)."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+NORMS_DIR = Path(__file__).resolve().parents[1] / "knowledge" / "norms"
+SCHWARTZ_CURVES = "schwartz2008_curves.csv"
+SCHWARTZ_EVENTS = "schwartz2008_cycle_events.csv"
+SCHWARTZ_SPEEDS = ("very_slow", "slow", "free", "fast", "very_fast")
+
+
+def _yaml(name: str) -> dict[str, Any]:
+    with (NORMS_DIR / name).open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@lru_cache(maxsize=1)
+def sources() -> dict[str, Any]:
+    return _yaml("sources.yaml")
+
+
+@lru_cache(maxsize=1)
+def variables_config() -> dict[str, Any]:
+    return _yaml("variables.yaml")
+
+
+@lru_cache(maxsize=1)
+def adult_summary() -> dict[str, Any]:
+    return _yaml("adult_summary.yaml")
+
+
+@lru_cache(maxsize=1)
+def gps_reference() -> dict[str, Any]:
+    return _yaml("gps_reference.yaml")
+
+
+@dataclass(frozen=True)
+class NormCurve:
+    """One normative variable at one speed: 51 points, 0-100 % step 2."""
+
+    pct: np.ndarray
+    mean: np.ndarray
+    sd: np.ndarray
+
+
+@lru_cache(maxsize=1)
+def schwartz_curves() -> dict[tuple[str, str], NormCurve]:
+    """``(variable label, speed) -> NormCurve`` for the joint angles of Schwartz et al. 2008.
+
+    SD = |plus_1sd - mean| (the workbook's -1SD column is not always below the mean).
+    """
+    rows: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+    with (NORMS_DIR / SCHWARTZ_CURVES).open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["domain"] != "joint_angle":
+                continue
+            key = (row["variable"], row["speed"])
+            mean = float(row["mean"])
+            rows.setdefault(key, []).append(
+                (float(row["gait_cycle_pct"]), mean, abs(float(row["plus_1sd"]) - mean))
+            )
+    out = {}
+    for key, vals in rows.items():
+        arr = np.array(sorted(vals))
+        out[key] = NormCurve(pct=arr[:, 0], mean=arr[:, 1], sd=arr[:, 2])
+    return out
+
+
+@lru_cache(maxsize=1)
+def schwartz_cycle_events() -> dict[tuple[str, str], float]:
+    """``(parameter, speed) -> mean % of cycle``; parameters ``opposite_foot_off``,
+    ``opposite_foot_contact``, ``foot_off``, ``double_support``."""
+    names = {
+        "opposite foot off": "opposite_foot_off",
+        "opposite foot contact": "opposite_foot_contact",
+        "ipsilateral foot off": "foot_off",
+        "double support": "double_support",
+    }
+    out = {}
+    with (NORMS_DIR / SCHWARTZ_EVENTS).open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            label = row["parameter"].split("[")[0].strip().lower()
+            out[(names[label], row["speed"])] = 100.0 * float(row["mean_fraction_of_cycle"])
+    return out

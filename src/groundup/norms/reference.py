@@ -1,0 +1,110 @@
+"""Choosing the normative reference for a patient, and saying which was chosen.
+
+The only normative curves shipped are those of typically developing CHILDREN (Schwartz MH,
+Rozumalski A, Trost JP (2008) J Biomech 41:1639-1650), in five walking-speed groups. GroundUp
+uses the self-selected ("free") group by default. Schwartz et al. grouped speeds by
+dimensionless speed v / sqrt(g * leg length) (Hof AL (1996) Scaling gait data to body size. Gait
+Posture 4:222-223); the group boundaries could not be checked against the paper here, so the
+speed group is never chosen automatically: GroundUp reports the patient's dimensionless speed and
+uses the group a caller names (``speed_group``), else "free".
+
+Adults (age >= 18 years, or unknown age with a leg length above the children's range) are compared
+with the same children's curves, labelled as such: adult sagittal kinematics at matched
+dimensionless speed are close to those of older children, but the comparison is approximate and
+every output says so. Adult summary values (``adult_summary.yaml``) are added as context.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from groundup.errors import InputError
+from groundup.norms.data import SCHWARTZ_SPEEDS, schwartz_cycle_events, sources
+
+ADULT_AGE_YEARS = 18.0
+G_M_S2 = 9.81
+
+
+@dataclass(frozen=True)
+class ReferenceChoice:
+    dataset: str
+    speed_group: str
+    population: str
+    patient_group: str
+    citation: str
+    licence: str
+    dimensionless_speed: float | None
+    note: str
+    events_pct: dict[str, float]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "dataset": self.dataset,
+            "speed_group": self.speed_group,
+            "population": self.population,
+            "patient_group": self.patient_group,
+            "citation": self.citation,
+            "licence": self.licence,
+            "dimensionless_speed": None
+            if self.dimensionless_speed is None
+            else round(self.dimensionless_speed, 4),
+            "note": self.note,
+            "events_pct": {k: round(v, 2) for k, v in self.events_pct.items()},
+        }
+
+
+def dimensionless_speed(speed_m_s: float | None, leg_length_m: float | None) -> float | None:
+    """Walking speed / sqrt(g * leg length) (Hof 1996), or None when either is unknown."""
+    if not speed_m_s or not leg_length_m or leg_length_m <= 0:
+        return None
+    return float(speed_m_s) / math.sqrt(G_M_S2 * float(leg_length_m))
+
+
+def choose_reference(
+    age_years: float | None,
+    walking_speed_m_s: float | None,
+    leg_length_m: float | None,
+    speed_group: str | None = None,
+) -> ReferenceChoice:
+    """The normative reference for this patient (see the module docstring)."""
+    group = speed_group or "free"
+    if group not in SCHWARTZ_SPEEDS:
+        raise InputError(
+            f"Unknown normative speed group {group!r}.",
+            f"Choose one of: {', '.join(SCHWARTZ_SPEEDS)}.",
+        )
+    meta = sources()["files"]["schwartz2008_curves.csv"]
+    if age_years is None:
+        patient = "unknown age"
+        note = (
+            "Age not given: compared with typically developing children's curves (Schwartz et al. "
+            "2008). If the patient is an adult, read deviations as approximate."
+        )
+    elif age_years >= ADULT_AGE_YEARS:
+        patient = "adult"
+        note = (
+            "Adult patient compared with CHILDREN's normative curves (Schwartz et al. 2008; no "
+            "adult curves under an open licence are available): deviations and the GPS are "
+            "approximate; adult summary values are given as context."
+        )
+    else:
+        patient = "child"
+        note = "Child compared with typically developing children (Schwartz et al. 2008)."
+    if speed_group is None:
+        note += " Speed group: self-selected ('free'); the speed group is not chosen from speed."
+    events = {
+        name: schwartz_cycle_events()[(name, group)]
+        for name in ("opposite_foot_off", "opposite_foot_contact", "foot_off", "double_support")
+    }
+    return ReferenceChoice(
+        dataset="Schwartz2008",
+        speed_group=group,
+        population=meta["population"],
+        patient_group=patient,
+        citation=" ".join(str(meta["citation"]).split()),
+        licence=meta["licence"],
+        dimensionless_speed=dimensionless_speed(walking_speed_m_s, leg_length_m),
+        note=note,
+        events_pct=events,
+    )

@@ -1,0 +1,66 @@
+"""Every number in knowledge/norms is traceable to its source."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+
+import yaml
+
+from groundup.norms.data import NORMS_DIR, schwartz_curves, schwartz_cycle_events
+
+
+def _sources() -> dict:
+    return yaml.safe_load((NORMS_DIR / "sources.yaml").read_text())["files"]
+
+
+def test_every_data_file_has_source_licence_and_checksum() -> None:
+    data_files = {p.name for p in NORMS_DIR.glob("*.csv")}
+    sources = _sources()
+    assert data_files <= set(sources), f"data files without metadata: {data_files - set(sources)}"
+    for name, meta in sources.items():
+        path = NORMS_DIR / name
+        assert path.exists(), name
+        assert meta.get("citation") and meta.get("licence"), name
+        if name.endswith(".csv"):
+            with path.open(newline="", encoding="utf-8") as fh:
+                rows = list(csv.DictReader(fh))
+            assert len(rows) == meta["rows"], name
+            assert list(rows[0]) == meta["columns"], name
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == meta["sha256"], name
+            assert (NORMS_DIR / meta["licence_file"]).exists()
+
+
+def test_shipped_norms_equal_the_shared_source_files(shared_data) -> None:
+    for name in ("schwartz2008_curves.csv", "schwartz2008_cycle_events.csv"):
+        shipped = (NORMS_DIR / name).read_bytes()
+        source = (shared_data / "norms" / name).read_bytes()
+        assert shipped == source, f"{name} differs from shared/data/norms/{name}"
+
+
+def test_known_values_from_the_manifest() -> None:
+    knee = schwartz_curves()[("Knee Flex/Extension", "free")]
+    assert knee.pct[0] == 0 and len(knee.pct) == 51
+    assert knee.mean[0] == 5.5537
+    assert abs(knee.sd[0] - (11.2088 - 5.5537)) < 1e-9
+    assert schwartz_cycle_events()[("opposite_foot_off", "free")] == 10.0
+
+
+def test_every_normative_series_named_in_variables_exists() -> None:
+    cfg = yaml.safe_load((NORMS_DIR / "variables.yaml").read_text())
+    speeds = _sources()["schwartz2008_curves.csv"]["speeds"]
+    for base, spec in cfg["variables"].items():
+        if spec["norm"] is not None:
+            for speed in speeds:
+                assert (spec["norm"], speed) in schwartz_curves(), (base, speed)
+        assert spec["views"], base
+        if base.endswith(("rotation", "progression")):
+            assert spec["views"] == ["3d"], f"{base}: transverse rotations never from one camera"
+
+
+def test_adult_summary_values_have_sources() -> None:
+    values = yaml.safe_load((NORMS_DIR / "adult_summary.yaml").read_text())["values"]
+    for key, spec in values.items():
+        assert spec["source"] and spec["certainty"] in ("V", "S"), key
+        lo, hi = spec["range_deg"]
+        assert lo < hi
