@@ -41,6 +41,11 @@ def test_units_and_subject(c3d_dir: Path) -> None:
     assert trial.subject.mass_kg == pytest.approx(74.0)
     assert trial.subject.height_m == pytest.approx(1.76)
     assert trial.start_time_s == pytest.approx(7.24)
+    # Plug-in Gait's PROCESSING:LLegLength / RLegLength (920 mm each in this file).
+    assert trial.subject.leg_length_m == pytest.approx(0.92)
+    assert read_c3d(c3d_dir / "btk_functional_walk.c3d").subject.leg_length_m == pytest.approx(
+        0.8825
+    )
     heel_height_m = float(trial.points["left_heel"][:, 2].min())
     assert 0.0 < heel_height_m < 0.1  # metres, not millimetres
 

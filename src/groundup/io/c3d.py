@@ -262,7 +262,14 @@ def read_c3d(path: str | Path, label_map: LabelMap | None = None) -> Trial:
     params = c3d["parameters"]
     mass = _first_number(_param(params, "PROCESSING", "Bodymass"))
     height_mm = _first_number(_param(params, "PROCESSING", "Height"))
-    leg_mm = _first_number(_param(params, "PROCESSING", "LeftLegLength"))
+    # Plug-in Gait stores LLegLength/RLegLength (mm); some exports spell them out. The mean of
+    # the sides that are given, ignoring zeros (unset).
+    legs = [
+        _first_number(_param(params, "PROCESSING", name))
+        for name in ("LLegLength", "RLegLength", "LeftLegLength", "RightLegLength")
+    ]
+    given = [v for v in legs if v]
+    leg_mm = sum(given) / len(given) if given else None
     analog_rate = float(header["analogs"]["frame_rate"] or 0.0)
     return Trial(
         points=points,
