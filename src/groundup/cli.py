@@ -271,6 +271,9 @@ def _mount_optional_apps() -> None:
     except ImportError:
         return
     app.add_typer(exam_app, name="exam")
+    from groundup.plan.cli import plan_command
+
+    app.command(name="plan")(plan_command)
 
 
 @app.command()

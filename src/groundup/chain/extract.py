@@ -1,0 +1,260 @@
+"""Findings from analysis.json and exam.json, driven by ``knowledge/findings/*.yaml``.
+
+Each measure of the mapping names where its value lives in the JSON document, its body region,
+the norm (with its source) and the bands that grade it. A key the document does not contain is
+skipped and reported as not assessed, so older or newer documents work alike; a new key needs one
+YAML entry and no code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from groundup.chain.findings import Finding
+from groundup.chain.knowledge import KnowledgeError, cite, load_yaml, trust_classes
+
+SIDES = ("left", "right")
+_MISSING = object()
+
+
+def get_path(doc: Any, path: str) -> Any:
+    """Value at a dotted path, or ``_MISSING``."""
+    node = doc
+    for part in path.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return _MISSING
+    return node
+
+
+def _compare(op: str, value: Any, limit: Any) -> bool:
+    if op == "==":
+        return value == limit
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if op == "abs>":
+        return abs(value) > limit
+    return {
+        ">": value > limit,
+        ">=": value >= limit,
+        "<": value < limit,
+        "<=": value <= limit,
+    }[op]
+
+
+def grade(
+    measure: dict[str, Any], value: Any, sex: str | None, reference: float | None
+) -> tuple[str, tuple[str, ...], str, float | None] | None:
+    """(severity, tags, result label, limit used) of a value, or None when it cannot be graded."""
+    if not measure.get("bands"):
+        return "none", (), "no norm: tracked for change between visits", None
+    sex_key = sex if sex in ("female", "male") else "unknown"
+    applicable = [b for b in measure.get("bands", []) if b.get("sex", sex_key) == sex_key]
+    if any(b["value"] == "ref" for b in applicable) and reference is None:
+        return None
+    for band in applicable:
+        limit = reference if band["value"] == "ref" else band["value"]
+        if _compare(band["op"], value, limit):
+            return band["severity"], (band["tag"],), band["label"], limit
+    limit = reference if reference is not None else None
+    return "none", (), "within the norm", limit
+
+
+def _norm(measure: dict[str, Any], limit: float | None) -> dict[str, Any]:
+    norm = {"text": measure["norm"]["text"], "citation": cite(measure["norm"]["source"])}
+    if limit is not None:
+        norm["reference_value"] = limit
+    return norm
+
+
+def _trust(trust_class: str) -> float:
+    try:
+        return float(trust_classes()[trust_class]["weight"])
+    except KeyError:
+        raise KnowledgeError(
+            f"Unknown trust class {trust_class!r} in the findings map.",
+            "Add it to knowledge/findings/trust.yaml.",
+        ) from None
+
+
+def _make(
+    measure: dict[str, Any],
+    side: str | None,
+    value: Any,
+    sex: str | None,
+    reference: float | None,
+    trust_class: str,
+    source: dict[str, Any],
+) -> Finding | None:
+    graded = grade(measure, value, sex, reference)
+    if graded is None:
+        return None
+    severity, tags, result, limit = graded
+    if isinstance(value, float):
+        value = round(value, 4)
+    return Finding(
+        measure=measure["id"],
+        region=measure["region"],
+        side=side,
+        value=value,
+        unit=measure["unit"],
+        label=measure["label"],
+        severity=severity,
+        tags=tags,
+        result=result,
+        norm=_norm(measure, limit),
+        source=source,
+        trust=_trust(trust_class),
+        trust_class=trust_class,
+        outcome=bool(measure.get("outcome", False)),
+    )
+
+
+def _side_of(measure: dict[str, Any], value: Any, results: Any) -> str | None:
+    rule = measure.get("side_from_sign")
+    if rule and isinstance(value, int | float) and not isinstance(value, bool):
+        if value > 0:
+            return rule["positive"]
+        if value < 0:
+            return rule["negative"]
+        return None
+    key = measure.get("side_from_result")
+    if key:
+        side = get_path(results, key)
+        return side if side in SIDES else None
+    return None
+
+
+def _reference(entry: dict[str, Any], measure: dict[str, Any], side: str | None) -> float | None:
+    name = measure.get("reference_measure")
+    if not name:
+        return None
+    for comp in entry.get("comparisons", []):
+        if comp.get("measure") == name and comp.get("side") == side:
+            ref = comp.get("reference_value")
+            return float(ref) if isinstance(ref, int | float) else None
+    return None
+
+
+def _values(measure: dict[str, Any], doc: Any) -> list[tuple[str | None, Any]]:
+    """(side, value) pairs present in ``doc`` for this measure."""
+    path = measure["path"]
+    if "{side}" in path:
+        out = []
+        for side in SIDES:
+            value = get_path(doc, path.replace("{side}", side))
+            if value is not _MISSING and value is not None:
+                out.append((side, value))
+        return out
+    value = get_path(doc, path)
+    if value is _MISSING or value is None:
+        return []
+    return [(_side_of(measure, value, doc), value)]
+
+
+def findings_from_exam(exam: dict[str, Any]) -> tuple[list[Finding], list[str]]:
+    """Findings of a ``groundup.exam/1`` document and the measure ids it did not assess."""
+    sex = (exam.get("patient") or {}).get("sex")
+    findings: list[Finding] = []
+    missing: list[str] = []
+    for measure in load_yaml("findings", "exam.yaml")["measures"]:
+        entry = (exam.get(measure["section"]) or {}).get(measure["test"])
+        if not isinstance(entry, dict) or entry.get("status") == "error":
+            missing.append(measure["id"])
+            continue
+        results = entry.get("results") or {}
+        only_if = measure.get("only_if")
+        if only_if and get_path(results, only_if["path"]) != only_if["equals"]:
+            missing.append(measure["id"])
+            continue
+        kind = "questionnaire" if measure["section"] == "questionnaires" else "exam_test"
+        source = {"kind": kind, "test": measure["test"], "title": entry.get("title", "")}
+        made = False
+        for side, value in _values(measure, results):
+            ref = _reference(entry, measure, side)
+            finding = _make(measure, side, value, sex, ref, measure["trust"], source)
+            if finding is not None:
+                findings.append(finding)
+                made = True
+        if not made:
+            missing.append(measure["id"])
+    return findings, missing
+
+
+def _gait_trust(analysis: dict[str, Any], table: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    src = analysis.get("source") or {}
+    kind = str(src.get("kind", ""))
+    view = (analysis.get("video") or {}).get("view")
+    choice = table.get(kind)
+    if isinstance(choice, dict):
+        trust_class = choice.get(str(view), "video_frontal")
+        return trust_class, {"kind": "video_gait", "view": view}
+    if isinstance(choice, str):
+        return choice, {"kind": f"{kind}_gait"}
+    return "video_frontal", {"kind": f"{kind or 'unknown'}_gait"}
+
+
+def findings_from_analysis(
+    analysis: dict[str, Any], sex: str | None = None
+) -> tuple[list[Finding], list[str]]:
+    """Findings of a ``groundup.analysis/1`` gait document and the measures it did not hold.
+
+    ``sex`` (from the exam, when there is one) picks sex-specific bands.
+    """
+    table = load_yaml("findings", "analysis.yaml")
+    gait_trust, base_source = _gait_trust(analysis, table["trust_by_source"])
+    findings: list[Finding] = []
+    missing: list[str] = []
+    for measure in table["measures"]:
+        trust_class = gait_trust if measure["trust"] == "from_source" else measure["trust"]
+        source = dict(base_source, field=measure["path"])
+        made = False
+        for side, value in _values(measure, analysis):
+            finding = _make(measure, side, value, sex, None, trust_class, source)
+            if finding is not None:
+                findings.append(finding)
+                made = True
+        if not made:
+            missing.append(measure["id"])
+    findings.extend(_curve_findings(analysis, table["curve_deviations"], gait_trust, base_source))
+    return findings, missing
+
+
+def _curve_findings(
+    analysis: dict[str, Any], spec: dict[str, Any], trust_class: str, base: dict[str, Any]
+) -> list[Finding]:
+    deviations = get_path(analysis, spec["path"])
+    if not isinstance(deviations, list):
+        return []
+    out = []
+    for dev in deviations:
+        if not isinstance(dev, dict):
+            continue
+        var = spec["variables"].get(str(dev.get("variable")))
+        if var is None:
+            continue
+        size = next(
+            (dev[k] for k in spec["size_keys"] if isinstance(dev.get(k), int | float)), None
+        )
+        side = dev.get("side") if dev.get("side") in SIDES else None
+        phase = dev.get("phase") or dev.get("event") or ""
+        result = str(dev.get("text") or f"outside the normative band {phase}".strip())
+        out.append(
+            Finding(
+                measure=f"curve_{dev['variable']}",
+                region=var["region"],
+                side=side,
+                value=round(float(size), 3) if size is not None else True,
+                unit="deg" if size is not None else "",
+                label=var["label"],
+                severity="mild",
+                tags=(var["tag"],),
+                result=result,
+                norm={"text": spec["norm"]["text"], "citation": cite(spec["norm"]["source"])},
+                source=dict(base, field=spec["path"]),
+                trust=_trust(trust_class),
+                trust_class=trust_class,
+            )
+        )
+    return out

@@ -1,0 +1,340 @@
+"""Build the treatment plan from the chain: choose, dose and (at follow-up) progress exercises.
+
+Choice: problems in priority order each get the library exercise that targets their most
+specific finding tag and is not ruled out by a precaution; a second pass adds second choices
+until the home programme reaches its minimum; the programme never exceeds its maximum
+(``knowledge/exercises/programme.yaml``, after Henry et al. 1999, Phys Ther 79:270-7). What was
+left out is listed with the reason. Red flags withhold the plan; STarT Back high risk adds pain
+education and graded activity alongside (Hill et al. 2011, Lancet 378:1560-71). Follow-up
+decisions compare re-measured findings and outcome changes with their MCID (Ostelo et al. 2008,
+Spine 33:90-4; values from the exam catalogue).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from groundup import __version__
+from groundup.chain.extract import findings_from_analysis, findings_from_exam
+from groundup.chain.findings import Finding
+from groundup.chain.inference import infer_chain
+from groundup.chain.knowledge import cite
+from groundup.errors import InputError
+from groundup.plan.inputs import check_document
+from groundup.plan.library import exercises, precautions, programme
+from groundup.plan.progression import follow_up_decisions, outcome_snapshot
+
+GENERATOR = {"name": "groundup", "version": __version__}
+HOME_KINDS = ("home", "gait_cue")
+
+
+def plan_visit(
+    analysis: dict[str, Any] | None,
+    exam: dict[str, Any] | None,
+    previous: dict[str, Any] | None = None,
+    precautions_present: list[str] | tuple[str, ...] = (),
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The chain.json and plan.json documents of one visit (either input may be None)."""
+    if analysis is None and exam is None:
+        raise InputError(
+            "Neither a gait analysis nor an exam was given.",
+            "Give --analysis DIR/analysis.json, --exam DIR/exam.json, or both.",
+        )
+    if analysis is not None:
+        check_document(analysis, "analysis")
+    if exam is not None:
+        check_document(exam, "exam")
+    if previous is not None:
+        check_document(previous, "plan")
+    known = precautions()
+    unknown = [p for p in precautions_present if p not in known]
+    if unknown:
+        raise InputError(
+            f"Unknown precaution(s): {', '.join(unknown)}.",
+            f"Use one of: {', '.join(sorted(known))}.",
+        )
+    sex = (exam or {}).get("patient", {}).get("sex") if exam else None
+    findings: list[Finding] = []
+    missing: list[str] = []
+    inputs_missing = []
+    if exam is not None:
+        f, m = findings_from_exam(exam)
+        findings += f
+        missing += m
+    else:
+        inputs_missing.append("clinical exam (exam.json): red flags, tests and questionnaires")
+    if analysis is not None:
+        if analysis.get("source", {}).get("kind") == "cop":
+            inputs_missing.append("gait analysis (the analysis given is a balance recording)")
+        else:
+            f, m = findings_from_analysis(analysis, sex)
+            findings += f
+            missing += m
+    else:
+        inputs_missing.append("gait analysis (analysis.json)")
+    not_assessed = {"inputs": inputs_missing, "measures": sorted(set(missing))}
+    body = infer_chain(findings, exam=exam, sex=sex, not_assessed=not_assessed)
+    chain = {"schema": "groundup.chain/1", "generator": GENERATOR, **body}
+    plan = build_plan(body, findings, list(precautions_present), previous, exam)
+    return chain, plan
+
+
+def _dosage(ex: dict[str, Any], level: int) -> dict[str, Any]:
+    return dict(ex["levels"][level]["dosage"])
+
+
+def _blocked(ex: dict[str, Any], present: set[str], tags: set[str]) -> list[str]:
+    return [c for c in ex.get("contraindications", []) if c in present or c in tags]
+
+
+def _max_level(ex: dict[str, Any], present: set[str]) -> int:
+    top = len(ex["levels"]) - 1
+    for lim in ex.get("level_limits", []):
+        if lim["precaution"] in present:
+            top = min(top, int(lim["max_level"]))
+    return top
+
+
+def _entry(
+    ex: dict[str, Any], level: int, side: str | None, problem: dict[str, Any] | None
+) -> dict[str, Any]:
+    lv = ex["levels"][level]
+    out = {
+        "id": ex["id"],
+        "name": ex["name"],
+        "kind": ex["kind"],
+        "purpose": ex["purpose"],
+        "side": side,
+        "problems": [problem["id"]] if problem else [],
+        "targets": [problem["text"]] if problem else [],
+        "target_tags": list(ex["targets"]),
+        "level": level,
+        "level_name": lv["name"],
+        "n_levels": len(ex["levels"]),
+        "dosage": _dosage(ex, level),
+        "progression": ex["progression_criteria"],
+        "regression": ex["regression_criteria"],
+        "patient_instructions": lv.get("instructions", ""),
+        "stop_if": ex.get("stop_if", ""),
+        "decision": "new",
+        "decision_reason": "chosen for " + (problem["text"] if problem else "the plan"),
+        "evidence_level": ex["evidence_level"],
+        "citations": [cite(k) for k in ex["citations"]],
+    }
+    if ex.get("evidence_note"):
+        out["evidence_note"] = ex["evidence_note"]
+    return out
+
+
+def _merge_side(a: str | None, b: str | None) -> str | None:
+    if a == b:
+        return a
+    return "both"
+
+
+def _snapshot(findings: list[Finding], tags: list[str], side: str | None) -> list[dict[str, Any]]:
+    out = []
+    for f in findings:
+        tag_hit = set(tags) & (set(f.tags) | _possible_tags(f))
+        if tag_hit and (side in (None, "both") or f.side in (None, side)):
+            out.append({"id": f.key, "value": f.value, "severity": f.severity})
+    return sorted(out, key=lambda r: r["id"])
+
+
+def _possible_tags(f: Finding) -> set[str]:
+    from groundup.chain.inference import measure_tags
+
+    return measure_tags().get(f.measure, set())
+
+
+def build_plan(
+    chain: dict[str, Any],
+    findings: list[Finding],
+    present: list[str],
+    previous: dict[str, Any] | None,
+    exam: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The plan.json document for the chain of this visit."""
+    rules = programme()
+    home = rules["home_programme"]
+    pathway = chain["pathway"]
+    decision = pathway["decision"]
+    tags = {t for f in findings if f.abnormal for t in f.tags}
+    present_set = set(present)
+    notes: list[str] = []
+    status = "active"
+    if decision == "refer":
+        status = "withheld"
+        flags = ", ".join(f["text"] for f in pathway["red_flags"]) or "a red flag"
+        notes.append(
+            f"Plan withheld: {flags}. Refer for medical assessment first; "
+            "the exercise pathway starts only once serious pathology is ruled out."
+        )
+    elif decision != "exercise_pathway":
+        status = "provisional"
+        notes.append(
+            "Provisional plan: red-flag screening is not complete "
+            f"({pathway['message'] or decision}). Complete it before the patient starts."
+        )
+    plan: dict[str, Any] = {
+        "schema": "groundup.plan/1",
+        "generator": GENERATOR,
+        "visit": {
+            "kind": "follow_up" if previous else "initial",
+            "exam_date": (exam or {}).get("exam_date"),
+            "previous_exam_date": (previous or {}).get("visit", {}).get("exam_date"),
+        },
+        "status": status,
+        "pathway": decision,
+        "summary": "",
+        "notes": notes,
+        "precautions": sorted(present_set),
+        "programme_rule": {
+            "min_exercises": home["min_exercises"],
+            "max_exercises": home["max_exercises"],
+            "reason": " ".join(home["reason"].split()),
+            "citation": cite(home["source"]),
+        },
+        "exercises": [],
+        "education": [],
+        "manual_therapy": [],
+        "left_out": [],
+        "outcomes": outcome_snapshot(findings),
+        "progress": None,
+        "not_assessed": chain["not_assessed"],
+    }
+    if status == "withheld":
+        plan["summary"] = notes[0]
+        return plan
+    problems = [p for p in chain["problems"] if p["problem"] not in ("red_flags",)]
+    chosen: dict[str, dict[str, Any]] = {}
+    left_out: dict[str, dict[str, Any]] = {}
+    prev_levels: dict[str, dict[str, Any]] = {}
+    if previous is not None:
+        for e in previous.get("exercises", []):
+            prev_levels[e["id"]] = e
+    library = exercises()
+
+    def candidates(problem: dict[str, Any]) -> list[dict[str, Any]]:
+        ptags = set(problem["tags"])
+        hits = []
+        for i, ex in enumerate(library):
+            if ex["kind"] not in HOME_KINDS:
+                continue
+            ranks = [ex["targets"].index(t) for t in ptags if t in ex["targets"]]
+            if ranks:
+                hits.append((min(ranks), i, ex))
+        return [ex for _, _, ex in sorted(hits, key=lambda h: (h[0], h[1]))]
+
+    def count() -> int:
+        return sum(1 for e in chosen.values() if e["kind"] in home["counts_kinds"])
+
+    def add(ex: dict[str, Any], problem: dict[str, Any]) -> bool:
+        if ex["id"] in chosen:
+            entry = chosen[ex["id"]]
+            entry["side"] = _merge_side(entry["side"], problem["side"])
+            if problem["id"] not in entry["problems"]:
+                entry["problems"].append(problem["id"])
+                entry["targets"].append(problem["text"])
+            return True
+        blocked = _blocked(ex, present_set, tags)
+        if blocked:
+            left_out[ex["id"]] = {
+                "id": ex["id"],
+                "name": ex["name"],
+                "reason": "contraindicated: " + ", ".join(precautions().get(b, b) for b in blocked),
+                "citations": [cite(k) for k in ex["citations"]],
+            }
+            return False
+        if count() >= home["max_exercises"]:
+            left_out.setdefault(
+                ex["id"],
+                {
+                    "id": ex["id"],
+                    "name": ex["name"],
+                    "reason": f"home programme full (at most {home['max_exercises']} "
+                    f"exercises); an alternative for: {problem['text']}",
+                    "citations": [cite(home["source"])],
+                },
+            )
+            return False
+        level = min(int(ex["start_level"]), _max_level(ex, present_set))
+        chosen[ex["id"]] = _entry(ex, level, problem["side"], problem)
+        left_out.pop(ex["id"], None)
+        return True
+
+    for before in (previous or {}).get("exercises", []):
+        ex = next((x for x in library if x["id"] == before["id"]), None)
+        if ex is None or ex["kind"] not in HOME_KINDS or _blocked(ex, present_set, tags):
+            continue
+        level = min(int(before.get("level", 0)), _max_level(ex, present_set))
+        entry = _entry(ex, level, before.get("side"), None)
+        entry["problems"] = list(before.get("problems", []))
+        entry["targets"] = list(before.get("targets", []))
+        entry["measured"] = before.get("measured", [])
+        chosen[ex["id"]] = entry
+    treatable = [p for p in problems if p["problem"] != "psychosocial_risk"]
+    for problem in treatable:
+        for ex in candidates(problem):
+            if add(ex, problem):
+                break
+    for problem in treatable:
+        if count() >= home["min_exercises"]:
+            break
+        extra = [ex for ex in candidates(problem) if ex["id"] not in chosen]
+        for ex in extra:
+            if add(ex, problem):
+                break
+    for problem in treatable:
+        for ex in candidates(problem):
+            if (
+                ex["id"] not in chosen
+                and ex["id"] not in left_out
+                and count() >= home["max_exercises"]
+            ):
+                add(ex, problem)
+    for ex in library:
+        if ex["kind"] == "manual" and set(ex["targets"]) & tags:
+            if _blocked(ex, present_set, tags):
+                left_out[ex["id"]] = {
+                    "id": ex["id"],
+                    "name": ex["name"],
+                    "reason": "contraindicated: "
+                    + ", ".join(precautions().get(b, b) for b in _blocked(ex, present_set, tags)),
+                    "citations": [cite(k) for k in ex["citations"]],
+                }
+                continue
+            entry = _entry(ex, 0, None, None)
+            entry["targets"] = sorted(set(ex["targets"]) & tags)
+            plan["manual_therapy"].append(entry)
+        if ex["kind"] == "education" and ex["id"] in pathway["psychosocial"].get("actions", []):
+            entry = _entry(ex, 0, None, None)
+            entry["decision_reason"] = "STarT Back high risk"
+            plan["education"].append(entry)
+    entries = list(chosen.values())
+    for e in entries:
+        e["measured"] = _snapshot(findings, e["target_tags"], e["side"])
+    if previous is not None:
+        plan["progress"] = follow_up_decisions(entries, previous, findings, present_set)
+    plan["exercises"] = entries
+    plan["left_out"] = sorted(left_out.values(), key=lambda x: x["id"])
+    n = count()
+    plan["summary"] = _summary(plan, n)
+    return plan
+
+
+def _summary(plan: dict[str, Any], n: int) -> str:
+    parts = [f"{n} home exercise(s)"]
+    if plan["education"]:
+        parts.append("pain education and graded activity alongside")
+    if plan["manual_therapy"]:
+        parts.append(f"{len(plan['manual_therapy'])} manual-therapy suggestion(s)")
+    text = ", ".join(parts) + "."
+    if plan["status"] == "provisional":
+        text = "Provisional: " + text
+    if plan["progress"]:
+        counts: dict[str, int] = {}
+        for e in plan["exercises"]:
+            counts[e["decision"]] = counts.get(e["decision"], 0) + 1
+        text += " Follow-up: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + "."
+    return text
