@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,11 +19,15 @@ from rich.table import Table
 from groundup import __version__
 from groundup.errors import GroundUpError
 
+if TYPE_CHECKING:
+    from groundup.pipeline import RecordingOptions
+
 app = typer.Typer(
     name="groundup",
     help=(
         "GroundUp: gait and clinical analysis for back pain, from the feet up.\n\n"
-        "Start with `groundup analyze WALK.c3d --out results` to measure a walking trial."
+        "Start with `groundup analyze WALK.mp4 --exam EXAM.yaml --out results`: a walking clip "
+        "(or a C3D trial) and the exam in, the report and the patient's handout out."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -45,6 +49,15 @@ class KindChoice(StrEnum):
     c3d = "c3d"
     trc = "trc"
     cop = "cop"
+    video = "video"
+    openpose = "openpose"
+
+
+class ViewChoice(StrEnum):
+    auto = "auto"
+    sagittal = "sagittal"
+    frontal_posterior = "frontal_posterior"
+    frontal_anterior = "frontal_anterior"
 
 
 def _fail(exc: GroundUpError) -> None:
@@ -52,32 +65,6 @@ def _fail(exc: GroundUpError) -> None:
     if exc.fix:
         err_console.print(f"[bold]What to do:[/] {exc.fix}")
     raise typer.Exit(code=2)
-
-
-def _kind_of(path: Path, kind: KindChoice) -> str:
-    if kind is not KindChoice.auto:
-        return kind.value
-    suffix = path.suffix.lower()
-    if suffix == ".c3d":
-        return "c3d"
-    if suffix == ".trc":
-        return "trc"
-    raise GroundUpError(
-        f"GroundUp cannot tell what kind of recording {path.name} is from its extension.",
-        "Give a .c3d or .trc file, or say what it is with --kind (c3d, trc, cop).",
-    )
-
-
-def _progress() -> Progress:
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
 
 
 def _fmt(value: object, digits: int = 2) -> str:
@@ -88,9 +75,9 @@ def _fmt(value: object, digits: int = 2) -> str:
     return str(value)
 
 
-def _summary_table(doc: dict) -> Table:
+def _summary_table(doc: dict, title: str = "") -> Table:
     st = doc["spatiotemporal"]
-    table = Table(title="Gait summary", show_lines=False)
+    table = Table(title=f"Gait summary {title}".strip(), show_lines=False)
     table.add_column("Measure")
     table.add_column("Left", justify="right")
     table.add_column("Right", justify="right")
@@ -149,31 +136,80 @@ def _summary_table(doc: dict) -> Table:
 
 @app.command()
 def analyze(
-    recording: Annotated[
-        Path,
+    recordings: Annotated[
+        list[Path] | None,
         typer.Argument(
-            help="The recording to analyse: a motion-capture trial (.c3d), a marker file (.trc), "
-            "or a balance recording with --kind cop.",
+            help="What to analyse: walking clips (.mp4, .mov, .webm), motion-capture trials "
+            "(.c3d), marker or keypoint files (.trc), OpenPose folders, or a balance recording "
+            "with --kind cop. Several recordings of one visit (side view, back view, C3D) go "
+            "into one report.",
             show_default=False,
         ),
-    ],
+    ] = None,
     out: Annotated[
         Path,
-        typer.Option(
-            "--out", "-o", help="Folder for the results (analysis.json). Created if needed."
-        ),
+        typer.Option("--out", "-o", help="Folder for the results. Created if needed."),
     ] = Path("groundup-output"),
+    exam: Annotated[
+        Path | None,
+        typer.Option(
+            help="The filled clinical exam (YAML or JSON; `groundup exam template` makes one).",
+            show_default=False,
+        ),
+    ] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            help="plan.json of the last visit: exercises are progressed, held or regressed.",
+            show_default=False,
+        ),
+    ] = None,
+    precaution: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A precaution the exam does not record (e.g. osteoporosis); repeat for more. "
+            "See docs/chain-and-plan.md.",
+            show_default=False,
+        ),
+    ] = None,
+    subject: Annotated[
+        str | None,
+        typer.Option(
+            help="Video: the person to analyse, as X,Y in pixels on the first frame they appear "
+            "(default: the person who walks through the clip).",
+            show_default=False,
+        ),
+    ] = None,
+    view: Annotated[
+        ViewChoice,
+        typer.Option(help="Video: the camera view; auto detects it from the landmarks."),
+    ] = ViewChoice.auto,
+    height_m: Annotated[
+        float | None,
+        typer.Option(
+            "--height-m",
+            help="Video: the patient's height in metres, to give lengths in metres "
+            "(default: the exam's height).",
+            show_default=False,
+        ),
+    ] = None,
+    fps: Annotated[
+        float | None,
+        typer.Option(
+            help="OpenPose folders: the frame rate of the clip they came from.", show_default=False
+        ),
+    ] = None,
     events: Annotated[
         EventChoice,
         typer.Option(
-            help="Where gait events come from. auto: force plates where the foot landed cleanly, "
-            "then events saved in the file, then marker movement. kinematic: marker movement "
-            "only. force-plate: force plates only. file: events saved in the file only."
+            help="C3D: where gait events come from. auto: force plates where the foot landed "
+            "cleanly, then events saved in the file, then marker movement. kinematic: marker "
+            "movement only. force-plate: force plates only. file: events saved in the file only."
         ),
     ] = EventChoice.auto,
     kind: Annotated[
         KindChoice,
-        typer.Option(help="What the recording is; auto decides from the file extension."),
+        typer.Option(help="What the recordings are; auto decides from the file extension."),
     ] = KindChoice.auto,
     labels: Annotated[
         Path | None,
@@ -193,66 +229,127 @@ def analyze(
             "empty and reported."
         ),
     ] = 0.1,
+    report: Annotated[
+        bool, typer.Option(help="Write report.html, report.pdf and handout.pdf.")
+    ] = True,
+    annotated_video: Annotated[
+        bool, typer.Option(help="Video: write the annotated video (skeleton, events).")
+    ] = True,
+    deidentify: Annotated[
+        bool,
+        typer.Option(help="Blur faces in key frames and the annotated video (on by default)."),
+    ] = True,
 ) -> None:
-    """Measure one recording and write OUT/analysis.json with a summary on screen.
+    """Run the visit: measure each recording, score the exam, find the kinetic chain, build the
+    plan and write the report.
 
-    For a walking trial: gait events (heel strikes and toe offs), stride and step times,
-    cadence, stance and swing, double support, step length and width, walking speed and
-    left/right symmetry. Anything doubtful is listed under "quality".
+    Writes OUT/analysis.json (one per recording), exam.json, chain.json, plan.json,
+    report.html, report.pdf, handout.pdf and, for a clip, the annotated video. For a walking
+    trial: heel strikes and toe offs, stride and step times, cadence, stance and swing, double
+    support, step length and width, walking speed, left/right symmetry and joint-angle curves
+    against norms. Anything doubtful is listed under "quality" and in the report.
     """
+    from groundup.pipeline import RecordingOptions
+
     try:
-        _analyze(recording, out, events.value, kind, labels, cutoff_hz, max_gap_s)
+        options = RecordingOptions(
+            events=events.value,
+            kind=kind.value,
+            labels=labels,
+            cutoff_hz=cutoff_hz,
+            max_gap_s=max_gap_s,
+            subject_xy=_parse_xy(subject),
+            view=None if view is ViewChoice.auto else view.value,
+            height_m=height_m,
+            fps=fps,
+            annotated_video=annotated_video,
+            deidentify=deidentify,
+        )
+        _run_visit(
+            list(recordings or []),
+            out,
+            exam,
+            previous,
+            tuple(precaution or ()),
+            options,
+            report,
+        )
     except GroundUpError as exc:
         _fail(exc)
 
 
-def _analyze(
-    recording: Path,
+def _parse_xy(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        x, y = (float(v) for v in text.split(","))
+    except ValueError as exc:
+        raise GroundUpError(
+            f"--subject {text!r} is not a point.",
+            "Give the pixel position of the person as X,Y, e.g. --subject 640,820.",
+        ) from exc
+    return x, y
+
+
+def _run_visit(
+    recordings: list[Path],
     out: Path,
-    events: str,
-    kind: KindChoice,
-    labels: Path | None,
-    cutoff_hz: float,
-    max_gap_s: float,
+    exam: Path | None,
+    previous: Path | None,
+    precautions: tuple[str, ...],
+    options: RecordingOptions,
+    make_report: bool,
 ) -> None:
-    from groundup.output import write_json
+    from groundup.pipeline import run_visit
 
-    if not recording.exists():
-        raise GroundUpError(f"File not found: {recording}.", "Check the path and the file name.")
-    kind_name = _kind_of(recording, kind)
-    if kind_name == "cop":
-        from groundup.exam.sway import analyze_cop_recording
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f} %"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("Starting", total=100)
 
-        with _progress() as progress:
-            task = progress.add_task("Balance recording", total=2)
-            doc = analyze_cop_recording(recording)
-            progress.advance(task)
-            path = write_json(doc, out / "analysis.json", "analysis")
-            progress.advance(task)
-        console.print(f"Wrote [bold]{path}[/]")
+        def update(description: str, fraction: float) -> None:
+            progress.update(task, description=description, completed=100 * fraction)
+
+        outputs = run_visit(
+            recordings,
+            out,
+            exam_path=exam,
+            previous_plan_path=previous,
+            precautions=precautions,
+            options=options,
+            make_report=make_report,
+            progress=update,
+        )
+    for doc in outputs.analysis_docs:
+        _print_analysis(doc)
+    if outputs.plan_doc is not None:
+        _print_plan(outputs.plan_doc)
+    written = [
+        *outputs.analyses,
+        outputs.exam,
+        outputs.chain,
+        outputs.plan,
+        *outputs.annotated_videos,
+        outputs.report_html,
+        outputs.report_pdf,
+        outputs.handout_pdf,
+    ]
+    console.print("Wrote " + ", ".join(f"[bold]{p}[/]" for p in written if p is not None))
+
+
+def _print_analysis(doc: dict) -> None:
+    source = doc.get("source", {})
+    if "spatiotemporal" not in doc:
+        console.print(f"Balance recording analysed ({source.get('path', '')}).")
         return
-
-    from groundup.gait.analysis import analyze_gait
-    from groundup.io.labels import LabelMap
-
-    label_map = LabelMap.load(labels)
-    with _progress() as progress:
-        task = progress.add_task(f"Reading {recording.name}", total=3)
-        if kind_name == "c3d":
-            from groundup.io.c3d import read_c3d
-
-            trial = read_c3d(recording, label_map)
-        else:
-            from groundup.io.trc import read_trc
-
-            trial = read_trc(recording, label_map)
-        progress.update(task, advance=1, description="Finding gait events")
-        result = analyze_gait(trial, events=events, cutoff_hz=cutoff_hz, max_gap_s=max_gap_s)
-        progress.update(task, advance=1, description="Writing analysis.json")
-        doc = result.to_json()
-        path = write_json(doc, out / "analysis.json", "analysis")
-        progress.update(task, advance=1, description="Done")
-    console.print(_summary_table(doc))
+    title = Path(str(source.get("path", ""))).name
+    console.print(_summary_table(doc, title))
     methods = ", ".join(f"{m}: {n}" for m, n in doc["event_detection"]["methods_used"].items())
     console.print(f"Events: {len(doc['events'])} ({methods})")
     warnings = doc["quality"]["warnings"]
@@ -261,7 +358,16 @@ def _analyze(
             f"[yellow]{len(warnings)} quality note(s)[/] - see 'quality' in the file. "
             f"First: {warnings[0]['message']}"
         )
-    console.print(f"Wrote [bold]{path}[/]")
+
+
+def _print_plan(plan: dict) -> None:
+    exercises = plan.get("exercises") or []
+    if exercises:
+        names = ", ".join(str(e.get("name", e.get("id"))) for e in exercises)
+        console.print(f"Home programme: {len(exercises)} exercise(s): {names}")
+    status = plan.get("status")
+    if status and status not in ("active", "ok"):
+        console.print(f"[yellow]Plan status:[/] {status}")
 
 
 def _mount_optional_apps() -> None:

@@ -29,19 +29,23 @@ HOME_KINDS = ("home", "gait_cue")
 
 
 def plan_visit(
-    analysis: dict[str, Any] | None,
+    analysis: dict[str, Any] | list[dict[str, Any]] | None,
     exam: dict[str, Any] | None,
     previous: dict[str, Any] | None = None,
     precautions_present: list[str] | tuple[str, ...] = (),
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The chain.json and plan.json documents of one visit (either input may be None)."""
-    if analysis is None and exam is None:
+    """The chain.json and plan.json documents of one visit (either input may be None).
+
+    ``analysis`` may be a list: the analyses of several recordings of the same visit.
+    """
+    if not analysis and exam is None:
         raise InputError(
             "Neither a gait analysis nor an exam was given.",
             "Give --analysis DIR/analysis.json, --exam DIR/exam.json, or both.",
         )
-    if analysis is not None:
-        check_document(analysis, "analysis")
+    analyses = [] if analysis is None else analysis if isinstance(analysis, list) else [analysis]
+    for doc in analyses:
+        check_document(doc, "analysis")
     if exam is not None:
         check_document(exam, "exam")
     if previous is not None:
@@ -63,15 +67,20 @@ def plan_visit(
         missing += m
     else:
         inputs_missing.append("clinical exam (exam.json): red flags, tests and questionnaires")
-    if analysis is not None:
-        if analysis.get("source", {}).get("kind") == "cop":
-            inputs_missing.append("gait analysis (the analysis given is a balance recording)")
-        else:
-            f, m = findings_from_analysis(analysis, sex)
-            findings += f
-            missing += m
-    else:
+    gait = [doc for doc in analyses if doc.get("source", {}).get("kind") != "cop"]
+    if analyses and not gait:
+        inputs_missing.append("gait analysis (the analysis given is a balance recording)")
+    elif not analyses:
         inputs_missing.append("gait analysis (analysis.json)")
+    # Several recordings of one visit (side view, back view, C3D) each add their findings; a
+    # measure counts as not assessed only when no recording held it.
+    per_doc_missing: list[set[str]] = []
+    for doc in gait:
+        f, m = findings_from_analysis(doc, sex)
+        findings += f
+        per_doc_missing.append(set(m))
+    if per_doc_missing:
+        missing += sorted(set.intersection(*per_doc_missing))
     not_assessed = {"inputs": inputs_missing, "measures": sorted(set(missing))}
     body = infer_chain(findings, exam=exam, sex=sex, not_assessed=not_assessed)
     chain = {"schema": "groundup.chain/1", "generator": GENERATOR, **body}

@@ -1,0 +1,221 @@
+"""A walking clip through the video front end and the shared keypoint gait engine.
+
+Pose estimation (:mod:`groundup.video.pose_run`) gives the chosen person's landmarks as a Trial;
+from there the clip follows exactly the path of keypoints from other tools
+(:func:`analyse_keypoint_trial`). The clip adds key frames for the report (the frame of each
+side's first heel strike and toe off, skeleton drawn, faces blurred unless the user turns that
+off) and the annotated video.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from groundup.errors import GroundUpError
+from groundup.pipeline.recording import RecordingOptions, RecordingResult, StageProgress
+from groundup.trial import Trial
+
+# Skeleton drawn on key frames: canonical landmark pairs.
+BONES: tuple[tuple[str, str], ...] = (
+    ("left_shoulder", "right_shoulder"),
+    ("left_shoulder", "left_hip"),
+    ("right_shoulder", "right_hip"),
+    ("left_hip", "right_hip"),
+    ("left_hip", "left_knee"),
+    ("left_knee", "left_ankle"),
+    ("left_ankle", "left_heel"),
+    ("left_heel", "left_toe"),
+    ("left_ankle", "left_toe"),
+    ("right_hip", "right_knee"),
+    ("right_knee", "right_ankle"),
+    ("right_ankle", "right_heel"),
+    ("right_heel", "right_toe"),
+    ("right_ankle", "right_toe"),
+)
+FACE_POINTS: tuple[str, ...] = (
+    "nose",
+    "left_eye_inner",
+    "left_eye",
+    "left_eye_outer",
+    "right_eye_inner",
+    "right_eye",
+    "right_eye_outer",
+    "left_ear",
+    "right_ear",
+    "mouth_left",
+    "mouth_right",
+)
+# Colours (RGB): the subject's left side blue, right side orange (as in the report's plots).
+SIDE_COLOURS = {"left": (31, 119, 180), "right": (255, 127, 14), "both": (44, 160, 44)}
+
+
+def analyse_keypoint_trial(
+    trial: Trial,
+    options: RecordingOptions,
+    age_years: float | None,
+    height_m: float | None,
+) -> dict[str, Any]:
+    """analysis.json of a 2-D keypoint trial, with the curves valid for its view."""
+    from groundup.keypoints.pipeline import analyze_keypoints, angles_for
+    from groundup.norms.curves import compute_gait_curves
+
+    analysis = analyze_keypoints(trial, view=options.view, height_m=height_m)
+    doc = analysis.to_json()
+    angles = angles_for(analysis)
+    video = doc.get("video") or {}
+    if angles:
+        try:
+            curves = compute_gait_curves(
+                angles,
+                analysis.trial.point_rate_hz,
+                analysis.events,
+                source="video",
+                view=str(video.get("view", "sagittal")),
+                age_years=age_years,
+            )
+            doc["curves"] = curves.to_json()
+        except GroundUpError as exc:
+            doc["quality"]["warnings"].append(
+                {"code": "curves_unavailable", "message": f"No gait curves: {exc.problem}"}
+            )
+    return doc
+
+
+def analyse_video(
+    path: Path,
+    options: RecordingOptions,
+    age_years: float | None,
+    height_m: float | None,
+    progress: StageProgress,
+    annotated_video_path: Path | None,
+) -> RecordingResult:
+    """Pose, subject choice, gait, curves, key frames and the annotated video of one clip."""
+    from groundup.video.pose_run import run_video_pose
+
+    progress(f"Finding people in {path.name}", 0.0)
+
+    def frames_done(done: int, total: int) -> None:
+        progress(f"Pose in {path.name} ({done}/{total} frames)", 0.8 * done / max(total, 1))
+
+    pose = run_video_pose(path, subject_xy=options.subject_xy, progress=frames_done)
+    progress(f"Gait from {path.name}", 0.8)
+    doc = analyse_keypoint_trial(pose.trial, options, age_years, height_m)
+    progress(f"Key frames of {path.name}", 0.9)
+    key_frames = extract_key_frames(path, doc, pose, options.deidentify)
+    annotated = None
+    if options.annotated_video and annotated_video_path is not None:
+        progress(f"Annotated video of {path.name}", 0.95)
+        annotated = write_annotated(path, annotated_video_path, doc, pose, options.deidentify)
+    return RecordingResult(doc=doc, key_frames=key_frames, annotated_video=annotated)
+
+
+def _point(trial: Trial, name: str, frame: int) -> np.ndarray | None:
+    arr = trial.points.get(name)
+    if arr is None or frame >= arr.shape[0] or not np.isfinite(arr[frame]).all():
+        return None
+    return arr[frame]
+
+
+def draw_skeleton(image: np.ndarray, trial: Trial, frame: int, thickness: int = 3) -> None:
+    """Draw the subject's skeleton on an RGB image in place (left blue, right orange)."""
+    for a, b in BONES:
+        pa, pb = _point(trial, a, frame), _point(trial, b, frame)
+        if pa is None or pb is None:
+            continue
+        side = "left" if a.startswith("left") and b.startswith("left") else "both"
+        side = "right" if a.startswith("right") and b.startswith("right") else side
+        cv2.line(
+            image,
+            tuple(int(v) for v in np.rint(pa)),
+            tuple(int(v) for v in np.rint(pb)),
+            SIDE_COLOURS[side],
+            thickness,
+            cv2.LINE_AA,
+        )
+
+
+def face_point_sets(pose: Any, frame: int) -> list[np.ndarray]:
+    """Face points of everyone at a frame: the subject's face landmarks and, for every tracked
+    person, the corners of the detector's face box (bystanders are de-identified too)."""
+    sets: list[np.ndarray] = []
+    pts = [p for name in FACE_POINTS if (p := _point(pose.trial, name, frame)) is not None]
+    if pts:
+        sets.append(np.array(pts, dtype=float))
+    for boxes in pose.track_faces_px.values():
+        if frame < boxes.shape[0] and np.isfinite(boxes[frame]).all():
+            x0, y0, x1, y1 = boxes[frame]
+            sets.append(np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], dtype=float))
+    return sets
+
+
+def _chosen_events(doc: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """The first heel strike and the first toe off of each side (index into doc["events"])."""
+    chosen: list[tuple[int, dict[str, Any]]] = []
+    seen: set[tuple[str, str]] = set()
+    for i, event in enumerate(doc.get("events", [])):
+        key = (event["side"], event["kind"])
+        if key not in seen:
+            seen.add(key)
+            chosen.append((i, event))
+    order = {"heel_strike": 0, "toe_off": 1}
+    return sorted(chosen, key=lambda ie: (order.get(ie[1]["kind"], 2), ie[1]["time_s"]))
+
+
+def extract_key_frames(path: Path, doc: dict[str, Any], pose: Any, deidentify: bool) -> list[Any]:
+    """Key frames at the chosen events, skeleton drawn; faces blurred here when asked."""
+    from groundup.report.deidentify import blur_faces
+    from groundup.report.model import KeyFrame
+    from groundup.video.decode import iter_frames
+
+    wanted = {int(e["frame"]): (i, e) for i, e in _chosen_events(doc)}
+    if not wanted:
+        return []
+    frames: list[Any] = []
+    last = max(wanted)
+    for vf in iter_frames(path, stop_after=last):
+        if vf.index not in wanted:
+            continue
+        i, event = wanted[vf.index]
+        image = np.ascontiguousarray(vf.image).copy()
+        faces = face_point_sets(pose, vf.index)
+        if deidentify and faces:
+            image = blur_faces(image, faces)
+        draw_skeleton(image, pose.trial, vf.index)
+        kind = "heel strike" if event["kind"] == "heel_strike" else "toe off"
+        frames.append(
+            KeyFrame(
+                image=image,
+                label=f"{event['side']} {kind}",
+                side=event["side"],
+                event=event["kind"],
+                time_s=event["time_s"],
+                face_points_px=faces[0] if faces else None,
+                faces_blurred=bool(deidentify and faces),
+                time_src=f"events/{i}/time_s",  # prefixed with analysis/<n>/ by the visit
+            )
+        )
+        if vf.index >= last:
+            break
+    return frames
+
+
+def write_annotated(
+    path: Path, out_path: Path, doc: dict[str, Any], pose: Any, deidentify: bool
+) -> Path | None:
+    """The annotated video (skeleton, chosen subject, events), through the video front end."""
+    from groundup.video.annotate import write_annotated_video
+
+    events = doc.get("events", [])
+    return write_annotated_video(
+        path,
+        out_path,
+        pose.trial,
+        events,
+        pose.track_boxes_px,
+        pose.subject_track_id,
+        blur_faces=deidentify,
+    )
