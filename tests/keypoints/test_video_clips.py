@@ -1,11 +1,14 @@
 """Real clips through the video front end and the keypoint gait pipeline, against ANNOTATIONS.md.
 
-Skipped until ``groundup.video.pose_run.video_to_trial`` exists (the video front end).
+Skipped until ``groundup.video.pose_run.video_to_trial`` exists (the video front end). The
+module prints one row per clip at the end: clip, subject, annotated initial contacts found
+within 3 frames, whether heel strikes alternate with the annotated sides, cadence vs range.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,10 +26,21 @@ pytestmark = [
     ),
 ]
 
-# Walker A of sagittal_indoor_two_walkers.mp4 (ANNOTATIONS.md): (side, frame).
+# (side or None, frame) from ANNOTATIONS.md.
 INDOOR_A_IC = [("right", 8), ("left", 24), ("right", 40), ("left", 56), ("right", 72), ("left", 88)]
-POSTERIOR_TO = [("right", 20), ("left", 50), ("right", 78), ("left", 109), ("right", 137)]
 POSTERIOR_IC = [("right", 28), ("left", 60), ("right", 86), ("left", 118), ("right", 145)]
+POSTERIOR_TO = [("right", 20), ("left", 50), ("right", 78), ("left", 109), ("right", 137)]
+HANDHELD_IC = [(None, 7), (None, 27), (None, 42), (None, 58), (None, 76)]
+TOLERANCE_FRAMES = 3
+
+_ROWS: list[str] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _print_table() -> Iterator[None]:
+    yield
+    header = f"{'clip':36s} {'subject':10s} {'ICs<=3fr':>9s} {'sides ok':>9s} cadence (range)"
+    print("\n" + header + "\n" + "\n".join(_ROWS))
 
 
 def _trial(shared_data: Path, name: str):
@@ -35,47 +49,102 @@ def _trial(shared_data: Path, name: str):
     return video_to_trial(shared_data / "video" / name)
 
 
-def _hs(analysis, kind: str = "heel_strike") -> list[tuple[str, int]]:
+def _events(analysis, kind: str = "heel_strike") -> list[tuple[str, int]]:
     return [(e.side, e.frame) for e in analysis.events if e.kind == kind]
 
 
-def _matched(found: list[tuple[str, int]], ref: list[tuple[str, int]], tol: int) -> int:
-    return sum(any(s == rs and abs(f - rf) <= tol for s, f in found) for rs, rf in ref)
+def _matched(found: list[tuple[str, int]], ref: list[tuple[str | None, int]]) -> int:
+    return sum(
+        any((rs is None or s == rs) and abs(f - rf) <= TOLERANCE_FRAMES for s, f in found)
+        for rs, rf in ref
+    )
+
+
+def _alternate(found: list[tuple[str, int]]) -> bool:
+    return all(a != b for (a, _), (b, _) in itertools.pairwise(found))
+
+
+def _cadence(analysis) -> float | None:
+    value = analysis.spatiotemporal.to_json()["cadence_steps_per_min"]
+    return float(value) if value is not None else None
+
+
+def _row(clip: str, subject: str, found, ref, cadence, lo: float | None, hi: float | None) -> None:
+    matched = _matched(found, ref)
+    sides = "yes" if _alternate(found) else "no"
+    rng = f"({lo:g}-{hi:g})" if lo is not None else "(none given)"
+    cad = f"{cadence:.1f}" if cadence is not None else "-"
+    _ROWS.append(f"{clip:36s} {subject:10s} {matched:>4d}/{len(ref):<4d} {sides:>9s} {cad} {rng}")
 
 
 def test_sports2d_demo(shared_data: Path) -> None:
     analysis = analyze_keypoints(_trial(shared_data, "sports2d_demo.mp4"))
-    frames = [f for _, f in _hs(analysis)]
-    within = [ic for ic in SPORTS2D_IC_FRAMES if min(abs(f - ic) for f in frames) <= 3]
-    print("sports2d_demo ICs", _hs(analysis), "within 3 frames:", within)
-    assert len(within) >= 6
-    assert 95.0 <= analysis.spatiotemporal.to_json()["cadence_steps_per_min"] <= 102.0
+    hs = _events(analysis)
+    ref = [(None, f) for f in SPORTS2D_IC_FRAMES]
+    cadence = _cadence(analysis)
+    _row("sports2d_demo", "walker", hs, ref, cadence, 95.0, 102.0)
+    assert _matched(hs, ref) >= 0.8 * len(ref), hs
+    assert _alternate(hs), hs
+    assert cadence is not None and 95.0 <= cadence <= 102.0
 
 
 def test_sagittal_indoor_walker(shared_data: Path) -> None:
     analysis = analyze_keypoints(_trial(shared_data, "sagittal_indoor_two_walkers.mp4"))
-    hs = _hs(analysis)
-    print("sagittal_indoor ICs", hs)
-    assert _matched(hs, INDOOR_A_IC, 3) >= 0.8 * len(INDOOR_A_IC)
-    sides = [s for s, _ in hs]
-    assert all(a != b for a, b in itertools.pairwise(sides))
-    assert 109.0 <= analysis.spatiotemporal.to_json()["cadence_steps_per_min"] <= 116.0
+    hs = _events(analysis)
+    cadence = _cadence(analysis)
+    _row("sagittal_indoor_two_walkers", "walker A", hs, INDOOR_A_IC, cadence, 109.0, 116.0)
+    assert _matched(hs, INDOOR_A_IC) >= 0.8 * len(INDOOR_A_IC), hs
+    assert _alternate(hs), hs
+    assert cadence is not None and 109.0 <= cadence <= 116.0
+
+
+def test_posterior_cadence_and_alternation(shared_data: Path) -> None:
+    analysis = analyze_keypoints(_trial(shared_data, "posterior_followcam_forest_road.mp4"))
+    assert analysis.video is not None and analysis.video["view"] == "frontal_posterior"
+    hs = _events(analysis)
+    cadence = _cadence(analysis)
+    _row("posterior_followcam_forest_road", "walker", hs, POSTERIOR_IC, cadence, 47.6, 50.3)
+    print("posterior heel strikes", hs, "toe offs", _events(analysis, "toe_off"))
+    assert _alternate(hs), hs
+    # Cadence in file time (the footage is slowed down; ANNOTATIONS.md).
+    assert cadence is not None and 47.6 <= cadence <= 50.3
+    assert "implausible_cadence" in [q.code for q in analysis.quality]
 
 
 @pytest.mark.xfail(
-    reason="rear-view events from image rows are 8-15 frames early on this follow-camera clip "
-    "(docs/video-gait.md, 'Frontal views: known limits')",
+    reason="rear view: the right foot is hidden behind the left leg in early stance, so its "
+    "keypoints lag and its heel strikes come 6-9 frames late (docs/video-gait.md, 'Frontal "
+    "views: known limits')",
     strict=False,
 )
-def test_posterior_events_in_file_frames(shared_data: Path) -> None:
+def test_posterior_event_timing(shared_data: Path) -> None:
     analysis = analyze_keypoints(_trial(shared_data, "posterior_followcam_forest_road.mp4"))
-    assert analysis.video is not None and analysis.video["view"] == "frontal_posterior"
-    to, hs = _hs(analysis, "toe_off"), _hs(analysis)
-    print("posterior TO", to, "IC", hs)
-    assert _matched(to, POSTERIOR_TO, 3) >= 0.8 * len(POSTERIOR_TO)
-    assert _matched(hs, POSTERIOR_IC, 3) >= 0.8 * len(POSTERIOR_IC)
+    hs = _events(analysis)
+    assert _matched(hs, POSTERIOR_IC) >= 0.8 * len(POSTERIOR_IC), hs
+
+
+def test_handheld_oblique_clip(shared_data: Path) -> None:
+    trial = _trial(shared_data, "handheld_oblique_approach_feet_cut.mp4")
+    try:
+        analysis = analyze_keypoints(trial)
+    except NoWalkingError as exc:  # refusing the clip is an accepted answer
+        _ROWS.append(f"{'handheld_oblique_approach_feet_cut':36s} refused: {exc.problem}")
+        return
+    hs = _events(analysis)
+    cadence = _cadence(analysis)
+    _row("handheld_oblique_approach_feet_cut", "walker", hs, HANDHELD_IC, cadence, 103.0, 133.0)
+    times = [e.time_s for e in analysis.events if e.kind == "heel_strike"]
+    t88 = float(trial.frame_times_s[88]) if trial.frame_times_s is not None else 88 / 30.0
+    t132 = float(trial.frame_times_s[132]) if trial.frame_times_s is not None else 132 / 30.0
+    t155 = float(trial.frame_times_s[155]) if trial.frame_times_s is not None else 155 / 30.0
+    assert sum(t >= t88 for t in times) <= 1, hs  # standing, walker gone: few or none
+    assert not any(t132 <= t <= t155 for t in times), hs  # nobody in view
+    codes = {q.code for q in analysis.quality}
+    # Handheld camera, partial body: the result must carry a low-confidence warning.
+    assert codes & {"oblique_view", "under_two_strides", "too_few_strides"}, codes
 
 
 def test_no_walking_clip_reports_no_gait(shared_data: Path) -> None:
     with pytest.raises(NoWalkingError):
         analyze_keypoints(_trial(shared_data, "no_walking_seated_lab.mp4"))
+    _ROWS.append(f"{'no_walking_seated_lab':36s} no gait reported (NoWalkingError)")

@@ -23,11 +23,12 @@ import numpy as np
 from groundup import __version__
 from groundup.errors import GroundUpError, InputError, MissingMarkersError, QualityIssue
 from groundup.gait.events_forceplate import ForcePlateEventDetection, PlateContact
-from groundup.gait.events_kinematic import HreljacMarshallEventDetection
+from groundup.gait.events_kinematic import HreljacMarshallEventDetection, guard_keypoint_events
 from groundup.gait.progression import Progression, compute_progression, require_walking
 from groundup.gait.spatiotemporal import Spatiotemporal, compute_spatiotemporal
 from groundup.gait.sync_check import check_marker_plate_sync
 from groundup.io.labels import LabelMap
+from groundup.keypoints.knowledge import event_guard
 from groundup.signal.filters import butterworth_lowpass
 from groundup.signal.gaps import fill_gaps, gap_report
 from groundup.trial import SIDES, GaitEvent, Trial
@@ -214,6 +215,14 @@ def analyze_gait(
                 raise
             kinematic_error = exc
             quality.append(QualityIssue("kinematic_events_unavailable", str(exc)))
+    usable: dict[str, np.ndarray] | None = None
+    if kinematic and progression is not None and progression.tracked is not None:
+        kinematic, dropped = guard_keypoint_events(
+            kinematic, progression, filled.point_rate_hz, event_guard()[1]
+        )
+        usable = _usable_frames(progression, dropped)
+        if dropped:
+            quality.append(_dropped_events_issue(dropped))
     if contacts and kinematic:
         sync_issue = check_marker_plate_sync(
             contacts, kinematic, trial.point_rate_hz
@@ -227,7 +236,7 @@ def analyze_gait(
     quality += _event_quality(chosen)
 
     conditioned = butterworth_lowpass(filled, cutoff_hz)
-    spatiotemporal = compute_spatiotemporal(conditioned, chosen, progression)
+    spatiotemporal = compute_spatiotemporal(conditioned, chosen, progression, usable)
     return GaitAnalysis(
         trial=conditioned,
         events=chosen,
@@ -237,6 +246,27 @@ def analyze_gait(
         contacts=contacts,
         quality=quality,
         marker_gaps=marker_gaps,
+    )
+
+
+def _usable_frames(progression: Progression, dropped: list[GaitEvent]) -> dict[str, np.ndarray]:
+    """Per side, the frames a step or stride may span: tracked, and not at a dropped event."""
+    assert progression.tracked is not None
+    usable = {side: mask.copy() for side, mask in progression.tracked.items()}
+    for ev in dropped:
+        for mask in usable.values():
+            mask[min(max(ev.frame, 0), len(mask) - 1)] = False
+    return usable
+
+
+def _dropped_events_issue(dropped: list[GaitEvent]) -> QualityIssue:
+    listed = ", ".join(f"{e.side} {e.kind.replace('_', ' ')} at {e.time_s:.2f} s" for e in dropped)
+    return QualityIssue(
+        "events_dropped_untracked",
+        f"{len(dropped)} gait event(s) were not used because the foot was at the edge of the "
+        f"picture, hidden or tracked with low confidence around them ({listed}); steps and "
+        "strides across them are left out of the averages. Film with the whole walk, feet "
+        "included, inside the picture.",
     )
 
 

@@ -12,8 +12,12 @@ neighbours; ``frame`` is the nearest frame.
 the walking direction along image x for side views, and the image row as a stand-in for depth for
 rear and front views (see :mod:`groundup.gait.progression` and docs/video-gait.md). In a rear or
 front view the image row mixes the foot's height with its depth, so the Hreljac & Marshall impact
-refinement (which reads the heel's vertical acceleration) is not applied there: those heel strikes
-are Zeni's, with the method named ``zeni2008-frontal``.
+refinement (which reads the heel's vertical acceleration) is not applied there: heel strikes come
+from :class:`FrontalInterFootEventDetection` (one per step, alternating by construction), toe offs
+from Zeni's toe rows (method ``zeni2008-frontal``).
+
+Keypoint events are kept only where the foot was tracked inside the picture around them
+(:func:`guard_keypoint_events`).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from scipy.signal import find_peaks
 from groundup.errors import MissingMarkersError
 from groundup.gait.progression import Progression, compute_progression, require_walking
 from groundup.signal.filters import lowpass_array
-from groundup.trial import SIDES, GaitEvent, Side, Trial
+from groundup.trial import SIDES, GaitEvent, Side, Trial, other_side
 
 # Two same-side heel strikes are at least this far apart. Adult strides last 0.9-1.4 s and a fast
 # run is above 0.6 s, so half that keeps every real stride and drops double peaks.
@@ -51,7 +55,12 @@ def _refine_peak(signal: np.ndarray, i: int) -> float:
     return float(i + 0.5 * (y0 - y2) / denom)
 
 
-def _peaks(signal: np.ndarray, rate_hz: float, min_stride_s: float = _MIN_STRIDE_S) -> list[float]:
+def _peaks(
+    signal: np.ndarray,
+    rate_hz: float,
+    min_stride_s: float = _MIN_STRIDE_S,
+    prominence_fraction: float = _MIN_PROMINENCE_FRACTION,
+) -> list[float]:
     """Sub-frame maxima of a signal with gaps (NaN), one search per finite run."""
     finite = np.isfinite(signal)
     if finite.sum() < 3:
@@ -67,7 +76,7 @@ def _peaks(signal: np.ndarray, rate_hz: float, min_stride_s: float = _MIN_STRIDE
         idx, _ = find_peaks(
             seg,
             distance=max(1, int(min_stride_s * rate_hz)),
-            prominence=_MIN_PROMINENCE_FRACTION * span,
+            prominence=prominence_fraction * span,
         )
         found.extend(start + _refine_peak(seg, int(i)) for i in idx)
     return found
@@ -258,10 +267,13 @@ class HreljacMarshallEventDetection:
         progression = progression or compute_progression(trial)
         zeni_events = self.zeni.detect(trial, progression)
         if progression.is_depth_proxy:
-            return [
+            heel_strikes = FrontalInterFootEventDetection().detect(trial, progression)
+            toe_offs = [
                 GaitEvent(e.side, e.kind, e.time_s, e.frame, f"{self.zeni.name}-frontal")
                 for e in zeni_events
+                if e.kind == "toe_off"
             ]
+            return sorted(heel_strikes + toe_offs, key=lambda e: e.time_s)
         rate = trial.point_rate_hz
         cutoff = self.cutoff_hz
         window = (
@@ -299,3 +311,87 @@ class HreljacMarshallEventDetection:
             return None
         best = int(idx[np.argmax(seg[idx])])
         return start + _refine_peak(seg, best)
+
+
+@dataclass(frozen=True)
+class FrontalInterFootEventDetection:
+    """Heel strikes in rear and front views: the heel farthest ahead of the *other* heel.
+
+    Zeni et al. (2008; see :class:`ZeniEventDetection`) time heel strike where the heel is
+    farthest ahead of a body reference along the walking direction. In a rear or front view the
+    walking direction is the camera's depth axis, read from the image row (a farther point on the
+    ground plane is imaged higher: Hartley R, Zisserman A (2004) Multiple View Geometry in
+    Computer Vision, 2nd ed., ch. 8), and the pelvis is a poor reference: its image row carries
+    the body's vertical bounce and, with a moving camera, the camera's own bounce. The reference
+    here is the other heel: at heel strike the other foot is still on the ground (double support
+    begins at initial contact; Perry J, Burnfield JM (2010) Gait Analysis, 2nd ed., ch. 1), so
+    the difference of the two heels' image rows is a ground-referenced step length along the
+    depth axis. Its signed difference F = (left - right) . walking direction swings once per
+    step: left heel strikes at its maxima (left farthest ahead), right heel strikes at its minima.
+    Because both sides come from one signal they alternate by construction, and the heel rise of
+    push-off, which made the pelvis-referenced image row show two minima per stride, moves the
+    trailing heel only (it does not add an extremum of the difference).
+
+    Heels low-passed at ``cutoff_hz`` (zero lag); extrema at least ``min_stride_s`` apart per
+    side, refined below one frame like Zeni's. Every step swings the difference from one extreme
+    to the other, so an extremum must stand out by ``prominence_fraction`` (a third) of the
+    signal's range: twice Zeni's 0.15, because one reversal of the difference needs only one of
+    two small keypoints to wobble (on the rear-view reference clip a 6-px wobble of the feet,
+    a seventh of the range, made a false pair of heel strikes 5 frames apart).
+    Needs both heels and a walking frame.
+    Limit: where the far foot is hidden behind the near leg (rear view, early stance), its
+    keypoint is a guess and the extremum shifts (docs/video-gait.md).
+    """
+
+    min_stride_s: float = _MIN_STRIDE_S
+    cutoff_hz: float = 6.0
+    prominence_fraction: float = 0.3
+    name: str = "zeni2008-interfoot"
+
+    def detect(self, trial: Trial, progression: Progression | None = None) -> list[GaitEvent]:
+        progression = _walking_progression(
+            trial, progression, "Zeni et al. 2008 (heel vs other heel, rear/front view)"
+        )
+        rate = trial.point_rate_hz
+        left = _smooth(trial, "left_heel", self.cutoff_hz)
+        right = _smooth(trial, "right_heel", self.cutoff_hz)
+        ahead = np.einsum("ij,ij->i", left - right, progression.direction)
+        events = [
+            _event("left", "heel_strike", p, rate, self.name)
+            for p in _peaks(ahead, rate, self.min_stride_s, self.prominence_fraction)
+        ]
+        events += [
+            _event("right", "heel_strike", p, rate, self.name)
+            for p in _peaks(-ahead, rate, self.min_stride_s, self.prominence_fraction)
+        ]
+        return sorted(events, key=lambda e: e.time_s)
+
+
+def guard_keypoint_events(
+    events: list[GaitEvent], progression: Progression, rate_hz: float, window_s: float
+) -> tuple[list[GaitEvent], list[GaitEvent]]:
+    """Split keypoint events into (kept, dropped): kept where the data around them is tracked.
+
+    An event is kept when its foot (heel, ankle, toe) and the hips are tracked inside the
+    picture (:attr:`Progression.tracked`) in every frame from ``window_s`` before to ``window_s``
+    after it, and the window lies inside the trial; in rear and front views a heel strike is
+    referenced to the other heel, so both feet must be tracked. An extremum found where the foot
+    enters or leaves the picture, or where the pose model lost it, is the edge of the data, not a
+    gait event. Marker trials (no ``tracked`` frames) keep every event.
+    """
+    if progression.tracked is None:
+        return list(events), []
+    half = max(1, round(window_s * rate_hz))
+    kept: list[GaitEvent] = []
+    dropped: list[GaitEvent] = []
+    for ev in events:
+        masks = [progression.tracked[ev.side]]
+        if progression.is_depth_proxy and ev.kind == "heel_strike":
+            masks.append(progression.tracked[other_side(ev.side)])
+        start, stop = ev.frame - half, ev.frame + half + 1
+        inside = start >= 0 and stop <= len(masks[0])
+        if inside and all(bool(m[start:stop].all()) for m in masks):
+            kept.append(ev)
+        else:
+            dropped.append(ev)
+    return kept, dropped

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from groundup.errors import InputError, NoWalkingError
-from groundup.keypoints.knowledge import eye_height_fraction
+from groundup.keypoints.knowledge import event_guard, eye_height_fraction
 from groundup.signal.filters import lowpass_array
 from groundup.trial import Trial
 
@@ -91,6 +91,9 @@ class Progression:
     view: str | None = None
     body_height_px: np.ndarray | None = None
     walking_mask: np.ndarray | None = None
+    # 2-D keypoint trials: per side, the frames where that foot and the hips are tracked inside
+    # the picture (see :func:`tracked_foot_frames`); None for marker trials.
+    tracked: dict[str, np.ndarray] | None = None
 
     @property
     def walking(self) -> np.ndarray:
@@ -297,7 +300,46 @@ def _image_progression(trial: Trial, view: str) -> Progression:
         view=view,
         body_height_px=height,
         walking_mask=walking,
+        tracked={side: tracked_foot_frames(trial, side, height) for side in ("left", "right")},
     )
+
+
+# Keypoints below this confidence were masked by cleaning (groundup.keypoints.cleaning, the
+# Sports2D/Pose2Sim default); frames filled in over such a gap are estimates, not tracking.
+_TRACKED_MIN_CONFIDENCE = 0.3
+
+
+def tracked_foot_frames(trial: Trial, side: str, height_px: np.ndarray) -> np.ndarray:
+    """Frames where one foot (heel, ankle, toe) and both hips are tracked inside the picture.
+
+    A frame counts when each of these keypoints is finite, its confidence (where the source
+    gives one) is at least the cleaning threshold (frames that cleaning filled in over a gap have
+    a low confidence and do not count), and, when the image size is known, it lies at least
+    ``edge_margin_heights`` body heights inside every border (knowledge/video_gait.yaml,
+    ``event_guard``): pose models clamp or extrapolate keypoints that leave the picture, so a
+    foot at the border is not measured.
+    """
+    names = [f"{side}_{part}" for part in ("heel", "ankle", "toe")] + ["left_hip", "right_hip"]
+    n = trial.n_frames
+    ok = np.ones(n, dtype=bool)
+    margin_heights, _ = event_guard()
+    with _quiet_nan_warnings():
+        body = float(np.nanmedian(height_px)) if np.isfinite(height_px).any() else 0.0
+    margin = np.where(np.isfinite(height_px), height_px, body) * margin_heights
+    for name in names:
+        xy = trial.points.get(name)
+        if xy is None:
+            return np.zeros(n, dtype=bool)
+        ok &= np.isfinite(xy).all(axis=1)
+        conf = trial.point_confidence.get(name)
+        if conf is not None:
+            ok &= np.asarray(conf, dtype=float) >= _TRACKED_MIN_CONFIDENCE
+        if trial.image_size_px is not None:
+            width, height = trial.image_size_px
+            with np.errstate(invalid="ignore"):
+                ok &= (xy[:, 0] >= margin) & (xy[:, 0] <= width - margin)
+                ok &= (xy[:, 1] >= margin) & (xy[:, 1] <= height - margin)
+    return ok
 
 
 def require_walking(progression: Progression, rate_hz: float, min_walking_s: float = 0.6) -> None:

@@ -143,10 +143,29 @@ def _between(times: list[float], start: float, stop: float) -> list[float]:
     return [t for t in times if start < t < stop]
 
 
+def _spans_usable(
+    usable: dict[str, np.ndarray] | None, trial: Trial, sides: tuple[Side, ...], a: float, b: float
+) -> bool:
+    """Are the frames from time ``a`` to ``b`` usable for every side named (None: all are)?"""
+    if usable is None:
+        return True
+    start, stop = trial.frame_of(a), trial.frame_of(b)
+    return all(bool(usable[s][start : stop + 1].all()) for s in sides)
+
+
 def compute_spatiotemporal(
-    trial: Trial, events: list[GaitEvent], progression: Progression | None
+    trial: Trial,
+    events: list[GaitEvent],
+    progression: Progression | None,
+    usable: dict[str, np.ndarray] | None = None,
 ) -> Spatiotemporal:
-    """Spatiotemporal parameters from events; lengths only for metric (``"m"``) trials."""
+    """Spatiotemporal parameters from events; lengths only for metric (``"m"``) trials.
+
+    ``usable`` (keypoint trials): per side, the frames where that foot was tracked. A stride
+    counts only when its own foot, a step only when both feet, were tracked through all of it:
+    a step or stride across a stretch where a foot left the picture or was lost could hide a
+    missed event and would be counted as one long step.
+    """
     result = Spatiotemporal(SideParameters(), SideParameters(), [])
     metric = trial.point_units == "m" and progression is not None
     for side in SIDES:
@@ -158,7 +177,7 @@ def compute_spatiotemporal(
         to_other = _times(events, other, "toe_off")
         for a, b in itertools.pairwise(hs):
             duration = b - a
-            if duration > _MAX_STRIDE_S:
+            if duration > _MAX_STRIDE_S or not _spans_usable(usable, trial, (side,), a, b):
                 continue
             params.stride_times_s.append(duration)
             own_to = _between(to, a, b)
@@ -181,7 +200,9 @@ def compute_spatiotemporal(
             if not previous or (own_previous and own_previous[-1] > previous[-1]):
                 continue
             step = t - previous[-1]
-            if step > _MAX_STRIDE_S / 2:
+            if step > _MAX_STRIDE_S / 2 or not _spans_usable(
+                usable, trial, (side, other), previous[-1], t
+            ):
                 continue
             params.step_times_s.append(step)
             if metric:

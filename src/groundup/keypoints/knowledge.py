@@ -29,3 +29,9 @@ def valid_variables(view: str) -> dict[str, list[str]]:
 
 def scale_accuracy_pct(view: str) -> float:
     return float(video_gait_knowledge()["scale_accuracy_pct"][view])
+
+
+def event_guard() -> tuple[float, float]:
+    """(edge margin in body heights, window either side of an event in s) for keypoint events."""
+    guard = video_gait_knowledge()["event_guard"]
+    return float(guard["edge_margin_heights"]), float(guard["window_s"])

@@ -1,0 +1,104 @@
+"""Keypoint events need tracked data around them; rear/front views use the other heel."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from groundup.gait.events_kinematic import FrontalInterFootEventDetection
+from groundup.gait.progression import compute_progression
+from groundup.keypoints.blazepose import BLAZEPOSE_NAMES
+from groundup.keypoints.pipeline import analyze_keypoints
+from groundup.trial import Trial
+
+from .conftest import SPORTS2D_IC_FRAMES
+
+
+def _cut_after(trial: Trial, frame: int) -> Trial:
+    """The walker leaves the tracking at ``frame``: keypoints missing, confidence 0 after it."""
+    points = {k: v.copy() for k, v in trial.points.items()}
+    conf = {k: v.copy() for k, v in trial.point_confidence.items()}
+    for name in points:
+        points[name][frame:] = np.nan
+        conf[name][frame:] = 0.0
+    return trial.replace(points=points, point_confidence=conf)
+
+
+def test_no_event_next_to_where_tracking_ends(sports2d_landmarks: Trial) -> None:
+    # Cut the real side-view sequence 2 frames after an annotated initial contact (148).
+    cut = 150
+    analysis = analyze_keypoints(_cut_after(sports2d_landmarks, cut))
+    rate = sports2d_landmarks.point_rate_hz
+    frames = [e.frame for e in analysis.events]
+    # Nothing within 0.1 s (3 frames) of the end of the data.
+    assert all(f <= cut - 1 - round(0.1 * rate) for f in frames), frames
+    hs = [e.frame for e in analysis.events if e.kind == "heel_strike"]
+    matched = [
+        ic for ic in SPORTS2D_IC_FRAMES if ic < cut - 3 and min(abs(f - ic) for f in hs) <= 3
+    ]
+    assert len(matched) >= 4, hs
+    # Cadence from whole steps inside the tracked data only. Annotated ICs 57-130 (4 steps, each
+    # IC +-2 frames) give 60 / ((73 +- 4) / 4 / 30) = 94-104 steps/min; allow 95-105.
+    assert 95.0 <= analysis.spatiotemporal.to_json()["cadence_steps_per_min"] <= 105.0
+
+
+def test_no_event_at_the_image_border(sports2d_landmarks: Trial) -> None:
+    # Pretend the picture ends 40 px left of the walker's position at frame 100: every frame in
+    # which a foot keypoint lies beyond that border (or within the margin) is untracked.
+    heel_x = sports2d_landmarks.points["left_heel"][100, 0]
+    width, height = sports2d_landmarks.image_size_px or (0, 0)
+    shifted = {k: v - np.array([heel_x - 40.0, 0.0]) for k, v in sports2d_landmarks.points.items()}
+    trial = sports2d_landmarks.replace(points=shifted, image_size_px=(width, height))
+    progression = compute_progression(trial, "sagittal")
+    assert progression.tracked is not None
+    # The walker moves right to left: before frame ~100 the feet are right of the shifted origin
+    # and inside; well after it they are left of x = 0, outside the picture.
+    assert not progression.tracked["left"][140:150].any()
+    analysis = analyze_keypoints(trial, view="sagittal")
+    for ev in analysis.events:
+        assert progression.tracked[ev.side][max(0, ev.frame - 3) : ev.frame + 4].all(), ev
+    # The keypoints beyond the border are still there (a pose model extrapolates them), so the
+    # detector finds events out there; the guard drops them and says so.
+    assert "events_dropped_untracked" in [q.code for q in analysis.quality]
+
+
+def _synthetic_rear_view(fps: float = 30.0, step_s: float = 0.55, n: int = 200) -> Trial:
+    """Walking away from a still camera: each heel's image row moves up (forward) in swing."""
+    t = np.arange(n) / fps
+    phase = 2 * np.pi * t / (2 * step_s)
+    points: dict[str, np.ndarray] = {}
+    for i, name in enumerate(BLAZEPOSE_NAMES):
+        points[name] = np.column_stack([np.full(n, 300.0 + (i % 5)), np.full(n, 100.0 + 3 * i)])
+    # Heels: the depth difference swings +-20 px; left is ahead (higher, smaller row) at the
+    # minima of cos(phase) -> t = step_s, 3 step_s, ...; right at t = 0, 2 step_s, ...
+    for side, sign, x in (("left", 1.0, 280.0), ("right", -1.0, 320.0)):
+        row = 500.0 + sign * 20.0 * np.cos(phase)
+        for part, dy in (("heel", 0.0), ("ankle", -15.0), ("toe", 5.0)):
+            points[f"{side}_{part}"] = np.column_stack([np.full(n, x), row + dy])
+    for side, x in (("left", 280.0), ("right", 320.0)):
+        points[f"{side}_hip"] = np.column_stack([np.full(n, x), np.full(n, 300.0)])
+        points[f"{side}_knee"] = np.column_stack([np.full(n, x), np.full(n, 400.0)])
+        points[f"{side}_shoulder"] = np.column_stack([np.full(n, x - 10), np.full(n, 180.0)])
+    for name in ("left_eye", "right_eye", "nose"):
+        points[name] = np.column_stack([np.full(n, 300.0), np.full(n, 60.0)])
+    return Trial(
+        points=points,
+        point_rate_hz=fps,
+        point_units="px",
+        source_kind="video",
+        image_size_px=(640, 720),
+    )
+
+
+def test_rear_view_heel_strikes_alternate_at_the_step_extremes() -> None:
+    trial = _synthetic_rear_view()
+    progression = compute_progression(trial, "frontal_posterior")
+    events = FrontalInterFootEventDetection().detect(trial, progression)
+    sides = [e.side for e in events]
+    assert len(events) >= 8 and all(a != b for a, b in itertools.pairwise(sides)), sides
+    for ev in events:
+        steps = ev.time_s / 0.55
+        # Left ahead at odd multiples of the step time, right at even multiples.
+        assert abs(steps - round(steps)) * 0.55 < 1.5 / 30.0, ev
+        assert (round(steps) % 2 == 1) == (ev.side == "left"), ev
