@@ -1,0 +1,527 @@
+"""BlazePose person detector and landmark model, run directly on the ``.tflite`` files shipped in
+the ``mediapipe`` wheel (no MediaPipe graph, no download).
+
+Method: Bazarevsky V, Grishchenko I, Raveendran K, Zhu T, Zhang F, Grundmann M (2020) BlazePose:
+On-device Real-time Body Pose tracking, arXiv:2006.10204. The detector is an SSD (Liu et al.
+2016, ECCV) that returns, for every person, a face box and 4 keypoints (mid-hip centre, a point
+whose distance from it encodes the full-body size and rotation, mid-shoulder centre, upper-body
+size point). The landmark model runs on a rotated square crop around one person and returns 33
+landmarks plus 2 auxiliary ones (mid-hip, full-body size point) used to place the next frame's
+crop.
+
+Every setting below is copied from MediaPipe's public graphs (google-ai-edge/mediapipe,
+``mediapipe/modules/...``), with the file named at each constant; docs/video-pose.md lists them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from groundup.errors import GroundUpError
+
+# BlazePose landmark order (pose_landmark_by_roi_cpu.pbtxt) -> GroundUp canonical names.
+# "left"/"right" are the person's anatomical sides, as BlazePose labels them; foot_index -> toe.
+BLAZEPOSE_CANONICAL_NAMES: tuple[str, ...] = (
+    "nose",
+    "left_eye_inner",
+    "left_eye",
+    "left_eye_outer",
+    "right_eye_inner",
+    "right_eye",
+    "right_eye_outer",
+    "left_ear",
+    "right_ear",
+    "mouth_left",
+    "mouth_right",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_pinky",
+    "right_pinky",
+    "left_index",
+    "right_index",
+    "left_thumb",
+    "right_thumb",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+    "left_heel",
+    "right_heel",
+    "left_toe",  # BlazePose "left_foot_index"
+    "right_toe",  # BlazePose "right_foot_index"
+)
+N_LANDMARKS = 33
+
+# ---------------------------------------------------------------- pose_detection_cpu.pbtxt
+DETECTOR_INPUT_PX = 224
+ANCHOR_NUM_LAYERS = 5
+ANCHOR_MIN_SCALE = 0.1484375
+ANCHOR_MAX_SCALE = 0.75
+ANCHOR_OFFSET = 0.5
+ANCHOR_STRIDES = (8, 16, 32, 32, 32)
+ANCHOR_ASPECT_RATIOS = (1.0,)
+ANCHOR_INTERPOLATED_SCALE_ASPECT_RATIO = 1.0  # ssd_anchors_calculator.proto default
+N_ANCHORS = 2254
+SCORE_CLIPPING = 100.0
+NMS_MIN_SUPPRESSION_IOU = 0.3  # NonMaxSuppressionCalculator, WEIGHTED, IoU
+# mediapipe.solutions.pose's default min_detection_confidence (it overrides the graph's 0.2).
+DEFAULT_MIN_DETECTION_SCORE = 0.5
+
+# ---------------------------------------- pose_detection_to_roi.pbtxt, pose_landmarks_to_roi.pbtxt
+ROI_SCALE = 1.25
+ROI_TARGET_ANGLE_RAD = math.pi / 2  # rotation_vector_target_angle_degrees: 90
+
+# ---------------------------------------------- pose_landmark_by_roi_cpu.pbtxt and its
+# tensors_to_pose_landmarks_and_segmentation.pbtxt
+LANDMARK_INPUT_PX = 256
+N_MODEL_LANDMARKS = 39  # 33 body + 6 auxiliary; 33 and 34 place the next crop
+HEATMAP_KERNEL = 7  # RefineLandmarksFromHeatmapCalculator kernel_size
+HEATMAP_MIN_CONFIDENCE = 0.5  # its proto default min_confidence_to_refine
+POSE_PRESENCE_THRESHOLD = 0.5  # ThresholdingCalculator (= min_tracking_confidence default)
+
+# ------------------------------------------------------------- pose_landmark_filtering.pbtxt
+# The auxiliary landmarks that place the next crop are always smoothed (even with
+# smooth_landmarks off) by a One-Euro filter, with values scaled by the object size.
+AUX_MIN_CUTOFF_HZ = 0.01
+AUX_BETA = 10.0
+AUX_DERIVATE_CUTOFF_HZ = 1.0
+
+DETECTOR_FILE = ("modules", "pose_detection", "pose_detection.tflite")
+LANDMARK_FILE = ("modules", "pose_landmark", "pose_landmark_full.tflite")
+
+
+class PoseModelMissingError(GroundUpError):
+    """The BlazePose model files that ship inside the mediapipe wheel cannot be found."""
+
+
+def model_path(parts: tuple[str, ...]) -> Path:
+    """Path of a model file inside the installed ``mediapipe`` package (not imported)."""
+    spec = importlib.util.find_spec("mediapipe")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for base in locations:
+        candidate = Path(base).joinpath(*parts)
+        if candidate.is_file():
+            return candidate
+    raise PoseModelMissingError(
+        f"The pose model file {'/'.join(parts)} was not found in the installed mediapipe package.",
+        "Install the pinned version: pip install mediapipe==0.10.21 (its wheel ships the models; "
+        "nothing is downloaded at run time).",
+    )
+
+
+def _interpreter(path: Path, num_threads: int):
+    from tflite_runtime.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+def _normalize_radians(angle: float) -> float:
+    return angle - 2 * math.pi * math.floor((angle + math.pi) / (2 * math.pi))
+
+
+# ======================================================================== geometry
+@dataclass(frozen=True)
+class Roi:
+    """A rotated square region of the image, in pixels (rotation clockwise in image coordinates,
+    i.e. MediaPipe's ``NormalizedRect.rotation`` with y pointing down)."""
+
+    center_x_px: float
+    center_y_px: float
+    size_px: float
+    rotation_rad: float
+
+    def corners_px(self) -> np.ndarray:
+        """Corners (4, 2): top-left, top-right, bottom-right, bottom-left of the crop."""
+        half = self.size_px / 2
+        local = np.array([[-half, -half], [half, -half], [half, half], [-half, half]])
+        return local @ self.rotation_matrix().T + [self.center_x_px, self.center_y_px]
+
+    def rotation_matrix(self) -> np.ndarray:
+        c, s = math.cos(self.rotation_rad), math.sin(self.rotation_rad)
+        return np.array([[c, -s], [s, c]])
+
+    def crop_to_image_matrix(self, out_px: int) -> np.ndarray:
+        """2x3 affine matrix from crop pixel coordinates (0..out_px) to image pixels."""
+        scale = self.size_px / out_px
+        rot = self.rotation_matrix() * scale
+        centre = np.array([self.center_x_px, self.center_y_px])
+        offset = centre - rot @ np.array([out_px / 2, out_px / 2])
+        return np.hstack([rot, offset[:, None]])
+
+    def normalized_to_image(self, uv: np.ndarray) -> np.ndarray:
+        """Crop-normalised coordinates (N, 2) in 0..1 -> image pixels (LandmarkProjection)."""
+        local = (np.asarray(uv, dtype=float) - 0.5) * self.size_px
+        return local @ self.rotation_matrix().T + [self.center_x_px, self.center_y_px]
+
+
+def roi_from_alignment_points(center_px: np.ndarray, scale_point_px: np.ndarray) -> Roi:
+    """AlignmentPointsRectsCalculator + RectTransformationCalculator (scale 1.25, square_long).
+
+    Box size = twice the distance centre -> scale point; rotation makes the centre->scale-point
+    vector point up (target 90 degrees, y flipped because the image y axis points down).
+    """
+    dx = float(scale_point_px[0] - center_px[0])
+    dy = float(scale_point_px[1] - center_px[1])
+    box_size = 2.0 * math.hypot(dx, dy)
+    rotation = _normalize_radians(ROI_TARGET_ANGLE_RAD - math.atan2(-dy, dx))
+    return Roi(float(center_px[0]), float(center_px[1]), box_size * ROI_SCALE, rotation)
+
+
+def crop(image: np.ndarray, roi: Roi, out_px: int, border_zero: bool) -> np.ndarray:
+    """ImageToTensorCalculator's crop: the rotated ROI resampled to ``out_px`` x ``out_px``
+    (bilinear; zero border for the detector, replicated border for the landmark model)."""
+    matrix = roi.crop_to_image_matrix(out_px)
+    return cv2.warpAffine(
+        image,
+        matrix,
+        (out_px, out_px),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_CONSTANT if border_zero else cv2.BORDER_REPLICATE,
+        borderValue=(0, 0, 0),
+    )
+
+
+# ======================================================================== detector
+def ssd_anchors() -> np.ndarray:
+    """Anchor centres (N, 2) in 0..1, following SsdAnchorsCalculator with the options of
+    pose_detection_cpu.pbtxt (fixed_anchor_size: every anchor is 1 x 1, so only centres matter).
+
+    Layers with the same stride share one feature map; each layer contributes one anchor per
+    aspect ratio plus one interpolated-scale anchor per cell.
+    """
+    centres: list[np.ndarray] = []
+    layer = 0
+    while layer < ANCHOR_NUM_LAYERS:
+        n_per_cell = 0
+        last = layer
+        while last < ANCHOR_NUM_LAYERS and ANCHOR_STRIDES[last] == ANCHOR_STRIDES[layer]:
+            n_per_cell += len(ANCHOR_ASPECT_RATIOS)
+            if ANCHOR_INTERPOLATED_SCALE_ASPECT_RATIO > 0:
+                n_per_cell += 1
+            last += 1
+        stride = ANCHOR_STRIDES[layer]
+        size = math.ceil(DETECTOR_INPUT_PX / stride)
+        ys, xs = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
+        cx = (xs.ravel() + ANCHOR_OFFSET) / size
+        cy = (ys.ravel() + ANCHOR_OFFSET) / size
+        cell = np.stack([cx, cy], axis=1)
+        centres.append(np.repeat(cell, n_per_cell, axis=0))
+        layer = last
+    anchors = np.concatenate(centres)
+    if anchors.shape[0] != N_ANCHORS:  # the model's output count; a mismatch is a coding error
+        raise RuntimeError(f"anchor count {anchors.shape[0]} != {N_ANCHORS}")
+    return anchors
+
+
+@dataclass(frozen=True)
+class PersonDetection:
+    """One detected person, in image pixels.
+
+    ``face_box_px`` = (x_min, y_min, x_max, y_max) of the face region (what the detector's box
+    encodes); ``keypoints_px`` (4, 2): mid-hip centre, full-body size point, mid-shoulder centre,
+    upper-body size point.
+    """
+
+    score: float
+    face_box_px: tuple[float, float, float, float]
+    keypoints_px: np.ndarray
+
+    @property
+    def hip_px(self) -> np.ndarray:
+        return self.keypoints_px[0]
+
+    @property
+    def body_radius_px(self) -> float:
+        """Radius of the full-body circle (distance mid-hip -> full-body size point)."""
+        return float(np.linalg.norm(self.keypoints_px[1] - self.keypoints_px[0]))
+
+    @property
+    def body_box_px(self) -> tuple[float, float, float, float]:
+        """Square around the full-body circle (x_min, y_min, x_max, y_max)."""
+        r = self.body_radius_px
+        x, y = self.hip_px
+        return (float(x - r), float(y - r), float(x + r), float(y + r))
+
+    def roi(self) -> Roi:
+        return roi_from_alignment_points(self.keypoints_px[0], self.keypoints_px[1])
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU matrix between boxes a (N, 4) and b (M, 4) as (x_min, y_min, x_max, y_max)."""
+    a = np.asarray(a, dtype=float).reshape(-1, 4)
+    b = np.asarray(b, dtype=float).reshape(-1, 4)
+    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    union = area_a[:, None] + area_b[None, :] - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(union > 0, inter / union, 0.0)
+
+
+def weighted_nms(
+    boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray
+) -> list[int | np.ndarray]:
+    """MediaPipe's WEIGHTED non-maximum suppression (NonMaxSuppressionCalculator).
+
+    Candidates are taken by decreasing score; every remaining candidate whose IoU with the best
+    one exceeds 0.3 joins its cluster, and the cluster's box and keypoints are the score-weighted
+    mean (score = the best one's). Returns rows [score, box(4), keypoints(8)].
+    """
+    order = list(np.argsort(-scores, kind="stable"))
+    out: list[np.ndarray] = []
+    while order:
+        best = order[0]
+        ious = box_iou(boxes[best][None], boxes[order])[0]
+        cluster = [order[i] for i in range(len(order)) if ious[i] > NMS_MIN_SUPPRESSION_IOU]
+        if best not in cluster:
+            cluster.insert(0, best)
+        rest = [i for i in order if i not in set(cluster)]
+        w = scores[cluster]
+        total = float(w.sum())
+        box = (boxes[cluster] * w[:, None]).sum(axis=0) / total
+        kps = (keypoints[cluster] * w[:, None]).sum(axis=0) / total
+        out.append(np.concatenate([[scores[best]], box, kps]))
+        order = rest
+    return out
+
+
+class PoseDetector:
+    """Every person in a frame (BlazePose detector, SSD decoding and weighted NMS)."""
+
+    def __init__(self, num_threads: int = 2, min_score: float = DEFAULT_MIN_DETECTION_SCORE):
+        self.interpreter = _interpreter(model_path(DETECTOR_FILE), num_threads)
+        self.input_index = self.interpreter.get_input_details()[0]["index"]
+        outputs = {tuple(d["shape"]): d["index"] for d in self.interpreter.get_output_details()}
+        self.boxes_index = outputs[(1, N_ANCHORS, 12)]
+        self.scores_index = outputs[(1, N_ANCHORS, 1)]
+        self.anchors = ssd_anchors()
+        self.min_score = min_score
+
+    def detect(self, image: np.ndarray) -> list[PersonDetection]:
+        """Detect every person in an RGB ``uint8`` image."""
+        height, width = image.shape[:2]
+        side = float(max(width, height))
+        # Whole image, letterboxed to a square (keep_aspect_ratio, BORDER_ZERO), to [-1, 1].
+        roi = Roi(width / 2, height / 2, side, 0.0)
+        tensor = crop(image, roi, DETECTOR_INPUT_PX, border_zero=True)
+        tensor = tensor.astype(np.float32) * (2.0 / 255.0) - 1.0
+        self.interpreter.set_tensor(self.input_index, tensor[None])
+        self.interpreter.invoke()
+        raw = self.interpreter.get_tensor(self.boxes_index)[0]
+        raw_scores = self.interpreter.get_tensor(self.scores_index)[0, :, 0]
+        scores = _sigmoid(np.clip(raw_scores, -SCORE_CLIPPING, SCORE_CLIPPING))
+        keep = np.flatnonzero(scores >= self.min_score)
+        if keep.size == 0:
+            return []
+        raw = raw[keep].astype(np.float64) / DETECTOR_INPUT_PX  # reverse_output_order: x first
+        anchors = self.anchors[keep]
+        centre = raw[:, 0:2] + anchors
+        half = raw[:, 2:4] / 2
+        boxes = np.concatenate([centre - half, centre + half], axis=1)
+        keypoints = raw[:, 4:12].reshape(-1, 4, 2) + anchors[:, None, :]
+        rows = weighted_nms(boxes, keypoints.reshape(-1, 8), scores[keep])
+        # Letterboxed square (normalised) -> image pixels.
+        offset = np.array([(side - width) / 2, (side - height) / 2])
+        detections = []
+        for row in rows:
+            box = row[1:5].reshape(2, 2) * side - offset
+            kps = row[5:13].reshape(4, 2) * side - offset
+            detections.append(
+                PersonDetection(
+                    score=float(row[0]),
+                    face_box_px=(
+                        float(box[0, 0]),
+                        float(box[0, 1]),
+                        float(box[1, 0]),
+                        float(box[1, 1]),
+                    ),
+                    keypoints_px=kps,
+                )
+            )
+        return detections
+
+
+# ======================================================================== landmarks
+@dataclass(frozen=True)
+class PoseLandmarks:
+    """Landmarks of one person in one frame, in image pixels.
+
+    ``xyz_px`` (33, 3): x, y in image pixels, z relative depth in the same pixel scale (smaller =
+    nearer the camera; MediaPipe's z times the crop size). ``visibility`` and ``presence`` are the
+    model's sigmoid outputs (0-1); ``pose_score`` is the pose-presence flag; ``aux_px`` (2, 2) the
+    auxiliary mid-hip and full-body size points that place the next frame's crop.
+    """
+
+    xyz_px: np.ndarray
+    visibility: np.ndarray
+    presence: np.ndarray
+    pose_score: float
+    aux_px: np.ndarray
+    roi: Roi
+
+    @property
+    def present(self) -> bool:
+        return self.pose_score >= POSE_PRESENCE_THRESHOLD
+
+    @property
+    def confidence(self) -> np.ndarray:
+        """Per-landmark confidence = visibility x presence (0-1)."""
+        return self.visibility * self.presence
+
+    def next_roi(self) -> Roi:
+        """PoseLandmarksToRoi: the next frame's crop from the auxiliary landmarks."""
+        return roi_from_alignment_points(self.aux_px[0], self.aux_px[1])
+
+
+def refine_from_heatmap(uv: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
+    """RefineLandmarksFromHeatmapCalculator (kernel 7, min confidence 0.5), vectorised.
+
+    Each landmark moves to the sigmoid-weighted mean cell of a 7x7 heatmap window around it, when
+    the window's maximum confidence reaches 0.5. Cells outside the heatmap count as zero, as in
+    MediaPipe (including its bounds test, which checks the column against the height).
+    """
+    hm_h, hm_w, n = heatmap.shape
+    uv = np.array(uv, dtype=float)
+    cols = np.trunc(uv[:, 0] * hm_w).astype(int)
+    rows = np.trunc(uv[:, 1] * hm_h).astype(int)
+    inside = (cols >= 0) & (cols < hm_w) & (rows >= 0) & (cols < hm_h)
+    off = (HEATMAP_KERNEL - 1) // 2
+    pad = off + hm_h  # generous pad so that any row index stays inside the padded array
+    padded = np.full((hm_h + 2 * pad, hm_w + 2 * pad, n), -np.inf, dtype=np.float32)
+    padded[pad : pad + hm_h, pad : pad + hm_w] = heatmap
+    k = np.arange(-off, off + 1)
+    idx = np.flatnonzero(inside)
+    if idx.size == 0:
+        return uv
+    r = rows[idx][:, None, None] + k[None, :, None]
+    c = cols[idx][:, None, None] + k[None, None, :]
+    r = np.broadcast_to(r, (idx.size, k.size, k.size))
+    c = np.broadcast_to(c, (idx.size, k.size, k.size))
+    ch = np.broadcast_to(idx[:, None, None], r.shape)
+    conf = _sigmoid(padded[r + pad, c + pad, ch].astype(np.float64))
+    total = conf.sum(axis=(1, 2))
+    best = conf.max(axis=(1, 2))
+    wc = (conf * c).sum(axis=(1, 2))
+    wr = (conf * r).sum(axis=(1, 2))
+    ok = (best >= HEATMAP_MIN_CONFIDENCE) & (total > 0)
+    uv[idx[ok], 0] = wc[ok] / hm_w / total[ok]
+    uv[idx[ok], 1] = wr[ok] / hm_h / total[ok]
+    return uv
+
+
+class OneEuroFilter:
+    """One-Euro filter (Casiez G, Roussel N, Vogel D 2012, 1-euro filter: a simple speed-based
+    low-pass filter for noisy input in interactive systems, CHI'12), as in MediaPipe's
+    LandmarksSmoothingCalculator: the speed is measured in object sizes per second
+    (``value_scale`` = 1 / object size) and the first sample passes unchanged."""
+
+    def __init__(self, min_cutoff_hz: float, beta: float, derivate_cutoff_hz: float):
+        self.min_cutoff_hz = min_cutoff_hz
+        self.beta = beta
+        self.derivate_cutoff_hz = derivate_cutoff_hz
+        self.reset()
+
+    def reset(self) -> None:
+        self.last_time_s: float | None = None
+        self.last_raw: np.ndarray | None = None
+        self.value: np.ndarray | None = None
+        self.derivative: np.ndarray | None = None
+
+    @staticmethod
+    def _alpha(cutoff_hz: np.ndarray | float, dt_s: float) -> np.ndarray | float:
+        tau = 1.0 / (2 * math.pi * cutoff_hz)
+        return 1.0 / (1.0 + tau / dt_s)
+
+    def apply(self, time_s: float, value: np.ndarray, value_scale: float) -> np.ndarray:
+        value = np.asarray(value, dtype=float)
+        if self.last_time_s is None or self.value is None or self.last_raw is None:
+            self.last_time_s, self.last_raw, self.value = time_s, value, value
+            self.derivative = np.zeros_like(value)
+            return value
+        dt = time_s - self.last_time_s
+        if dt <= 0:
+            return value
+        speed = (value - self.last_raw) * value_scale / dt
+        a_d = self._alpha(self.derivate_cutoff_hz, dt)
+        self.derivative = a_d * speed + (1 - a_d) * self.derivative
+        cutoff = self.min_cutoff_hz + self.beta * np.abs(self.derivative)
+        a = self._alpha(cutoff, dt)
+        self.value = a * value + (1 - a) * self.value
+        self.last_time_s, self.last_raw = time_s, value
+        return self.value
+
+
+class RoiTracker:
+    """Places the next frame's crop from a person's landmarks, as MediaPipe's tracking loop does:
+    auxiliary landmarks -> One-Euro smoothing (scale = full-body box size) -> ROI."""
+
+    def __init__(self) -> None:
+        self.filter = OneEuroFilter(AUX_MIN_CUTOFF_HZ, AUX_BETA, AUX_DERIVATE_CUTOFF_HZ)
+
+    def reset(self) -> None:
+        self.filter.reset()
+
+    def next_roi(self, landmarks: PoseLandmarks, time_s: float) -> Roi:
+        aux = landmarks.aux_px
+        object_scale = 2.0 * float(np.linalg.norm(aux[1] - aux[0]))
+        if object_scale < 1e-6:
+            return landmarks.next_roi()
+        smoothed = self.filter.apply(time_s, aux, 1.0 / object_scale)
+        return roi_from_alignment_points(smoothed[0], smoothed[1])
+
+
+class PoseLandmarker:
+    """BlazePose full landmark model on a rotated square crop around one person."""
+
+    def __init__(self, num_threads: int = 2):
+        self.interpreter = _interpreter(model_path(LANDMARK_FILE), num_threads)
+        self.input_index = self.interpreter.get_input_details()[0]["index"]
+        outputs = {tuple(d["shape"]): d["index"] for d in self.interpreter.get_output_details()}
+        self.landmarks_index = outputs[(1, N_MODEL_LANDMARKS * 5)]
+        self.flag_index = outputs[(1, 1)]
+        self.heatmap_index = outputs[(1, 64, 64, N_MODEL_LANDMARKS)]
+
+    def run(self, image: np.ndarray, roi: Roi) -> PoseLandmarks:
+        """Landmarks of the person inside ``roi`` of an RGB ``uint8`` image."""
+        tensor = crop(image, roi, LANDMARK_INPUT_PX, border_zero=False)
+        tensor = tensor.astype(np.float32) * (1.0 / 255.0)
+        self.interpreter.set_tensor(self.input_index, tensor[None])
+        self.interpreter.invoke()
+        raw = self.interpreter.get_tensor(self.landmarks_index)[0].reshape(N_MODEL_LANDMARKS, 5)
+        flag = float(self.interpreter.get_tensor(self.flag_index)[0, 0])
+        heatmap = self.interpreter.get_tensor(self.heatmap_index)[0]
+        uv = raw[:, 0:2].astype(np.float64) / LANDMARK_INPUT_PX
+        uv = refine_from_heatmap(uv, heatmap)
+        xy = roi.normalized_to_image(uv[: N_LANDMARKS + 2])
+        z = raw[:N_LANDMARKS, 2].astype(np.float64) / LANDMARK_INPUT_PX * roi.size_px
+        return PoseLandmarks(
+            xyz_px=np.column_stack([xy[:N_LANDMARKS], z]),
+            visibility=_sigmoid(raw[:N_LANDMARKS, 3].astype(np.float64)),
+            presence=_sigmoid(raw[:N_LANDMARKS, 4].astype(np.float64)),
+            pose_score=flag,
+            aux_px=xy[N_LANDMARKS : N_LANDMARKS + 2],
+            roi=roi,
+        )

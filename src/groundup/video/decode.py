@@ -1,0 +1,360 @@
+"""Streaming video decoding with PyAV: one RGB frame at a time, real timestamps, rotation applied.
+
+- Frames are yielded one by one (``uint8`` RGB, ``(height, width, 3)``); a bounded queue between a
+  background decoding thread and the caller keeps memory flat whatever the clip length.
+- Time of each frame = its presentation timestamp (``pts * time_base``) counted from the first
+  decoded frame, so variable-frame-rate phone clips keep their true timing. A frame without a
+  timestamp gets the previous time plus one nominal frame interval.
+- Rotation: the display matrix side data (what phones write) or, failing that, the legacy
+  ``rotate`` tag. Frames are rotated so that they look as the clip is meant to be displayed;
+  ``VideoInfo.width_px`` / ``height_px`` are the size after rotation.
+- Frame-rate limits (see docs/video-pose.md): below 10 frames/s a walking step (about 0.5 s)
+  spans fewer than 5 frames, too few to time heel strikes and toe offs, so the clip is refused;
+  above 1000 frames/s the timing metadata is almost certainly not a real camera rate (high-speed
+  phone modes reach 960), so the clip is refused too. 10-20 and 240-1000 frames/s are accepted
+  with a quality warning.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from groundup.errors import InputError, QualityIssue
+
+MIN_FPS_ERROR = 10.0
+LOW_FPS_WARNING = 20.0
+HIGH_FPS_WARNING = 240.0
+MAX_FPS_ERROR = 1000.0
+
+_REFILM = "Export or record the clip again as an ordinary video (mp4 or mov, H.264 or HEVC)."
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What is known about a clip before decoding (size after rotation)."""
+
+    path: str
+    codec: str
+    width_px: int
+    height_px: int
+    rotation_deg: int
+    """Clockwise rotation applied to every decoded frame to display it upright (0/90/180/270)."""
+    nominal_fps: float
+    n_frames_estimate: int
+    duration_s: float | None
+    issues: tuple[QualityIssue, ...] = ()
+
+
+@dataclass
+class VideoFrame:
+    """One decoded frame: 0-based index in decode order, time from the first frame, RGB image."""
+
+    index: int
+    time_s: float
+    image: np.ndarray
+
+
+@dataclass
+class DecodeLog:
+    """Filled while decoding: problems met after the first frame, and the timestamps seen."""
+
+    issues: list[QualityIssue] = field(default_factory=list)
+    n_frames: int = 0
+
+
+def _not_video(path: Path, detail: str) -> InputError:
+    return InputError(
+        f"{path.name} is not a video GroundUp can read ({detail}).",
+        f"Give a video file (mp4, mov, webm, mkv). {_REFILM}",
+    )
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"Video file not found: {path}.", "Check the path and the file name.")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not a video file.", "Give the path of one clip.")
+    if path.stat().st_size == 0:
+        raise InputError(
+            f"{path.name} is empty (0 bytes).",
+            "The copy or the recording did not complete: copy the clip again from the phone.",
+        )
+
+
+def _open(path: Path):
+    import av
+
+    _check_file(path)
+    try:
+        container = av.open(str(path), mode="r")
+    except av.error.InvalidDataError as exc:
+        raise _not_video(path, "the content is not a known video format or is damaged") from exc
+    except av.error.FFmpegError as exc:
+        raise _not_video(path, f"the file cannot be opened: {exc}") from exc
+    if not container.streams.video:
+        container.close()
+        raise InputError(
+            f"{path.name} contains no video stream (audio only or an empty container).",
+            f"Give the video file itself. {_REFILM}",
+        )
+    return container
+
+
+def _rate_of(stream) -> float:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate is not None and float(rate) > 0:
+            return float(rate)
+    return 0.0
+
+
+def _legacy_rotate_tag_deg(stream) -> int:
+    tag = stream.metadata.get("rotate") if stream.metadata else None
+    try:
+        return round(float(tag)) % 360 if tag is not None else 0
+    except ValueError:
+        return 0
+
+
+def clockwise_rotation_deg(display_ccw_deg: float | None, rotate_tag_deg: int) -> tuple[int, bool]:
+    """Clockwise angle (0/90/180/270) that makes a frame upright, and whether it was rounded.
+
+    ``display_ccw_deg`` is the display matrix angle (counter-clockwise, FFmpeg's
+    ``av_display_rotation_get`` convention, as PyAV's ``VideoFrame.rotation``); the legacy
+    ``rotate`` tag already says the clockwise angle.
+    """
+    if display_ccw_deg is not None and not math.isnan(display_ccw_deg) and display_ccw_deg != 0:
+        clockwise = -float(display_ccw_deg)
+    else:
+        clockwise = float(rotate_tag_deg)
+    snapped = round(clockwise / 90.0) * 90 % 360
+    rounded = abs(((clockwise - snapped + 180) % 360) - 180) > 1.0
+    return snapped, rounded
+
+
+def rotate_image(image: np.ndarray, clockwise_deg: int) -> np.ndarray:
+    """Rotate an image by a multiple of 90 degrees clockwise (contiguous result)."""
+    k = (clockwise_deg // 90) % 4
+    if k == 0:
+        return image
+    return np.ascontiguousarray(np.rot90(image, k=-k))
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Open a clip, decode its first frame and describe it; clear errors for unusable files."""
+    path = Path(path)
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        fps = _rate_of(stream)
+        first = None
+        try:
+            for frame in container.decode(stream):
+                first = frame
+                break
+        except Exception as exc:  # PyAV raises several error types for broken data
+            raise InputError(
+                f"{path.name} is damaged: no frame could be decoded ({exc}).",
+                f"The file may be truncated or incompletely copied. {_REFILM}",
+            ) from exc
+        if first is None:
+            raise InputError(
+                f"{path.name} holds a video stream but no frame could be decoded from it.",
+                f"The file may be truncated or empty. {_REFILM}",
+            )
+        rotation, rounded = clockwise_rotation_deg(first.rotation, _legacy_rotate_tag_deg(stream))
+        width, height = int(first.width), int(first.height)
+        if rotation in (90, 270):
+            width, height = height, width
+        issues: list[QualityIssue] = []
+        if rounded:
+            issues.append(
+                QualityIssue(
+                    "rotation_rounded",
+                    f"The clip's rotation metadata is not a multiple of 90 degrees; frames were "
+                    f"rotated by {rotation} degrees. Film with the phone held level.",
+                )
+            )
+        issues.extend(_frame_rate_issues(path, fps))
+        duration = None
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration = container.duration / 1_000_000
+        n_est = int(stream.frames) if stream.frames else 0
+        if n_est <= 0 and duration:
+            n_est = round(duration * fps)
+        return VideoInfo(
+            path=str(path),
+            codec=stream.codec_context.name,
+            width_px=width,
+            height_px=height,
+            rotation_deg=rotation,
+            nominal_fps=fps,
+            n_frames_estimate=max(n_est, 1),
+            duration_s=duration,
+            issues=tuple(issues),
+        )
+    finally:
+        container.close()
+
+
+def _frame_rate_issues(path: Path, fps: float) -> list[QualityIssue]:
+    if fps <= 0 or math.isnan(fps):
+        raise InputError(
+            f"{path.name} does not state a frame rate, so frame times are unknown.",
+            _REFILM,
+        )
+    if fps < MIN_FPS_ERROR:
+        raise InputError(
+            f"{path.name} has {fps:.1f} frames/s; gait events need at least "
+            f"{MIN_FPS_ERROR:.0f} (a step lasts about half a second).",
+            "Film at 30 frames/s or more (60 is better), not as a time-lapse.",
+        )
+    if fps > MAX_FPS_ERROR:
+        raise InputError(
+            f"{path.name} claims {fps:.0f} frames/s, above any camera rate "
+            f"({MAX_FPS_ERROR:.0f}); its timing metadata is not trustworthy.",
+            _REFILM,
+        )
+    if fps < LOW_FPS_WARNING:
+        return [
+            QualityIssue(
+                "low_frame_rate",
+                f"The clip has {fps:.1f} frames/s: event times are only accurate to about "
+                f"{1000 / fps:.0f} ms. Film at 30 frames/s or more.",
+            )
+        ]
+    if fps > HIGH_FPS_WARNING:
+        return [
+            QualityIssue(
+                "high_frame_rate",
+                f"The clip has {fps:.0f} frames/s: check that it is real time, not a slow-motion "
+                "export (cadence would be wrong). Analysis takes longer at this rate.",
+            )
+        ]
+    return []
+
+
+_END = object()
+
+
+def _decode_worker(
+    path: Path,
+    rotation: int,
+    out: queue.Queue,
+    stop: threading.Event,
+    log: DecodeLog,
+    nominal_fps: float,
+) -> None:
+    import av
+
+    try:
+        container = av.open(str(path), mode="r")
+    except Exception as exc:  # reported to the consumer
+        out.put(exc)
+        return
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        time_base = stream.time_base or Fraction(1, 1)
+        first_pts: int | None = None
+        last_time = -math.inf
+        index = 0
+        frames = container.decode(stream)
+        while not stop.is_set():
+            try:
+                frame = next(frames)
+            except StopIteration:
+                break
+            except Exception as exc:
+                if index == 0:
+                    out.put(exc)
+                    return
+                log.issues.append(
+                    QualityIssue(
+                        "video_decode_error",
+                        f"Decoding stopped after frame {index} ({exc}); the end of the clip is "
+                        "missing. Copy the clip again from the phone.",
+                    )
+                )
+                break
+            if frame.pts is not None:
+                if first_pts is None:
+                    first_pts = frame.pts
+                time_s = float((frame.pts - first_pts) * time_base)
+            else:
+                time_s = 0.0 if index == 0 else last_time + 1.0 / nominal_fps
+            if time_s <= last_time:  # duplicated or reordered timestamp: keep time increasing
+                time_s = last_time + 1.0 / nominal_fps
+            last_time = time_s
+            image = rotate_image(frame.to_ndarray(format="rgb24"), rotation)
+            item = VideoFrame(index=index, time_s=time_s, image=image)
+            index += 1
+            while not stop.is_set():
+                try:
+                    out.put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+        log.n_frames = index
+    except Exception as exc:
+        out.put(exc)
+        return
+    finally:
+        container.close()
+    out.put(_END)
+
+
+def iter_frames(
+    path: str | Path,
+    info: VideoInfo | None = None,
+    log: DecodeLog | None = None,
+    max_queued: int = 3,
+    stop_after: int | None = None,
+) -> Iterator[VideoFrame]:
+    """Yield every frame of a clip in decode order, decoded in a background thread.
+
+    At most ``max_queued`` frames wait in memory. ``stop_after`` (a frame index) ends decoding
+    early. Problems after the first frame are appended to ``log.issues``; a clip whose first
+    frame cannot be decoded raises :class:`InputError`.
+    """
+    path = Path(path)
+    info = info or probe_video(path)
+    log = log if log is not None else DecodeLog()
+    out: queue.Queue = queue.Queue(maxsize=max_queued)
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=_decode_worker,
+        args=(path, info.rotation_deg, out, stop, log, info.nominal_fps),
+        name="groundup-video-decode",
+        daemon=True,
+    )
+    worker.start()
+    try:
+        while True:
+            item = out.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise InputError(
+                    f"{path.name} could not be decoded ({item}).",
+                    f"The file may be damaged or truncated. {_REFILM}",
+                ) from item
+            yield item
+            if stop_after is not None and item.index >= stop_after:
+                return
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                out.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.05)
