@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from groundup.cli import app
 from groundup.exam.sway import analyze_cop_recording
+from groundup.plan import plan_visit
 from groundup.report import KeyFrame, blur_faces, render_visit_report
 from groundup.report.cli import report_app
 from groundup.report.figures import draw_pose, find_pose, load_poses
@@ -52,6 +53,12 @@ def exam_json(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return json.loads((out / "exam.json").read_text())
 
 
+@pytest.fixture(scope="module")
+def chain_plan(exam_json: dict) -> tuple[dict, dict]:
+    """chain.json and plan.json of the example exam alone, from the reasoning engine."""
+    return plan_visit(None, exam_json)
+
+
 @pytest.mark.slow
 def test_only_a_gait_recording(c3d_dir: Path, tmp_path: Path) -> None:
     result = runner.invoke(
@@ -74,6 +81,7 @@ def test_only_a_gait_recording(c3d_dir: Path, tmp_path: Path) -> None:
     assert "Stop and get help" in handout
 
 
+@pytest.mark.slow
 def test_only_an_exam(exam_json: dict, tmp_path: Path) -> None:
     files = render_visit_report(tmp_path, analyses=[], exam=exam_json, chain=None, plan=None)
     text = _text(files.pdf)
@@ -93,7 +101,10 @@ def test_balance_recording_only(shared_data: Path, tmp_path: Path) -> None:
     assert f"{analysis['sway']['mean_velocity_mm_s']:.1f}" in html
 
 
-def test_referral_replaces_the_exercises_in_the_handout(exam_json: dict, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_referral_replaces_the_exercises_in_the_handout(
+    exam_json: dict, chain_plan: tuple[dict, dict], tmp_path: Path
+) -> None:
     exam = json.loads(json.dumps(exam_json))
     exam["pathway"] = {
         "decision": "refer",
@@ -102,14 +113,32 @@ def test_referral_replaces_the_exercises_in_the_handout(exam_json: dict, tmp_pat
         "reasons": ["cauda_equina_symptoms"],
         "message": "Refer now.",
     }
-    plan = json.loads((Path(__file__).parent / "data" / "plan_example.json").read_text())
+    plan = chain_plan[1]
     files = render_visit_report(tmp_path, analyses=[], exam=exam, chain=None, plan=plan)
     assert "Refer: emergency" in _text(files.pdf)
     handout = _text(files.handout_pdf)
     assert "Please see a doctor first" in handout
-    assert "Short foot exercise" not in handout
+    assert plan["exercises"][0]["name"] not in handout
 
 
+@pytest.mark.slow
+def test_exam_only_visit_shows_chain_plan_and_an_exercise_without_drawing(
+    exam_json: dict, chain_plan: tuple[dict, dict], tmp_path: Path
+) -> None:
+    chain, plan = chain_plan
+    plan = json.loads(json.dumps(plan))
+    plan["exercises"][0]["id"] = "pelvic_clock"  # an exercise the pose table does not know
+    plan["exercises"][0]["name"] = "Pelvic clock"
+    files = render_visit_report(tmp_path, analyses=[], exam=exam_json, chain=chain, plan=plan)
+    text = _text(files.pdf)
+    assert "Problem list (top 5)" in text and chain["problems"][0]["text"] in text
+    assert "Links considered but not supported" in text or not chain["links_considered"]
+    handout = _text(files.handout_pdf)
+    assert "Pelvic clock" in handout and "Picture not available" in handout
+    assert pdf_image_count(files.handout_pdf) == len(plan["exercises"]) - 1
+
+
+@pytest.mark.slow
 def test_folder_command_renders_what_is_there(exam_json: dict, tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "exam.json").write_text(json.dumps(exam_json))
@@ -144,6 +173,7 @@ def test_blur_faces_hides_the_face_and_nothing_else() -> None:
     assert np.array_equal(out[:, :80], image[:, :80])
 
 
+@pytest.mark.slow
 def test_key_frames_are_blurred_withheld_or_shown_as_asked(exam_json: dict, tmp_path: Path) -> None:
     face = np.array([[160.0, 60.0], [150.0, 55.0], [170.0, 55.0]])
     frames = [

@@ -1,8 +1,9 @@
-"""Clinician report and patient handout rendered from a real C3D trial and the example exam.
+"""Clinician report and patient handout of a whole visit: a real C3D trial and the example exam.
 
-The C3D trial is analysed with `groundup analyze`, the example exam scored with `groundup exam
-score`; the report is rendered, its PDF pages turned into images (pdftoppm) and its text read
-back (pdftotext). Chain and plan come from hand-written documents in tests/report/data.
+`groundup analyze TRIAL --exam EXAM --out DIR` runs the real pipeline (gait with curves, exam
+scoring, chain and plan through groundup.plan.plan_visit, report). The report's PDF pages are
+turned into images (pdftoppm) and its text read back (pdftotext); every number in the HTML is
+checked against the JSON files the same run wrote.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 
 from groundup.cli import app
 from groundup.errors import GroundUpError
-from groundup.report import render_visit_report
+from groundup.report import ReportFiles, render_visit_report
 from tests.report.helpers import (
     pdf_image_count,
     pdf_pages_to_png,
@@ -28,39 +29,33 @@ from tests.report.helpers import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = Path(__file__).resolve().parent / "data"
 TRIAL = "nantes_pig_motion3_ff.c3d"  # adult, three clean plate contacts (shared/data MANIFEST)
 runner = CliRunner()
 
 
-def _analyze(path: Path, out: Path) -> dict[str, Any]:
-    result = runner.invoke(app, ["analyze", str(path), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return json.loads((out / "analysis.json").read_text())
+EXAM_EXAMPLE = REPO / "docs" / "examples" / "exam_example.yaml"
 
 
-def _exam(out: Path) -> dict[str, Any]:
-    example = REPO / "docs" / "examples" / "exam_example.yaml"
-    result = runner.invoke(app, ["exam", "score", str(example), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return json.loads((out / "exam.json").read_text())
+def _load(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
 def visit(c3d_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     work = tmp_path_factory.mktemp("visit")
+    out = work / "report"
+    result = runner.invoke(
+        app, ["analyze", str(c3d_dir / TRIAL), "--exam", str(EXAM_EXAMPLE), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
     docs = {
-        "analysis": [_analyze(c3d_dir / TRIAL, work / "analysis")],
-        "exam": _exam(work / "exam"),
-        "chain": json.loads((DATA / "chain_example.json").read_text()),
-        "plan": json.loads((DATA / "plan_example.json").read_text()),
+        "analysis": [_load(out / "analysis.json")],
+        "exam": _load(out / "exam.json"),
+        "chain": _load(out / "chain.json"),
+        "plan": _load(out / "plan.json"),
     }
-    files = render_visit_report(
-        work / "report",
-        analyses=docs["analysis"],
-        exam=docs["exam"],
-        chain=docs["chain"],
-        plan=docs["plan"],
+    files = ReportFiles(
+        html=out / "report.html", pdf=out / "report.pdf", handout_pdf=out / "handout.pdf"
     )
     return {"docs": docs, "files": files, "work": work}
 
@@ -69,21 +64,34 @@ def visit(c3d_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
 def test_clinician_pdf_pages_sections_and_plots(visit: dict[str, Any]) -> None:
     files = visit["files"]
     pages = pdf_pages_to_png(files.pdf, visit["work"] / "pages")
-    assert len(pages) >= 4, "report too short to hold every section"
+    # every section of the issue, summary first, within a length usable in a 45-minute visit
+    assert 6 <= len(pages) <= 12, f"{len(pages)} pages"
     assert all(p.stat().st_size > 3000 for p in pages), "a page rendered empty"
+    page_texts = pdf_text(files.pdf).split("\f")
+    first = " ".join(page_texts[0].split())
+    for needed in ("1. Summary", "Key findings", "Problem list (top 5)", "The chain"):
+        assert needed in first, f"'{needed}' not on the summary page"
+    assert "Plan at a glance" in first and "Glute bridge" in first
     text = " ".join(pdf_text(files.pdf).split())
     order = [
         "1. Summary",
         "Key findings",
+        "Plan at a glance",
         "2. Gait",
         "Spatiotemporal parameters",
         "Left–right symmetry",
+        "Movement Analysis Profile",
+        "Joint angles over the gait cycle",
+        "Flagged deviations at key instants",
         "3. Clinical examination",
         "Foot and ankle",
         "Balance",
         "Pelvis, hip and core",
         "4. Outcome scores",
         "5. Kinetic chain: explanation",
+        "Problem list (priority order)",
+        "Chains and their links",
+        "Links considered but not supported",
         "6. Treatment plan",
         "7. Data quality",
         "References",
@@ -93,14 +101,28 @@ def test_clinician_pdf_pages_sections_and_plots(visit: dict[str, Any]) -> None:
         found = text.find(heading, position)
         assert found >= 0, f"section '{heading}' missing or out of order"
         position = found
-    # values of this trial and this exam appear as the JSON holds them
-    spatio = visit["docs"]["analysis"][0]["spatiotemporal"]
+    docs = visit["docs"]
+    spatio = docs["analysis"][0]["spatiotemporal"]
     assert f"{spatio['cadence_steps_per_min']:.1f}" in text
     assert "Oswestry Disability Index" in text and "35.6" in text
-    assert "Foot → knee" in text and "Short foot" in text and "Clamshell" in text
-    # plots: the symmetry chart and the outcome chart are raster images in the PDF
-    assert pdf_image_count(files.pdf) >= 2
-    assert (files.html.parent / "report_files" / "symmetry_1.png").is_file()
+    # the adult patient is compared with children's curves, and the report says so
+    curves = docs["analysis"][0]["curves"]
+    assert curves["reference"]["patient_group"] == "adult"
+    assert "Adult patient compared with CHILDREN's normative curves" in text
+    # only the flagged deviations are listed, one row each
+    n_flagged = sum(d["flagged"] for d in curves["deviations"])
+    assert f"{n_flagged} of {len(curves['deviations'])} checks flagged" in text
+    # chain and plan as the reasoning engine wrote them
+    assert docs["chain"]["chains"][0]["title"] in text
+    for exercise in docs["plan"]["exercises"]:
+        assert exercise["name"] in text
+    for left_out in docs["plan"]["left_out"]:
+        assert left_out["name"] in text
+    # plots: symmetry chart, MAP, curves figure and outcome chart are images in the PDF
+    assert pdf_image_count(files.pdf) >= 4
+    assets = files.html.parent / "report_files"
+    for name in ("symmetry_1.png", "curves_1.png", "profile_1.png", "outcomes.png"):
+        assert (assets / name).is_file(), name
 
 
 @pytest.mark.slow
@@ -109,17 +131,17 @@ def test_handout_pdf_plain_large_with_pictures(visit: dict[str, Any]) -> None:
     pages = pdf_pages_to_png(files.handout_pdf, visit["work"] / "handout_pages")
     assert 1 <= len(pages) <= 6
     text = " ".join(pdf_text(files.handout_pdf).split())
+    plan = visit["docs"]["plan"]
     for needed in (
         "Why your feet matter for your back",
         "Your exercises",
         "Stop and get help",
-        "Short foot exercise",
+        plan["exercises"][0]["name"],
         "3 sets, 10 repetitions",
-        "Picture not available",  # the plan's "pelvic_clock_custom" has no drawing
     ):
         assert needed in text, needed
-    # one drawing for each of the four exercises the pose table knows
-    assert pdf_image_count(files.handout_pdf) == 4
+    # one drawing for each exercise of the plan (every library exercise has one)
+    assert pdf_image_count(files.handout_pdf) == len(plan["exercises"])
     # large type: the median word box is at least 14 pt high (body text set at 14 pt)
     heights = sorted(word_heights_pt(files.handout_pdf))
     assert heights[len(heights) // 2] >= 14.0
@@ -129,9 +151,12 @@ def test_handout_pdf_plain_large_with_pictures(visit: dict[str, Any]) -> None:
 def test_numbers_in_report_equal_numbers_in_json(visit: dict[str, Any]) -> None:
     html = visit["files"].html.read_text(encoding="utf-8")
     numbers = rendered_numbers(html)
-    assert len(numbers) > 150, "fewer numbers than the inputs hold: tagging lost"
+    assert len(numbers) > 250, "fewer numbers than the inputs hold: tagging lost"
     sources = {path.split("/")[0] for path, *_ in numbers}
-    assert {"analysis", "exam", "plan"} <= sources
+    assert {"analysis", "exam", "chain", "plan"} <= sources
+    curve_paths = {path for path, *_ in numbers if "/curves/" in path}
+    for part in ("gait_variable_scores_deg", "gait_profile_score", "deviations", "symmetry"):
+        assert any(f"/curves/{part}/" in path for path in curve_paths), part
     for path, digits, shown, missing in numbers:
         stored = resolve(visit["docs"], path)
         if missing:

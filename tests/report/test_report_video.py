@@ -1,5 +1,10 @@
-"""Report of a video trial: real BlazePose landmarks of the Sports2D demo clip, with key frames
-decoded from the clip at heel strikes, the skeleton drawn and the face blurred."""
+"""Report of a video trial: real BlazePose landmarks of the Sports2D demo clip through the
+pipeline's keypoint path (gait, sagittal curves), with key frames decoded from the clip at heel
+strikes, the pipeline's skeleton drawn and the face blurred by the report.
+
+The landmarks come from the stored BlazePose run of tests/keypoints; the full clip path
+(`groundup analyze CLIP`, pose estimation included) replaces them once the video front end runs
+end to end."""
 
 from __future__ import annotations
 
@@ -11,14 +16,13 @@ import cv2
 import numpy as np
 import pytest
 
-from groundup.keypoints.pipeline import analyze_keypoints
+from groundup.norms.curves import valid_variables
+from groundup.pipeline.recording import RecordingOptions
+from groundup.pipeline.video import FACE_POINTS, analyse_keypoint_trial, draw_skeleton
 from groundup.report import KeyFrame, render_visit_report
 from tests.keypoints.conftest import DATA as KEYPOINT_DATA
 from tests.keypoints.conftest import blazepose_trial
 from tests.report.helpers import pdf_image_count, pdf_text, rendered_numbers, resolve
-
-FACE = list(range(11))  # BlazePose 0-10: nose, eyes, ears, mouth
-BONES = ((11, 23), (12, 24), (23, 25), (25, 27), (24, 26), (26, 28), (27, 31), (28, 32), (11, 12))
 
 
 def _frames(clip: Path, wanted: set[int]) -> dict[int, np.ndarray]:
@@ -37,17 +41,14 @@ def test_video_report_with_blurred_key_frames(shared_data: Path, tmp_path: Path)
     d = np.load(KEYPOINT_DATA / "sports2d_walker_blazepose.npz")
     xy = d["xy"]
     trial = blazepose_trial(xy, d["confidence"], float(d["fps"]), tuple(int(v) for v in d["size"]))
-    analysis = analyze_keypoints(trial).to_json()
+    analysis = analyse_keypoint_trial(trial, RecordingOptions(), age_years=None, height_m=None)
     strikes = [(i, e) for i, e in enumerate(analysis["events"]) if e["kind"] == "heel_strike"][:2]
     images = _frames(shared_data / "video" / "sports2d_demo.mp4", {e["frame"] for _, e in strikes})
     key_frames = []
     for i, event in strikes:
         image = images[event["frame"]].copy()
-        pts = xy[event["frame"]]
-        for a, b in BONES:
-            pa = tuple(int(v) for v in pts[a])
-            pb = tuple(int(v) for v in pts[b])
-            cv2.line(image, pa, pb, (0, 255, 0), 3)
+        draw_skeleton(image, trial, event["frame"])
+        face = np.array([trial.points[name][event["frame"]] for name in FACE_POINTS])
         key_frames.append(
             KeyFrame(
                 image=image,
@@ -56,7 +57,7 @@ def test_video_report_with_blurred_key_frames(shared_data: Path, tmp_path: Path)
                 event="heel_strike",
                 time_s=event["time_s"],
                 time_src=f"analysis/0/events/{i}/time_s",
-                face_points_px=pts[FACE],
+                face_points_px=face,
             )
         )
     files = render_visit_report(
@@ -67,7 +68,15 @@ def test_video_report_with_blurred_key_frames(shared_data: Path, tmp_path: Path)
     assert "Video measures (per cycle, mean)" in text and "Peak knee flexion swing" in text
     assert "Key frames" in text and "face blurred" in text
     assert "No patient height was given" in text
-    assert pdf_image_count(files.pdf) >= 3  # symmetry chart + two key frames
+    # the curves of a sagittal clip hold only sagittal variables, and the report says so
+    curves = analysis["curves"]
+    assert curves["view"] == "sagittal"
+    assert set(curves["variables"]) <= set(valid_variables("sagittal"))
+    assert "knee_flexion" in curves["variables"]
+    assert "Joint angles over the gait cycle" in text and "Camera view: sagittal" in text
+    assert "Pelvic rotation" not in text and "Foot progression" not in text
+    # symmetry chart, profile, curve figure and two key frames
+    assert pdf_image_count(files.pdf) >= 5
     # the face region of the written key frame holds no detail left from the original frame
     written = cv2.imread(str(tmp_path / "report_files" / "keyframe_1.png"))
     assert written is not None and written.shape[1] <= 640

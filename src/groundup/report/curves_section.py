@@ -1,4 +1,16 @@
-"""Angle curves over the gait cycle against the normative band (analysis.json "curves")."""
+"""Joint angles over the gait cycle against the normative band (analysis.json ``curves``).
+
+Reads the ``curves`` section written by :func:`groundup.norms.compute_gait_curves` (schema
+``groundup.curves/1``, docs/gait-curves.md): the per-side mean and SD curves (101 points), the
+reference used, Gait Variable Scores and the Gait Profile Score (Baker R et al. 2009, Gait
+Posture 30:265-269), the key-instant deviations, range-of-motion symmetry and the adult context.
+
+The report draws one small-multiples figure of the curves over the reference band, the Movement
+Analysis Profile (GVS per variable and side, then the GPS) and lists only the flagged deviations.
+The band itself is not stored in analysis.json: it is read from the same normative file the
+scores were computed against (``knowledge/norms``, the dataset and speed group named in
+``curves.reference``), mean ± ``band_sd`` SD as in ``variables.yaml``.
+"""
 
 from __future__ import annotations
 
@@ -8,96 +20,318 @@ from typing import Any
 from markupsafe import Markup
 
 from groundup.report import plots
-from groundup.report.labels import field_label, humanize
+from groundup.report.labels import humanize
 from groundup.report.numbers import join_path, num
 
+# Panel titles and the order of the figure: one row per plane (sagittal first), four columns.
+VARIABLE_TITLES: dict[str, str] = {
+    "pelvis_tilt": "Pelvic tilt (anterior +)",
+    "hip_flexion": "Hip flexion (+)",
+    "knee_flexion": "Knee flexion (+)",
+    "ankle_dorsiflexion": "Ankle dorsiflexion (+)",
+    "trunk_flexion": "Trunk flexion (forward +)",
+    "pelvis_obliquity": "Pelvic obliquity (up +)",
+    "hip_adduction": "Hip adduction (+)",
+    "knee_varus": "Knee varus (+)",
+    "knee_fppa": "Knee FPPA (valgus +)",
+    "rearfoot_eversion": "Rearfoot eversion (+)",
+    "trunk_lateral_lean": "Trunk lean (to side +)",
+    "pelvis_rotation": "Pelvic rotation (forward +)",
+    "hip_rotation": "Hip rotation (internal +)",
+    "knee_rotation": "Knee rotation (internal +)",
+    "foot_progression": "Foot progression (in +)",
+}
+PLANE_ROWS: tuple[tuple[str, ...], ...] = (
+    ("pelvis_tilt", "hip_flexion", "knee_flexion", "ankle_dorsiflexion", "trunk_flexion"),
+    (
+        "pelvis_obliquity",
+        "hip_adduction",
+        "knee_varus",
+        "knee_fppa",
+        "rearfoot_eversion",
+        "trunk_lateral_lean",
+    ),
+    ("pelvis_rotation", "hip_rotation", "knee_rotation", "foot_progression"),
+)
+PHASE_TEXT = {
+    "initial_contact": "initial contact",
+    "mid_stance": "mid-stance",
+    "toe_off": "toe-off",
+    "peak_swing": "peak in swing",
+}
+PHASE_ORDER = tuple(PHASE_TEXT)
+SIDES = ("left", "right")
+FIGURE_COLUMNS = 4
 
-def _scalar_rows(base: str, data: dict[str, Any], digits: int = 1) -> list[dict[str, Any]]:
+
+def variable_title(name: str) -> str:
+    return VARIABLE_TITLES.get(name, humanize(name))
+
+
+def variable_order(variables: list[str]) -> list[str]:
+    """Variables in figure order (sagittal, frontal, transverse), unknown ones last."""
+    known = [v for row in PLANE_ROWS for v in row]
+    return sorted(variables, key=lambda v: known.index(v) if v in known else len(known))
+
+
+def _reference_band(
+    reference: dict[str, Any], variable: str
+) -> tuple[list[float], list[float], list[float]] | None:
+    """(pct, low, high) of the normative band the scores used, or None (no norm for it)."""
+    from groundup.norms.data import schwartz_curves, variables_config
+
+    if reference.get("dataset") != "Schwartz2008":
+        return None
+    config = variables_config()
+    label = (config["variables"].get(variable) or {}).get("norm")
+    norm = schwartz_curves().get((label, reference.get("speed_group", "free"))) if label else None
+    if norm is None:
+        return None
+    band_sd = float(config["deviation_rule"]["band_sd"])
+    return (
+        norm.pct.tolist(),
+        (norm.mean - band_sd * norm.sd).tolist(),
+        (norm.mean + band_sd * norm.sd).tolist(),
+    )
+
+
+def _mean_toe_off_pct(side: dict[str, Any]) -> float | None:
+    """Toe-off of the accepted cycles (drawn as a line, never shown as a number)."""
+    values = [
+        c["toe_off_pct"]
+        for c in side.get("cycles") or []
+        if c.get("accepted") and c.get("toe_off_pct") is not None
+    ]
+    return sum(values) / len(values) if values else None
+
+
+def _figure(
+    curves: dict[str, Any], ordered: list[str], path: Path
+) -> tuple[Path | None, list[str]]:
+    """The small-multiples figure and the variables it shows without a band."""
+    reference = curves.get("reference") or {}
+    sides = curves.get("sides") or {}
+    norm_toe_off = (reference.get("events_pct") or {}).get("foot_off")
+    toe_off = {s: _mean_toe_off_pct(sides.get(s) or {}) for s in SIDES}
+    panels: list[plots.CurvePanel | None] = []
+    no_band: list[str] = []
+    for row in PLANE_ROWS:
+        row_panels: list[plots.CurvePanel | None] = []
+        for name in row:
+            if name not in ordered:
+                continue
+            side_curves = {}
+            for s in SIDES:
+                data = ((sides.get(s) or {}).get("curves") or {}).get(name)
+                if data:
+                    side_curves[s] = (data["mean_deg"], data["sd_deg"])
+            if not side_curves:
+                continue
+            band = _reference_band(reference, name)
+            if band is None:
+                no_band.append(variable_title(name))
+            row_panels.append(
+                plots.CurvePanel(
+                    title=variable_title(name) + ("" if band else " – no reference"),
+                    sides=side_curves,
+                    band=band,
+                    toe_off_pct={s: v for s, v in toe_off.items() if s in side_curves},
+                    norm_toe_off_pct=norm_toe_off if band else None,
+                )
+            )
+        while row_panels and len(row_panels) % FIGURE_COLUMNS:
+            row_panels.append(None)
+        panels.extend(row_panels)
+    while panels and panels[-1] is None:
+        panels.pop()
+    return plots.curves_figure(panels, path, ncols=FIGURE_COLUMNS), no_band
+
+
+def _reference_text(base: str, reference: dict[str, Any]) -> Markup:
+    group = str(reference.get("speed_group", "")).replace("_", " ")
+    text = Markup("{} ({}), {} speed group; patient: {}.").format(
+        reference.get("citation", reference.get("dataset", "")),
+        reference.get("population", ""),
+        group,
+        reference.get("patient_group", "unknown"),
+    )
+    if reference.get("dimensionless_speed") is not None:
+        text += Markup(" Dimensionless walking speed {}.").format(
+            num(reference["dimensionless_speed"], f"{base}/dimensionless_speed", 2)
+        )
+    return text
+
+
+def _score_rows(base: str, curves: dict[str, Any], ordered: list[str]) -> list[dict[str, Any]]:
+    gvs = curves.get("gait_variable_scores_deg") or {}
+    symmetry = curves.get("symmetry") or {}
     rows = []
-    for key, value in data.items():
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            label, unit = field_label(key)
-            rows.append({"label": label, "value": num(value, f"{base}/{key}", digits, unit)})
+    for name in ordered:
+        sym = symmetry.get(name) or {}
+        cells: dict[str, Any] = {"label": variable_title(name).split(" (")[0]}
+        for s in SIDES:
+            key = f"{s}_{name}"
+            cells[f"gvs_{s}"] = (
+                num(gvs[key], f"{base}/gait_variable_scores_deg/{key}", 1) if key in gvs else ""
+            )
+            rom_key = f"{s}_rom_deg"
+            cells[f"rom_{s}"] = (
+                num(sym[rom_key], f"{base}/symmetry/{name}/{rom_key}", 1) if rom_key in sym else ""
+            )
+        for key, digits, signed in (
+            ("rom_symmetry_index_pct", 1, True),
+            ("rms_left_right_difference_deg", 1, False),
+        ):
+            cells[key] = (
+                num(sym[key], f"{base}/symmetry/{name}/{key}", digits, signed=signed)
+                if key in sym
+                else ""
+            )
+        rows.append(cells)
     return rows
 
 
-def curves_block(index: int, curves: dict[str, Any], assets_dir: Path) -> dict[str, Any]:
-    """Plots per variable, the Gait Profile Score and the flagged deviations."""
-    base = join_path("analysis", index, "curves")
-    block: dict[str, Any] = {
-        "plots": [],
-        "scores": [],
-        "deviations": [],
-        "reference": "",
-        "notes": [],
-    }
-    reference = curves.get("reference") or curves.get("norm") or {}
-    if isinstance(reference, dict):
-        block["reference"] = (
-            reference.get("text") or reference.get("name") or reference.get("id", "")
-        )
-    gps = curves.get("gps") or curves.get("gait_profile_score")
-    if isinstance(gps, dict):
-        block["scores"] = _scalar_rows(
-            f"{base}/{'gps' if 'gps' in curves else 'gait_profile_score'}", gps
-        )
-    variables = curves.get("variables") or {}
-    for name, var in variables.items() if isinstance(variables, dict) else []:
-        sides = {s: var.get(s) or {} for s in ("left", "right") if isinstance(var.get(s), dict)}
-        norm = var.get("norm") or {}
-        band = None
-        if isinstance(norm.get("lower"), list) and isinstance(norm.get("upper"), list):
-            band = (norm["lower"], norm["upper"])
-        elif isinstance(norm.get("mean"), list) and isinstance(norm.get("sd"), list):
-            band = (
-                [m - s for m, s in zip(norm["mean"], norm["sd"], strict=True)],
-                [m + s for m, s in zip(norm["mean"], norm["sd"], strict=True)],
-            )
-        if not sides:
+def _gps(base: str, curves: dict[str, Any]) -> dict[str, Any]:
+    gps = curves.get("gait_profile_score") or {}
+    out: dict[str, Any] = {"cells": {}, "values": {}, "incomplete": []}
+    for key in ("left", "right", "overall"):
+        entry = gps.get(key)
+        if not isinstance(entry, dict):
             continue
-        label, unit = field_label(name)
-        path = plots.curve_panel(
-            assets_dir / f"curve_{index + 1}_{name}.png",
-            title=label,
-            unit=unit or "deg",
-            sides={s: {"mean": d.get("mean"), "sd": d.get("sd")} for s, d in sides.items()},
-            band=band,
-            band_label="norm ± 1 SD",
-            events_pct={s: d.get("toe_off_pct") for s, d in sides.items()},
-        )
-        block["plots"].append({"file": path.name, "title": label})
-        for side, d in sides.items():
-            if isinstance(d.get("gvs_deg"), int | float):
-                block["scores"].append(
-                    {
-                        "label": f"GVS {label}, {side}",
-                        "value": num(
-                            d["gvs_deg"], f"{base}/variables/{name}/{side}/gvs_deg", 1, "°"
-                        ),
-                    }
-                )
-    for i, dev in enumerate(curves.get("deviations") or []):
-        if not isinstance(dev, dict):
-            continue
-        size_key = next(
-            (
-                k
-                for k in dev
-                if k.startswith(("size", "deviation")) and isinstance(dev[k], int | float)
-            ),
-            None,
-        )
-        block["deviations"].append(
+        value = entry.get("value_deg")
+        out["cells"][key] = num(value, f"{base}/gait_profile_score/{key}/value_deg", 1, "°")
+        out["values"][key] = value
+        if not entry.get("complete", False):
+            out["incomplete"].append(key)
+    return out
+
+
+def _deviation_rows(base: str, curves: dict[str, Any], ordered: list[str]) -> list[dict[str, Any]]:
+    flagged = [
+        (i, d) for i, d in enumerate(curves.get("deviations") or []) if d.get("flagged") is True
+    ]
+
+    def order(item: tuple[int, dict[str, Any]]) -> tuple[int, int, int]:
+        d = item[1]
+        var = ordered.index(d["variable"]) if d.get("variable") in ordered else len(ordered)
+        phase = PHASE_ORDER.index(d["phase"]) if d.get("phase") in PHASE_ORDER else 9
+        return var, phase, SIDES.index(d["side"]) if d.get("side") in SIDES else 2
+
+    rows = []
+    for i, d in sorted(flagged, key=order):
+        p = f"{base}/deviations/{i}"
+        rows.append(
             {
-                "variable": humanize(str(dev.get("variable", ""))),
-                "side": dev.get("side", ""),
-                "phase": humanize(str(dev.get("phase", dev.get("event", "")))),
-                "size": num(
-                    dev[size_key], f"{base}/deviations/{i}/{size_key}", 1, field_label(size_key)[1]
-                )
-                if size_key
-                else Markup(""),
-                "text": dev.get("text", ""),
+                "variable": variable_title(str(d.get("variable", ""))).split(" (")[0],
+                "side": d.get("side", ""),
+                "phase": PHASE_TEXT.get(d.get("phase", ""), humanize(str(d.get("phase", "")))),
+                "at": num(d.get("at_pct"), f"{p}/at_pct", 0, "%"),
+                "value": num(d.get("value_deg"), f"{p}/value_deg", 1, "°"),
+                "norm": Markup("{} ± {}").format(
+                    num(d.get("norm_mean_deg"), f"{p}/norm_mean_deg", 1),
+                    num(d.get("norm_sd_deg"), f"{p}/norm_sd_deg", 1, "°"),
+                ),
+                "z": num(d.get("z_score"), f"{p}/z_score", 1, signed=True),
+                "beyond": num(d.get("deviation_deg"), f"{p}/deviation_deg", 1, "°", signed=True),
+                "summary": Markup("{} {} at {}: {} (reference {}, z {})").format(
+                    (d.get("side") or "").capitalize(),
+                    variable_title(str(d.get("variable", ""))).split(" (")[0].lower(),
+                    PHASE_TEXT.get(d.get("phase", ""), d.get("phase", "")),
+                    num(d.get("value_deg"), f"{p}/value_deg", 1, "°"),
+                    Markup("{} ± {}").format(
+                        num(d.get("norm_mean_deg"), f"{p}/norm_mean_deg", 1),
+                        num(d.get("norm_sd_deg"), f"{p}/norm_sd_deg", 1, "°"),
+                    ),
+                    num(d.get("z_score"), f"{p}/z_score", 1, signed=True),
+                ),
+                "abs_z": abs(d["z_score"]) if isinstance(d.get("z_score"), int | float) else 0.0,
             }
         )
-    return block
+    return rows
+
+
+def _instant_label(value_name: str) -> str:
+    """``knee_flexion_initial_contact`` -> "Knee flexion at initial contact"."""
+    for phase in PHASE_ORDER:
+        if value_name.endswith(f"_{phase}"):
+            variable = value_name[: -len(phase) - 1]
+            return f"{variable_title(variable).split(' (')[0]} at {PHASE_TEXT[phase]}"
+    return humanize(value_name)
+
+
+def _adult_rows(base: str, curves: dict[str, Any]) -> list[dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for i, item in enumerate(curves.get("adult_context") or []):
+        name = str(item.get("value_name", ""))
+        p = f"{base}/adult_context/{i}"
+        row = rows.setdefault(
+            name,
+            {
+                "label": _instant_label(name),
+                "left": "",
+                "right": "",
+                "left_outside": False,
+                "right_outside": False,
+                "range": "",
+                "source": item.get("source", ""),
+                "certainty": item.get("certainty", ""),
+            },
+        )
+        side = item.get("side")
+        if side in SIDES:
+            row[side] = num(item.get("value_deg"), f"{p}/value_deg", 1, "°")
+            row[f"{side}_outside"] = item.get("inside") is False
+        rng = item.get("typical_adult_range_deg")
+        if isinstance(rng, list) and len(rng) == 2 and not row["range"]:
+            row["range"] = Markup("{}–{}").format(
+                num(rng[0], f"{p}/typical_adult_range_deg/0", 0),
+                num(rng[1], f"{p}/typical_adult_range_deg/1", 0, "°"),
+            )
+    return list(rows.values())
+
+
+def curves_block(index: int, curves: dict[str, Any], assets_dir: Path) -> dict[str, Any]:
+    """Figure, profile chart, score table, flagged deviations and reference of one recording."""
+    base = join_path("analysis", index, "curves")
+    reference = curves.get("reference") or {}
+    ordered = variable_order(list(curves.get("variables") or []))
+    figure, no_band = _figure(curves, ordered, assets_dir / f"curves_{index + 1}.png")
+    gps = _gps(base, curves)
+    gvs = curves.get("gait_variable_scores_deg") or {}
+    profile_vars = [n for n in ordered if any(f"{s}_{n}" in gvs for s in SIDES)]
+    profile = plots.profile_chart(
+        [variable_title(n).split(" (")[0] for n in profile_vars],
+        {s: [gvs.get(f"{s}_{n}") for n in profile_vars] for s in SIDES},
+        gps["values"],
+        assets_dir / f"profile_{index + 1}.png",
+    )
+    deviations = _deviation_rows(base, curves, ordered)
+    sides = curves.get("sides") or {}
+    cycles = {
+        s: num(
+            (sides.get(s) or {}).get("n_cycles_accepted"),
+            f"{base}/sides/{s}/n_cycles_accepted",
+            0,
+        )
+        for s in SIDES
+        if isinstance((sides.get(s) or {}).get("n_cycles_accepted"), int)
+    }
+    return {
+        "figure": figure.name if figure else None,
+        "profile": profile.name if profile else None,
+        "view": curves.get("view", ""),
+        "reference": _reference_text(f"{base}/reference", reference),
+        "reference_note": reference.get("note", ""),
+        "patient_group": reference.get("patient_group", ""),
+        "scores": _score_rows(base, curves, ordered),
+        "gps": gps["cells"],
+        "gps_incomplete": gps["incomplete"],
+        "deviations": deviations,
+        "n_checked": len(curves.get("deviations") or []),
+        "adult": _adult_rows(base, curves),
+        "dropped": [
+            humanize(v.removesuffix("_deg")) for v in curves.get("dropped_variables") or []
+        ],
+        "no_band": no_band,
+        "cycles": cycles,
+    }

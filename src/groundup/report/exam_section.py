@@ -190,7 +190,16 @@ def exam_domains(exam: dict[str, Any]) -> list[dict[str, Any]]:
             "status": test.get("status", ""),
             "rows": (rows := result_rows(f"{base}/results", test.get("results") or {})),
             "sided": any(r["left"] or r["right"] for r in rows),
-            "comparisons": comparison_rows(f"{base}/comparisons", test.get("comparisons") or []),
+            "comparisons": [
+                c
+                for c in comparison_rows(f"{base}/comparisons", test.get("comparisons") or [])
+                if not c["context"]
+            ],
+            "accuracy": [
+                Markup("{} {} [{}]").format(c["measure"].lower(), c["value"], c["source"])
+                for c in comparison_rows(f"{base}/comparisons", test.get("comparisons") or [])
+                if c["context"]
+            ],
             "findings": [
                 f.get("text", "") for f in test.get("findings") or [] if f.get("flag", True)
             ],

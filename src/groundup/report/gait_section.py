@@ -120,6 +120,7 @@ def spatiotemporal_rows(
     sources: dict[str, dict[str, Any]] = {}
     left = spatio.get("left") or {}
     right = spatio.get("right") or {}
+    si = spatio.get("symmetry_index") or {}
     for key, digits, sided, overall in SPATIOTEMPORAL_ROWS:
         values = [left.get(key), right.get(key)] if sided else []
         if overall:
@@ -137,6 +138,11 @@ def spatiotemporal_rows(
                 "left": num(left.get(key), f"{base}/left/{key}", digits) if sided else "",
                 "right": num(right.get(key), f"{base}/right/{key}", digits) if sided else "",
                 "both": num(spatio.get(key), f"{base}/{key}", digits) if overall else "",
+                "si": num(
+                    si[f"{key}_si_pct"], f"{base}/symmetry_index/{key}_si_pct", 1, signed=True
+                )
+                if f"{key}_si_pct" in si
+                else "",
                 "norm": norm.text if norm else "no reference value with a source",
                 "comparison": COMPARISON_TEXT.get(norm.comparison, norm.comparison) if norm else "",
                 "flag": bool(norm and norm.comparison in {"below", "above"}),
@@ -157,6 +163,7 @@ def spatiotemporal_rows(
                 "left": Markup(" / ").join(c[2] for c in counts if c[0] == "left"),
                 "right": Markup(" / ").join(c[2] for c in counts if c[0] == "right"),
                 "both": "",
+                "si": "",
                 "norm": "",
                 "comparison": "",
                 "flag": False,

@@ -7,6 +7,7 @@ hold, they make left/right differences and curve deviations visible at a glance.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,18 @@ import matplotlib
 matplotlib.use("Agg")  # no display: reports are rendered on servers and in CI
 
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from groundup.report.labels import field_label
 
-LEFT_COLOUR = "#c0392b"  # red = left, as in clinical gait lab convention
-RIGHT_COLOUR = "#1f6fb2"  # blue/green = right (Vicon/PiG convention: left red, right green/blue)
-BAND_COLOUR = "#bbbbbb"
+# One colour per side everywhere in GroundUp (report plots, key-frame skeletons, annotated
+# videos): left blue, right orange (matplotlib's first two colours, distinguishable with the
+# common red-green colour-vision deficiencies).
+LEFT_COLOUR = "#1f77b4"
+RIGHT_COLOUR = "#ff7f0e"
+SIDE_COLOURS = {"left": LEFT_COLOUR, "right": RIGHT_COLOUR}
+BAND_COLOUR = "#c8c8c8"
 DPI = 170
 
 # Sided measures drawn, with the decimals the report's table shows for them.
@@ -50,15 +57,15 @@ def symmetry_chart(spatiotemporal: dict[str, Any], path: Path) -> Path | None:
     if not measures:
         return None
     si = spatiotemporal.get("symmetry_index") or {}
-    ncols = 3
+    ncols = min(len(measures), 6)
     nrows = (len(measures) + ncols - 1) // ncols
-    fig = Figure(figsize=(7.0, 1.9 * nrows + 0.3))
+    fig = Figure(figsize=(7.4, 1.25 * nrows + 0.1))
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for i, measure in enumerate(measures):
         ax = axes[i // ncols][i % ncols]
         label, unit = field_label(measure)
         values = [left[measure], right[measure]]
-        bars = ax.barh(["Left", "Right"], values, color=[LEFT_COLOUR, RIGHT_COLOUR], height=0.6)
+        bars = ax.barh(["Left", "Right"], values, color=[LEFT_COLOUR, RIGHT_COLOUR], height=0.65)
         ax.invert_yaxis()
         for bar, value in zip(bars, values, strict=True):
             ax.text(
@@ -66,16 +73,18 @@ def symmetry_chart(spatiotemporal: dict[str, Any], path: Path) -> Path | None:
                 bar.get_y() + bar.get_height() / 2,
                 f" {value:.{SYMMETRY_MEASURES[measure]}f}",
                 va="center",
-                fontsize=8,
+                fontsize=6.5,
             )
-        ax.set_xlim(0, max(values) * 1.3)
+        ax.set_xlim(0, max(values) * 1.45)
+        ax.set_xticks([])
         title = f"{label} ({unit})" if unit else label
         si_value = si.get(f"{measure}_si_pct")
-        if si_value is not None:
-            title += f"\nSI {si_value:+.1f} %"
-        ax.set_title(title, fontsize=8.5)
-        ax.tick_params(labelsize=8)
-        for spine in ("top", "right"):
+        title += f"\nSI {si_value:+.1f} %" if si_value is not None else "\n"
+        ax.set_title(title, fontsize=6.8)
+        ax.tick_params(labelsize=6.5, length=0)
+        if i % ncols:
+            ax.set_yticklabels([])
+        for spine in ("top", "right", "bottom"):
             ax.spines[spine].set_visible(False)
     for j in range(len(measures), nrows * ncols):
         axes[j // ncols][j % ncols].set_visible(False)
@@ -83,51 +92,113 @@ def symmetry_chart(spatiotemporal: dict[str, Any], path: Path) -> Path | None:
     return _save(fig, path)
 
 
-def curve_panel(
-    path: Path,
-    title: str,
-    unit: str,
-    sides: dict[str, dict[str, Sequence[float] | None]],
-    band: tuple[Sequence[float], Sequence[float]] | None,
-    band_label: str,
-    events_pct: dict[str, float | None],
-) -> Path:
-    """One variable over the gait cycle: mean (and spread) per side over the normative band."""
-    fig = Figure(figsize=(3.4, 2.3))
-    ax = fig.subplots()
-    if band is not None:
-        low, high = band
-        x_band = [100.0 * i / (len(low) - 1) for i in range(len(low))]
-        ax.fill_between(x_band, low, high, color=BAND_COLOUR, alpha=0.55, lw=0, label=band_label)
-    colours = {"left": LEFT_COLOUR, "right": RIGHT_COLOUR}
-    for side, data in sides.items():
-        mean = data.get("mean")
-        if mean is None:
+@dataclass
+class CurvePanel:
+    """One variable of the small-multiples figure: mean and SD per side over the band."""
+
+    title: str
+    sides: dict[str, tuple[Sequence[float], Sequence[float]]]  # side -> (mean_deg, sd_deg)
+    band: tuple[Sequence[float], Sequence[float], Sequence[float]] | None  # pct, low, high
+    toe_off_pct: dict[str, float] = field(default_factory=dict)
+    norm_toe_off_pct: float | None = None
+
+
+def curves_figure(panels: list[CurvePanel | None], path: Path, ncols: int = 4) -> Path | None:
+    """Angle curves over the gait cycle, one small panel per variable, in one figure.
+
+    Each panel: the normative band (grey), each side's mean (line) and ±1 SD of its cycles
+    (light shading), each side's toe-off (dashed, the mean over the accepted cycles) and the
+    reference's toe-off (grey dotted). The layout follows the usual gait-report sheet: one row
+    per plane when a panel list is given in that order; None leaves a cell empty.
+    """
+    if not any(panels):
+        return None
+    nrows = (len(panels) + ncols - 1) // ncols
+    fig = Figure(figsize=(7.4, 1.5 * nrows + 0.35))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for i, panel in enumerate(panels):
+        ax = axes[i // ncols][i % ncols]
+        if panel is None:
+            ax.set_visible(False)
             continue
-        x = [100.0 * i / (len(mean) - 1) for i in range(len(mean))]
-        ax.plot(x, mean, color=colours.get(side, "black"), lw=1.6, label=side.capitalize())
-        sd = data.get("sd")
-        if sd is not None and len(sd) == len(mean):
-            ax.fill_between(
-                x,
-                [m - s for m, s in zip(mean, sd, strict=True)],
-                [m + s for m, s in zip(mean, sd, strict=True)],
-                color=colours.get(side, "black"),
-                alpha=0.15,
-                lw=0,
-            )
-    for side, toe_off in events_pct.items():
-        if toe_off is not None:
-            ax.axvline(toe_off, color=colours.get(side, "black"), ls="--", lw=0.8)
-    ax.set_xlim(0, 100)
-    ax.set_title(title, fontsize=9)
-    ax.set_xlabel("gait cycle (%)", fontsize=8)
-    ax.set_ylabel(unit, fontsize=8)
-    ax.tick_params(labelsize=7)
-    ax.axhline(0, color="#888888", lw=0.5)
+        if panel.band is not None:
+            pct, low, high = panel.band
+            ax.fill_between(pct, low, high, color=BAND_COLOUR, lw=0, zorder=0)
+        if panel.norm_toe_off_pct is not None:
+            ax.axvline(panel.norm_toe_off_pct, color="#8a8a8a", ls=":", lw=0.9, zorder=1)
+        for side, (mean, sd) in panel.sides.items():
+            colour = SIDE_COLOURS.get(side, "black")
+            x = [100.0 * k / (len(mean) - 1) for k in range(len(mean))]
+            if sd is not None and len(sd) == len(mean):
+                ax.fill_between(
+                    x,
+                    [m - s for m, s in zip(mean, sd, strict=True)],
+                    [m + s for m, s in zip(mean, sd, strict=True)],
+                    color=colour,
+                    alpha=0.15,
+                    lw=0,
+                    zorder=2,
+                )
+            ax.plot(x, mean, color=colour, lw=1.3, zorder=3)
+            if panel.toe_off_pct.get(side) is not None:
+                ax.axvline(panel.toe_off_pct[side], color=colour, ls="--", lw=0.8, zorder=1)
+        ax.set_xlim(0, 100)
+        ax.set_xticks([0, 50, 100])
+        ax.set_title(panel.title, fontsize=7.5, pad=2)
+        ax.tick_params(labelsize=6, length=2, pad=1)
+        for spine in ("top", "right"):
+            ax.spines[spine].set_visible(False)
+        if i % ncols == 0:
+            ax.set_ylabel("deg", fontsize=6.5, labelpad=1)
+    for j in range(len(panels), nrows * ncols):
+        axes[j // ncols][j % ncols].set_visible(False)
+    handles = [
+        Patch(color=BAND_COLOUR, label="reference mean ± 1 SD"),
+        Line2D([], [], color=LEFT_COLOUR, lw=1.5, label="left (mean ± 1 SD)"),
+        Line2D([], [], color=RIGHT_COLOUR, lw=1.5, label="right (mean ± 1 SD)"),
+        Line2D([], [], color="#555555", ls="--", lw=0.9, label="toe-off (patient)"),
+        Line2D([], [], color="#8a8a8a", ls=":", lw=0.9, label="toe-off (reference)"),
+    ]
+    fig.legend(handles=handles, loc="upper center", ncol=5, fontsize=6.3, frameon=False)
+    fig.supxlabel("% of the gait cycle (0 = heel strike)", fontsize=6.5, y=0.005)
+    fig.tight_layout(rect=(0, 0.02, 1, 1 - 0.22 / (1.5 * nrows + 0.35)), h_pad=0.6, w_pad=0.5)
+    return _save(fig, path)
+
+
+def profile_chart(
+    labels: list[str],
+    gvs: dict[str, list[float | None]],
+    gps: dict[str, float | None],
+    path: Path,
+) -> Path | None:
+    """Movement Analysis Profile (Baker et al. 2009): Gait Variable Score bars per variable and
+    side, then the Gait Profile Score (left, right, overall) as the last group."""
+    if not labels or not any(v is not None for vals in gvs.values() for v in vals):
+        return None
+    fig = Figure(figsize=(7.4, 2.1))
+    ax = fig.subplots()
+    width = 0.38
+    names = [*labels, "GPS"]
+    for offset, side in ((-width / 2, "left"), (width / 2, "right")):
+        values = [*gvs.get(side, [None] * len(labels)), gps.get(side)]
+        xs = [k + offset for k, v in enumerate(values) if v is not None]
+        ys = [v for v in values if v is not None]
+        ax.bar(xs, ys, width=width, color=SIDE_COLOURS[side], label=side.capitalize())
+    if gps.get("overall") is not None:
+        ax.bar(
+            [len(labels) + 1.5 * width],
+            [gps["overall"]],
+            width=width,
+            color="#777777",
+            label="Overall GPS",
+        )
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=6.5)
+    ax.axvline(len(labels) - 0.5, color="#999999", lw=0.6)
+    ax.set_ylabel("RMS difference\nfrom the reference (deg)", fontsize=6.5)
+    ax.tick_params(axis="y", labelsize=6.5)
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
-    ax.legend(fontsize=6.5, frameon=False, loc="best")
+    ax.legend(fontsize=6.5, frameon=False, ncol=3, loc="lower left", bbox_to_anchor=(0.0, 1.0))
     fig.tight_layout()
     return _save(fig, path)
 
@@ -141,7 +212,7 @@ def outcome_chart(rows: list[dict[str, Any]], path: Path) -> Path | None:
     rows = [r for r in rows if r.get("baseline") is not None and r.get("score") is not None]
     if not rows:
         return None
-    fig = Figure(figsize=(7.0, 0.62 * len(rows) + 0.5))
+    fig = Figure(figsize=(7.0, 0.5 * len(rows) + 0.45))
     axes = fig.subplots(len(rows), 1, squeeze=False)
     for ax, row in zip(axes[:, 0], rows, strict=True):
         baseline, score = row["baseline"], row["score"]

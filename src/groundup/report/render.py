@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from groundup import __version__
 from groundup.errors import GroundUpError
@@ -33,7 +34,9 @@ from groundup.report.numbers import num
 from groundup.report.reasoning_section import chain_view, plan_view
 
 ASSETS_DIRNAME = "report_files"
-MAX_SUMMARY_FINDINGS = 14
+MAX_SUMMARY_FINDINGS = 12
+MAX_SUMMARY_DEVIATIONS = 3
+MAX_SUMMARY_PROBLEMS = 5
 
 
 @cache
@@ -96,35 +99,46 @@ def _not_assessed(
     return assessed, missing
 
 
-def _key_findings(exam: dict[str, Any] | None, gait: list[dict[str, Any]]) -> list[dict[str, str]]:
-    findings: list[dict[str, str]] = []
+def _key_findings(exam: dict[str, Any] | None, gait: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Flagged gait measures first (spatiotemporal, then the largest curve deviations), then the
+    exam's flagged findings in the exam's order."""
+    findings: list[dict[str, Any]] = []
     for block in gait:
         for row in block["spatiotemporal"]:
             if row["flag"]:
                 findings.append(
                     {
-                        "region": "gait",
-                        "text": f"{row['label']}: {row['comparison']} ({row['norm']})",
+                        "region": "Gait",
+                        "text": Markup("{}: {} {} – {} ({})").format(
+                            row["label"], row["both"], row["unit"], row["comparison"], row["norm"]
+                        ),
                     }
                 )
         curves = block.get("curves") or {}
-        for dev in curves.get("deviations", []):
-            text = dev["text"] or f"{dev['variable']} {dev['side']} at {dev['phase']}"
-            findings.append({"region": "gait", "text": text})
-    domains = {
-        t: (exam.get("tests") or {}).get(t, {}).get("domain")
-        or (exam.get("questionnaires") or {}).get(t, {}).get("domain", "")
-        for t in {f.get("test") for f in (exam or {}).get("findings") or []}
-    }
-    for f in (exam or {}).get("findings") or []:
-        if f.get("flag", True):
+        deviations = sorted(curves.get("deviations", []), key=lambda d: -d["abs_z"])
+        for dev in deviations[:MAX_SUMMARY_DEVIATIONS]:
+            findings.append({"region": "Gait curves", "text": dev["summary"]})
+        if len(deviations) > MAX_SUMMARY_DEVIATIONS:
             findings.append(
                 {
-                    "region": humanize(domains.get(f.get("test"), "") or "exam"),
-                    "text": f.get("text", ""),
+                    "region": "Gait curves",
+                    "text": Markup("{} more flagged curve deviation(s) in section 2").format(
+                        len(deviations) - MAX_SUMMARY_DEVIATIONS
+                    ),
                 }
             )
+    tests = (exam or {}).get("tests") or {}
+    questionnaires = (exam or {}).get("questionnaires") or {}
+    for f in (exam or {}).get("findings") or []:
+        if f.get("flag", True):
+            test = f.get("test")
+            domain = (tests.get(test) or questionnaires.get(test) or {}).get("domain", "")
+            findings.append({"region": humanize(domain or "exam"), "text": f.get("text", "")})
     return findings
+
+
+def _problems_top(chain_v: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return (chain_v or {}).get("problems", [])[:MAX_SUMMARY_PROBLEMS]
 
 
 def _quality_notes(
@@ -141,6 +155,14 @@ def _quality_notes(
         for w in (analysis.get("quality") or {}).get("warnings") or []:
             notes.append(
                 {"where": where, "code": w.get("code", ""), "message": w.get("message", "")}
+            )
+        for w in (analysis.get("curves") or {}).get("quality") or []:
+            notes.append(
+                {
+                    "where": f"{where}, curves",
+                    "code": w.get("code", ""),
+                    "message": w.get("message", ""),
+                }
             )
     for w in (exam or {}).get("warnings") or []:
         notes.append(
@@ -164,11 +186,27 @@ def _quality_notes(
 
 
 def _references(
-    exam: dict[str, Any] | None, norm_sources: list[dict[str, Any]], chain: Any, plan: Any
+    exam: dict[str, Any] | None,
+    norm_sources: list[dict[str, Any]],
+    chain: Any,
+    plan: Any,
+    analyses: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     refs: dict[str, dict[str, Any]] = {}
     for src in norm_sources:
         refs[src["key"]] = src
+    for analysis in analyses:
+        reference = (analysis.get("curves") or {}).get("reference") or {}
+        if reference.get("citation"):
+            refs.setdefault(
+                str(reference.get("dataset", "curves")).lower(),
+                {
+                    "key": str(reference.get("dataset", "curves")).lower(),
+                    "citation": f"{reference['citation']} Normative curves, licence "
+                    f"{reference.get('licence', 'not stated')}.",
+                    "evidence": "verified",
+                },
+            )
     for doc in (exam, chain, plan):
         if doc:
             for key, cite in collect_citations(doc).items():
@@ -223,7 +261,9 @@ def build_context(
         "chain": chain_v,
         "plan": plan_v,
         "quality": _quality_notes(analyses, exam, frame_notes, deidentify),
-        "references": _references(exam, norm_sources, chain, plan),
+        "references": _references(exam, norm_sources, chain, plan, analyses),
+        "problems_top": _problems_top(chain_v),
+        "more_problems": max(0, len((chain_v or {}).get("problems", [])) - MAX_SUMMARY_PROBLEMS),
     }
 
 
