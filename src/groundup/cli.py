@@ -382,6 +382,26 @@ def _mount_optional_apps() -> None:
     app.command(name="plan")(plan_command)
 
 
+@app.command("sample-clip")
+def sample_clip(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the clip (kept there as a cache).")
+    ] = Path("samples"),
+) -> None:
+    """Fetch the sample walking clip once (the Sports2D demo video, BSD-3-Clause).
+
+    It is taken from the sports2d 0.8.34 package on PyPI with `pip download` and checked by its
+    SHA-256; afterwards `groundup analyze` works on it with no network.
+    """
+    from groundup.sample_clip import LICENCE, fetch_sample_clip
+
+    try:
+        path = fetch_sample_clip(out)
+    except GroundUpError as exc:
+        _fail(exc)
+    console.print(f"Sample clip: [bold]{path}[/] ({LICENCE})")
+
+
 @app.command()
 def version() -> None:
     """Show the GroundUp version."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -16,8 +17,13 @@ NUM_SPAN = re.compile(
 
 
 def need_poppler() -> None:
+    """PDF page checks need poppler-utils: CI installs them (and must fail without them); on a
+    machine without them the page checks are skipped with the reason."""
     if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
-        pytest.fail("poppler-utils (pdftoppm, pdftotext) are needed: apt-get install poppler-utils")
+        message = "poppler-utils (pdftoppm, pdftotext) are needed: apt-get install poppler-utils"
+        if os.environ.get("GROUNDUP_REQUIRE_SHARED") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 def pdf_text(pdf: Path) -> str:

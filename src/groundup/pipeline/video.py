@@ -138,17 +138,30 @@ def draw_skeleton(image: np.ndarray, trial: Trial, frame: int, thickness: int = 
         )
 
 
+# A detector face box is trusted only if it is at most this fraction of the same person's body
+# box height (a head is about 1/8 of body height; anything near the body's size is a false box).
+MAX_FACE_TO_BODY = 0.35
+
+
 def face_point_sets(pose: Any, frame: int) -> list[np.ndarray]:
     """Face points of everyone at a frame: the subject's face landmarks and, for every tracked
-    person, the corners of the detector's face box (bystanders are de-identified too)."""
+    person, the corners of the detector's face box (bystanders are de-identified too). Face
+    boxes larger than a head could be (see ``MAX_FACE_TO_BODY``) are ignored."""
     sets: list[np.ndarray] = []
     pts = [p for name in FACE_POINTS if (p := _point(pose.trial, name, frame)) is not None]
     if pts:
         sets.append(np.array(pts, dtype=float))
-    for boxes in pose.track_faces_px.values():
-        if frame < boxes.shape[0] and np.isfinite(boxes[frame]).all():
-            x0, y0, x1, y1 = boxes[frame]
-            sets.append(np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], dtype=float))
+    for track_id, faces in pose.track_faces_px.items():
+        bodies = pose.track_boxes_px.get(track_id)
+        if frame >= faces.shape[0] or not np.isfinite(faces[frame]).all() or bodies is None:
+            continue
+        if frame >= bodies.shape[0] or not np.isfinite(bodies[frame]).all():
+            continue
+        x0, y0, x1, y1 = faces[frame]
+        body_h = float(bodies[frame][3] - bodies[frame][1])
+        if max(x1 - x0, y1 - y0) > MAX_FACE_TO_BODY * body_h:
+            continue
+        sets.append(np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], dtype=float))
     return sets
 
 
