@@ -55,9 +55,14 @@ def test_no_event_at_the_image_border(sports2d_landmarks: Trial) -> None:
     # The walker moves right to left: before frame ~100 the feet are right of the shifted origin
     # and inside; well after it they are left of x = 0, outside the picture.
     assert not progression.tracked["left"][140:150].any()
+    assert progression.tracked_keypoint is not None
     analysis = analyze_keypoints(trial, view="sagittal")
+    assert analysis.events
     for ev in analysis.events:
-        assert progression.tracked[ev.side][max(0, ev.frame - 3) : ev.frame + 4].all(), ev
+        # The keypoint the event is read from (heel: heel strike, toe: toe off) was inside.
+        part = "heel" if ev.kind == "heel_strike" else "toe"
+        mask = progression.tracked_keypoint[f"{ev.side}_{part}"]
+        assert mask[max(0, ev.frame - 3) : ev.frame + 4].all(), ev
     # The keypoints beyond the border are still there (a pose model extrapolates them), so the
     # detector finds events out there; the guard drops them and says so.
     assert "events_dropped_untracked" in [q.code for q in analysis.quality]

@@ -372,22 +372,27 @@ def guard_keypoint_events(
 ) -> tuple[list[GaitEvent], list[GaitEvent]]:
     """Split keypoint events into (kept, dropped): kept where the data around them is tracked.
 
-    An event is kept when its foot (heel, ankle, toe) and the hips are tracked inside the
-    picture (:attr:`Progression.tracked`) in every frame from ``window_s`` before to ``window_s``
-    after it, and the window lies inside the trial; in rear and front views a heel strike is
-    referenced to the other heel, so both feet must be tracked. An extremum found where the foot
-    enters or leaves the picture, or where the pose model lost it, is the edge of the data, not a
-    gait event. Marker trials (no ``tracked`` frames) keep every event.
+    An event is kept when the keypoint it is read from (the heel for a heel strike, the toe for a
+    toe off) and the hips are tracked inside the picture (:attr:`Progression.tracked_keypoint`)
+    in every frame from ``window_s`` before to ``window_s`` after it, and the window lies inside
+    the trial; in rear and front views a heel strike is referenced to the other heel, so both
+    heels must be tracked. An extremum found where the keypoint enters or leaves the picture, or
+    where the pose model lost it, is the edge of the data, not a gait event. Only the event's own
+    keypoint counts: at the frame edge the toe of a landing foot is often already outside while
+    its heel is measured. Marker trials (no ``tracked`` frames) keep every event.
     """
     if progression.tracked is None:
         return list(events), []
+    per_point = progression.tracked_keypoint or {}
     half = max(1, round(window_s * rate_hz))
     kept: list[GaitEvent] = []
     dropped: list[GaitEvent] = []
     for ev in events:
-        masks = [progression.tracked[ev.side]]
+        part = "heel" if ev.kind == "heel_strike" else "toe"
+        sides = [ev.side]
         if progression.is_depth_proxy and ev.kind == "heel_strike":
-            masks.append(progression.tracked[other_side(ev.side)])
+            sides.append(other_side(ev.side))
+        masks = [per_point.get(f"{s}_{part}", progression.tracked[s]) for s in sides]
         start, stop = ev.frame - half, ev.frame + half + 1
         inside = start >= 0 and stop <= len(masks[0])
         if inside and all(bool(m[start:stop].all()) for m in masks):

@@ -94,6 +94,11 @@ class Progression:
     # 2-D keypoint trials: per side, the frames where that foot and the hips are tracked inside
     # the picture (see :func:`tracked_foot_frames`); None for marker trials.
     tracked: dict[str, np.ndarray] | None = None
+    # 2-D keypoint trials: per keypoint that times an event ("left_heel", "left_toe", ...), the
+    # frames where that keypoint and both hips are tracked inside the picture. A heel strike is
+    # read from the heel alone and a toe off from the toe alone, so a toe leaving the picture
+    # while the heel lands (a foot at the frame edge) must not drop the heel strike.
+    tracked_keypoint: dict[str, np.ndarray] | None = None
 
     @property
     def walking(self) -> np.ndarray:
@@ -301,6 +306,11 @@ def _image_progression(trial: Trial, view: str) -> Progression:
         body_height_px=height,
         walking_mask=walking,
         tracked={side: tracked_foot_frames(trial, side, height) for side in ("left", "right")},
+        tracked_keypoint={
+            f"{side}_{part}": tracked_foot_frames(trial, side, height, parts=(part,))
+            for side in ("left", "right")
+            for part in ("heel", "toe")
+        },
     )
 
 
@@ -309,8 +319,13 @@ def _image_progression(trial: Trial, view: str) -> Progression:
 _TRACKED_MIN_CONFIDENCE = 0.3
 
 
-def tracked_foot_frames(trial: Trial, side: str, height_px: np.ndarray) -> np.ndarray:
-    """Frames where one foot (heel, ankle, toe) and both hips are tracked inside the picture.
+def tracked_foot_frames(
+    trial: Trial,
+    side: str,
+    height_px: np.ndarray,
+    parts: tuple[str, ...] = ("heel", "ankle", "toe"),
+) -> np.ndarray:
+    """Frames where one foot (``parts``: heel, ankle, toe) and both hips are tracked in the picture.
 
     A frame counts when each of these keypoints is finite, its confidence (where the source
     gives one) is at least the cleaning threshold (frames that cleaning filled in over a gap have
@@ -319,7 +334,7 @@ def tracked_foot_frames(trial: Trial, side: str, height_px: np.ndarray) -> np.nd
     ``event_guard``): pose models clamp or extrapolate keypoints that leave the picture, so a
     foot at the border is not measured.
     """
-    names = [f"{side}_{part}" for part in ("heel", "ankle", "toe")] + ["left_hip", "right_hip"]
+    names = [f"{side}_{part}" for part in parts] + ["left_hip", "right_hip"]
     n = trial.n_frames
     ok = np.ones(n, dtype=bool)
     margin_heights, _ = event_guard()
