@@ -146,9 +146,10 @@ def test_sports2d_walker_not_box_person(shared_data: Path) -> None:
     assert seen and seen[-1][0] == seen[-1][1]
     hip = _mid_hip(trial)
     frames = np.flatnonzero(np.isfinite(hip).all(axis=1))
-    # The walker is seen from about frame 73 (behind a tree before) to the left edge (~190-200).
+    # The walker is visible from about frame 35 (behind a tree before; the detector finds them
+    # at ~73, the backward track extension reaches back) to the left edge (~190-200).
     assert frames.size >= 100
-    assert frames.min() >= 35 and frames.max() <= 205
+    assert 30 <= frames.min() <= 45 and frames.max() <= 205
     height = trial.image_size_px[1]
     # Lower half of the frame in every frame; the box person stands upper left (hip y < 450).
     assert (hip[frames, 1] > 0.55 * height).all()

@@ -311,7 +311,7 @@ def weighted_nms(
 class PoseDetector:
     """Every person in a frame (BlazePose detector, SSD decoding and weighted NMS)."""
 
-    def __init__(self, num_threads: int = 2, min_score: float = DEFAULT_MIN_DETECTION_SCORE):
+    def __init__(self, num_threads: int = 1, min_score: float = DEFAULT_MIN_DETECTION_SCORE):
         self.interpreter = _interpreter(model_path(DETECTOR_FILE), num_threads)
         self.input_index = self.interpreter.get_input_details()[0]["index"]
         outputs = {tuple(d["shape"]): d["index"] for d in self.interpreter.get_output_details()}
@@ -496,7 +496,7 @@ class RoiTracker:
 class PoseLandmarker:
     """BlazePose full landmark model on a rotated square crop around one person."""
 
-    def __init__(self, num_threads: int = 2):
+    def __init__(self, num_threads: int = 1):
         self.interpreter = _interpreter(model_path(LANDMARK_FILE), num_threads)
         self.input_index = self.interpreter.get_input_details()[0]["index"]
         outputs = {tuple(d["shape"]): d["index"] for d in self.interpreter.get_output_details()}

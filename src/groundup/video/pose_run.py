@@ -17,7 +17,6 @@ where the subject was not detected, landmarks that land on another detected pers
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,11 +36,14 @@ from groundup.video.blazepose import (
     RoiTracker,
 )
 from groundup.video.decode import DecodeLog, VideoInfo, iter_frames, probe_video
+from groundup.video.extend import extend_backward, extend_forward
 from groundup.video.tracking import (
     MIN_TRACK_S,
     PersonTracker,
     Track,
     choose_subject,
+    covered_frames,
+    summarize,
     track_at_point,
 )
 
@@ -55,6 +57,9 @@ SWITCH_MARGIN_BODY_HEIGHTS = 0.5
 # Legs visible: knee and ankle of at least one side with confidence >= this, for >= MIN_LEGS_S.
 LEG_CONFIDENCE = 0.5
 MIN_LEGS_S = 1.0
+# While a person is tracked by their landmarks, the full-frame detector runs every this many
+# frames only (measured on the shared clips; see docs/video-pose.md).
+DETECT_EVERY_FRAMES = 5
 
 
 @dataclass
@@ -65,6 +70,7 @@ class FrameLandmarks:
     confidence: np.ndarray  # (33,) float32, visibility x presence
     visibility: np.ndarray  # (33,) float32
     hip_px: np.ndarray  # (2,) auxiliary mid-hip
+    aux_px: np.ndarray  # (2, 2) auxiliary mid-hip and full-body size point
 
 
 @dataclass
@@ -84,31 +90,23 @@ class VideoPoseResult:
 
 
 class _OnlineScore:
-    """Running walked distance of each track (min/max of hip and radius), for the first pass."""
+    """Walked distance and time seen of each track so far (the final subject rule's robust
+    measures, :func:`groundup.video.tracking.summarize`), refreshed when the detector runs."""
 
-    def __init__(self) -> None:
-        self.lo: dict[int, np.ndarray] = {}
-        self.hi: dict[int, np.ndarray] = {}
-        self.radius_sum: dict[int, float] = {}
+    def __init__(self, fps: float, max_gap_frames: int) -> None:
+        self.fps = fps
+        self.max_gap_frames = max_gap_frames
         self.count: dict[int, int] = {}
+        """Frames each track has been in view."""
+        self._walked: dict[int, float] = {}
 
-    def add(self, track_id: int, det: PersonDetection) -> None:
-        v = np.array([det.hip_px[0], det.hip_px[1], det.body_radius_px])
-        if track_id not in self.lo:
-            self.lo[track_id], self.hi[track_id] = v.copy(), v.copy()
-            self.radius_sum[track_id], self.count[track_id] = 0.0, 0
-        self.lo[track_id] = np.minimum(self.lo[track_id], v)
-        self.hi[track_id] = np.maximum(self.hi[track_id], v)
-        self.radius_sum[track_id] += float(det.body_radius_px)
-        self.count[track_id] += 1
+    def refresh(self, track: Track) -> None:
+        summary = summarize(track, self.fps, self.max_gap_frames)
+        self.count[track.track_id] = round(summary.seen_s * self.fps)
+        self._walked[track.track_id] = summary.walked_body_heights
 
     def walked(self, track_id: int) -> float:
-        if track_id not in self.lo:
-            return 0.0
-        lo, hi = self.lo[track_id], self.hi[track_id]
-        height = 2 * self.radius_sum[track_id] / self.count[track_id]
-        travel = float(np.linalg.norm(hi[:2] - lo[:2])) / max(height, 1e-6)
-        return travel + abs(math.log(max(hi[2], 1e-6) / max(lo[2], 1e-6)))
+        return self._walked.get(track_id, 0.0)
 
 
 class _SubjectLandmarks:
@@ -148,6 +146,7 @@ class _SubjectLandmarks:
             confidence=result.confidence.astype(np.float32),
             visibility=result.visibility.astype(np.float32),
             hip_px=result.aux_px[0].copy(),
+            aux_px=result.aux_px.copy(),
         )
 
 
@@ -186,7 +185,9 @@ def run_video_pose(
     subject_xy: tuple[float, float] | None = None,
     subject_frame: int | None = None,
     progress: ProgressCallback | None = None,
-    num_threads: int = 2,
+    num_threads: int = 1,
+    detect_every_frames: int = DETECT_EVERY_FRAMES,
+    extend: bool = True,
 ) -> VideoPoseResult:
     """Decode, detect and track everyone, choose the subject, and return their landmarks.
 
@@ -202,8 +203,11 @@ def run_video_pose(
     fps = info.nominal_fps
     detector = PoseDetector(num_threads=num_threads)
     landmarker = PoseLandmarker(num_threads=num_threads)
-    tracker = PersonTracker(fps)
-    online = _OnlineScore()
+    detect_every = max(1, int(detect_every_frames))
+    tracker = PersonTracker(fps, min_gap_frames=2 * detect_every + 1)
+    last_detection_frame = -detect_every
+    detector_runs = 0
+    online = _OnlineScore(fps, tracker.max_gap_frames)
     runner = _SubjectLandmarks(landmarker)
     landmarks: dict[int, dict[int, FrameLandmarks]] = {}
     times: list[float] = []
@@ -217,7 +221,6 @@ def run_video_pose(
 
     for vf in iter_frames(path, info, log):
         times.append(vf.time_s)
-        detections = detector.detect(vf.image)
         result: PoseLandmarks | None = None
         exclude: set[int] = set()
         cand_track = tracks_by_id.get(candidate) if candidate is not None else None
@@ -228,14 +231,22 @@ def run_video_pose(
                 result, cand_track, others, tracker, vf.index
             ):
                 result = None
-            if result is not None:
-                tracker.observe(cand_track, vf.index, detection_from_landmarks(result))
-                exclude.add(cand_track.track_id)
-                hip = result.aux_px[0]
-                radius = cand_track.last.body_radius_px
-                detections = [
-                    d for d in detections if np.linalg.norm(d.hip_px - hip) > 0.6 * radius
-                ]
+        # The detector runs when nobody is tracked by landmarks, when tracking failed, and every
+        # ``detect_every`` frames to find new people and to re-anchor everyone else's track.
+        run_detector = result is None or vf.index - last_detection_frame >= detect_every
+        if subject_frame is not None and vf.index == subject_frame:
+            run_detector = True
+        detections: list[PersonDetection] = []
+        if run_detector:
+            detections = detector.detect(vf.image)
+            last_detection_frame = vf.index
+            detector_runs += 1
+        if cand_track is not None and result is not None:
+            tracker.observe(cand_track, vf.index, detection_from_landmarks(result))
+            exclude.add(cand_track.track_id)
+            hip = result.aux_px[0]
+            radius = cand_track.last.body_radius_px
+            detections = [d for d in detections if np.linalg.norm(d.hip_px - hip) > 0.6 * radius]
         assigned = tracker.update(vf.index, detections, exclude)
         for t in tracker.tracks[len(tracks_by_id) :]:
             tracks_by_id[t.track_id] = t
@@ -250,9 +261,10 @@ def run_video_pose(
                 )
             else:
                 runner.reset()
-        for t in tracker.tracks:
-            if t.detections and t.last_frame == vf.index:
-                online.add(t.track_id, t.last)
+        if run_detector:
+            for t in tracker.tracks:
+                if t.detections and t.last_frame == vf.index:
+                    online.refresh(t)
         if subject_xy is not None and subject_frame is not None and vf.index == subject_frame:
             seen = [t for t in tracker.tracks if vf.index in t.detections]
             picked = track_at_point(seen, subject_xy, vf.index)
@@ -264,7 +276,17 @@ def run_video_pose(
                     landmarks.setdefault(picked.track_id, {})[vf.index] = runner.accept(
                         vf.index, vf.time_s, got
                     )
-        present = {t.track_id for t in tracker.tracks if t.detections and t.last_frame == vf.index}
+        # People seen since the last detector run; the current candidate stays in the running
+        # while their track is alive (a missed detection must not hand the model to someone else).
+        present = {
+            t.track_id
+            for t in tracker.tracks
+            if t.detections
+            and (
+                t.last_frame >= min(last_detection_frame, vf.index)
+                or (t.track_id == candidate and vf.index - t.last_frame <= tracker.max_gap_frames)
+            )
+        }
         if pinned is not None:
             new = pinned if pinned in present else None
         else:
@@ -283,7 +305,9 @@ def run_video_pose(
             f"{path.name}: no frame could be decoded.", "Check that the clip plays on a computer."
         )
 
-    subject, reason = choose_subject(tracker.tracks, fps, subject_xy, subject_frame)
+    subject, reason = choose_subject(
+        tracker.tracks, fps, subject_xy, subject_frame, tracker.max_gap_frames
+    )
     sid = subject.track_id
     have = landmarks.setdefault(sid, {})
     needed = _frames_to_fill(subject, tracker.max_gap_frames, n_frames, have)
@@ -306,6 +330,8 @@ def run_video_pose(
                 got = got if ok else None
             if got is None and vf.index in subject.detections:
                 got = runner.from_detection(vf.image, subject.detections[vf.index])
+            if got is None and vf.index not in subject.detections:
+                got = _redetect_subject(detector, runner, vf.image, subject, others, vf.index)
             if got is not None:
                 have[vf.index] = runner.accept(vf.index, vf.time_s, got)
             else:
@@ -313,9 +339,32 @@ def run_video_pose(
             done += 1
             if progress is not None:
                 progress(done, total)
+    frame_times = np.asarray(times, dtype=float)
+    extended = 0
+    if extend and have:
+        # Other people the extension must not run onto. A short fragment (under MIN_TRACK_S)
+        # wholly outside the subject's track is the subject missed by the tracker when the
+        # landmarks run smoothly into it (the continuity gates still apply), so it is not one.
+        first_det, last_det = subject.first_frame, subject.last_frame
+        others = [
+            t
+            for t in tracker.tracks
+            if t.track_id != sid
+            and not (
+                (t.last_frame < first_det or t.first_frame > last_det)
+                and covered_frames(sorted(t.detections), tracker.max_gap_frames) < min_frames
+            )
+        ]
+
+        def add(frame: int, time_s: float, got: PoseLandmarks) -> None:
+            have[frame] = runner.accept(frame, time_s, got)
+
+        args = (frame_times, others, tracker.max_gap_frames, add)
+        first, last = min(have), max(have)
+        extended += extend_backward(path, info, landmarker, first, have[first].aux_px, *args)
+        extended += extend_forward(path, info, landmarker, last, have[last].aux_px, *args)
     t_total = time.perf_counter() - t_start
 
-    frame_times = np.asarray(times, dtype=float)
     trial = _build_trial(path, info, frame_times, have, n_frames)
     issues = [*info.issues, *log.issues, QualityIssue("subject_choice", reason)]
     ambiguous = sorted(set(subject.ambiguous_frames))
@@ -333,12 +382,17 @@ def run_video_pose(
     return VideoPoseResult(
         trial=trial,
         subject_track_id=sid,
-        track_boxes_px=_boxes(tracker.tracks, n_frames, face=False),
-        track_faces_px=_boxes(tracker.tracks, n_frames, face=True),
+        track_boxes_px=_boxes(tracker.tracks, n_frames, False, tracker.max_gap_frames),
+        track_faces_px=_boxes(tracker.tracks, n_frames, True, tracker.max_gap_frames),
         info=info,
         frames_with_landmarks=len(have),
         second_pass_frames=len(needed),
-        timings_s={"first_pass_s": t_first, "total_s": t_total},
+        timings_s={
+            "first_pass_s": t_first,
+            "total_s": t_total,
+            "detector_runs": float(detector_runs),
+            "extended_frames": float(extended),
+        },
     )
 
 
@@ -357,6 +411,29 @@ def video_to_trial(
     :class:`groundup.errors.NoWalkingError` when nobody, or nobody's legs, can be seen.
     """
     return run_video_pose(path, subject_xy, subject_frame, progress).trial
+
+
+def _redetect_subject(
+    detector: PoseDetector,
+    runner: _SubjectLandmarks,
+    image: np.ndarray,
+    subject: Track,
+    others: list[Track],
+    frame: int,
+) -> PoseLandmarks | None:
+    """Second pass, tracking lost between two detector runs: detect in this frame and take the
+    detection at the subject's interpolated mid-hip, unless it is on anybody else."""
+    expected = _subject_hip_at(subject, frame)
+    if expected is None:
+        return None
+    hip, radius = expected
+    for det in detector.detect(image):
+        if np.linalg.norm(det.hip_px - hip) > MAX_HIP_OFFSET_RADII * radius:
+            continue
+        if any(_near(det.hip_px, t.detections[frame]) for t in others):
+            continue
+        return runner.from_detection(image, det)
+    return None
 
 
 def _online_candidate(
@@ -448,12 +525,36 @@ def _check_legs(trial: Trial, fps: float, path: Path) -> None:
         )
 
 
-def _boxes(tracks: list[Track], n_frames: int, face: bool) -> dict[int, np.ndarray]:
+def _boxes(
+    tracks: list[Track], n_frames: int, face: bool, max_gap_frames: int
+) -> dict[int, np.ndarray]:
+    """Per track, a box per frame; frames between two observations no more than
+    ``max_gap_frames`` apart (the detector runs every k frames) are linearly interpolated."""
     out: dict[int, np.ndarray] = {}
     for t in tracks:
         arr = np.full((n_frames, 4), np.nan)
-        for f, det in t.detections.items():
-            if f < n_frames:
-                arr[f] = det.face_box_px if face else det.body_box_px
+        frames = sorted(f for f in t.detections if f < n_frames)
+        for f in frames:
+            det = t.detections[f]
+            arr[f] = det.face_box_px if face else det.body_box_px
+        for a, b in itertools.pairwise(frames):
+            if 1 < b - a <= max_gap_frames:
+                w = (np.arange(a + 1, b) - a)[:, None] / (b - a)
+                arr[a + 1 : b] = (1 - w) * arr[a] + w * arr[b]
         out[t.track_id] = arr
     return out
+
+
+def _subject_hip_at(subject: Track, frame: int) -> tuple[np.ndarray, float] | None:
+    """The subject's mid-hip and body radius at ``frame``, interpolated between the nearest
+    observations before and after it (None outside the track)."""
+    frames = sorted(subject.detections)
+    before = [f for f in frames if f <= frame]
+    after = [f for f in frames if f >= frame]
+    if not before or not after:
+        return None
+    a, b = before[-1], after[0]
+    da, db = subject.detections[a], subject.detections[b]
+    w = 0.0 if b == a else (frame - a) / (b - a)
+    hip = (1 - w) * da.hip_px + w * db.hip_px
+    return hip, (1 - w) * da.body_radius_px + w * db.body_radius_px

@@ -75,8 +75,10 @@ class PersonTracker:
     missed frame) or whose size changes by more than ``MAX_SIZE_RATIO`` are refused.
     """
 
-    def __init__(self, fps: float, max_gap_s: float = MAX_GAP_S) -> None:
-        self.max_gap_frames = max(2, math.ceil(max_gap_s * fps))
+    def __init__(self, fps: float, max_gap_s: float = MAX_GAP_S, min_gap_frames: int = 2) -> None:
+        # ``min_gap_frames``: with the detector run every k frames, a person missed by one
+        # detector run is unseen for 2k frames; the track must survive that.
+        self.max_gap_frames = max(2, min_gap_frames, math.ceil(max_gap_s * fps))
         self.tracks: list[Track] = []
         self._next_id = 1
 
@@ -182,11 +184,22 @@ class TrackSummary:
         )
 
 
-def summarize(track: Track, fps: float) -> TrackSummary:
+def covered_frames(frames: list[int], max_gap_frames: int) -> int:
+    """Frames a person was in view: their observed frames plus the gaps between observations
+    no longer than ``max_gap_frames`` (detections are sparse where the detector runs every k
+    frames, while the landmark-tracked person is observed every frame)."""
+    if not frames:
+        return 0
+    gaps = np.diff(np.asarray(frames))
+    return 1 + int(gaps[gaps <= max_gap_frames].sum()) + int((gaps > max_gap_frames).sum())
+
+
+def summarize(track: Track, fps: float, max_gap_frames: int | None = None) -> TrackSummary:
     """Walked distance in body heights: robust (5-95 %) range of the mid-hip position divided by
     the median full-body diameter, plus |log| of the body-size change (walking toward or away
     from the camera shows as a change of size rather than of position)."""
     frames = sorted(track.detections)
+    gap = max_gap_frames if max_gap_frames is not None else max(2, math.ceil(MAX_GAP_S * fps))
     hips = np.array([track.detections[f].hip_px for f in frames])
     radii = np.array([track.detections[f].body_radius_px for f in frames])
     height = float(np.median(2 * radii))
@@ -202,7 +215,7 @@ def summarize(track: Track, fps: float) -> TrackSummary:
         first_frame=frames[0],
         last_frame=frames[-1],
         n_detected=len(frames),
-        seen_s=len(frames) / fps,
+        seen_s=covered_frames(frames, gap) / fps,
         body_height_px=height,
         walked_body_heights=travel,
         start_hip_px=(float(hips[0, 0]), float(hips[0, 1])),
@@ -241,6 +254,7 @@ def choose_subject(
     fps: float,
     subject_xy: tuple[float, float] | None = None,
     subject_frame: int | None = None,
+    max_gap_frames: int | None = None,
 ) -> tuple[Track, str]:
     """The subject's track and a sentence saying who was chosen and why."""
     if not tracks:
@@ -248,7 +262,7 @@ def choose_subject(
             "No person was found in the clip.",
             "Film the whole body, feet included, from the side or from behind, in good light.",
         )
-    summaries = {t.track_id: summarize(t, fps) for t in tracks}
+    summaries = {t.track_id: summarize(t, fps, max_gap_frames) for t in tracks}
     order = sorted(tracks, key=lambda t: t.first_frame)
     number = {t.track_id: i + 1 for i, t in enumerate(order)}
     n = len(tracks)
@@ -278,7 +292,9 @@ def choose_subject(
         )
 
     min_frames = max(5, round(MIN_TRACK_S * fps))
-    eligible = [t for t in tracks if len(t.detections) >= min_frames] or list(tracks)
+    eligible = [
+        t for t in tracks if summaries[t.track_id].seen_s * fps >= min_frames - 1e-9
+    ] or list(tracks)
     walkers = [
         t for t in eligible if summaries[t.track_id].walked_body_heights >= MIN_WALK_BODY_HEIGHTS
     ]
@@ -287,13 +303,14 @@ def choose_subject(
             walkers,
             key=lambda t: (
                 summaries[t.track_id].walked_body_heights * summaries[t.track_id].seen_s,
-                len(t.detections),
+                summaries[t.track_id].seen_s,
             ),
         )
         reason = "walked the farthest for the longest time"
     else:
         chosen = max(
-            eligible, key=lambda t: (len(t.detections), summaries[t.track_id].body_height_px)
+            eligible,
+            key=lambda t: (summaries[t.track_id].seen_s, summaries[t.track_id].body_height_px),
         )
         reason = (
             f"nobody crossed at least {MIN_WALK_BODY_HEIGHTS} body heights, so the person in view "

@@ -1,0 +1,258 @@
+"""The annotated video: the chosen subject's skeleton, every person's box, gait events, faces
+blurred.
+
+Frames are streamed (decoded, drawn and encoded one at a time; memory does not grow with clip
+length), scaled down to at most ``MAX_SIDE_PX`` on the long side, and written as H.264 (yuv420p)
+MP4 with PyAV at the source's frame timestamps. Faces are hidden by default with the same
+pixelate-and-blur as the report's key frames (:func:`groundup.report.deidentify.blur_faces`):
+the subject's face landmarks (nose, eyes, ears, mouth) and every tracked person's face box from
+the detector; where face boxes are not given, the head end of each person's body box.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from groundup.errors import InputError
+from groundup.trial import Trial
+from groundup.video.decode import iter_frames, probe_video
+
+MAX_SIDE_PX = 1280
+# Colours (RGB): left side blue, right side orange (the report's side colours), midline green.
+LEFT_RGB = (31, 119, 180)
+RIGHT_RGB = (255, 127, 14)
+MIDLINE_RGB = (44, 160, 44)
+SUBJECT_BOX_RGB = (255, 215, 0)
+OTHER_BOX_RGB = (150, 150, 150)
+# An event's label stays on screen this long either side of the event.
+EVENT_LABEL_HALF_WINDOW_S = 0.15
+# Head region inside a body box (body box = square around the full-body circle, whose top is
+# about the top of the head): fractions of the box size, used only without detector face boxes.
+HEAD_WIDTH_FRACTION = 0.3
+HEAD_HEIGHT_FRACTION = 0.22
+
+BONES: tuple[tuple[str, str], ...] = (
+    ("left_shoulder", "right_shoulder"),
+    ("left_hip", "right_hip"),
+    ("left_shoulder", "left_hip"),
+    ("right_shoulder", "right_hip"),
+    ("left_shoulder", "left_elbow"),
+    ("left_elbow", "left_wrist"),
+    ("right_shoulder", "right_elbow"),
+    ("right_elbow", "right_wrist"),
+    ("left_hip", "left_knee"),
+    ("left_knee", "left_ankle"),
+    ("left_ankle", "left_heel"),
+    ("left_heel", "left_toe"),
+    ("left_ankle", "left_toe"),
+    ("right_hip", "right_knee"),
+    ("right_knee", "right_ankle"),
+    ("right_ankle", "right_heel"),
+    ("right_heel", "right_toe"),
+    ("right_ankle", "right_toe"),
+)
+FACE_POINTS: tuple[str, ...] = (
+    "nose",
+    "left_eye_inner",
+    "left_eye",
+    "left_eye_outer",
+    "right_eye_inner",
+    "right_eye",
+    "right_eye_outer",
+    "left_ear",
+    "right_ear",
+    "mouth_left",
+    "mouth_right",
+)
+
+
+def _bone_colour(a: str, b: str) -> tuple[int, int, int]:
+    if a.startswith("left") and b.startswith("left"):
+        return LEFT_RGB
+    if a.startswith("right") and b.startswith("right"):
+        return RIGHT_RGB
+    return MIDLINE_RGB
+
+
+def _valid_box(boxes: np.ndarray, frame: int) -> np.ndarray | None:
+    if frame >= boxes.shape[0] or not np.isfinite(boxes[frame]).all():
+        return None
+    return boxes[frame]
+
+
+def _head_box(body_box: np.ndarray) -> np.ndarray:
+    x0, y0, x1, _y1 = body_box
+    size = x1 - x0
+    cx = (x0 + x1) / 2
+    half = HEAD_WIDTH_FRACTION * size / 2
+    return np.array([cx - half, y0, cx + half, y0 + HEAD_HEIGHT_FRACTION * size])
+
+
+def _corners(box: np.ndarray) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    return np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], dtype=float)
+
+
+def _event_labels(
+    events: Sequence[Mapping[str, Any]], time_s: float
+) -> list[tuple[str, str, float]]:
+    """Events whose time lies within the label window of ``time_s``: (side, kind, time)."""
+    out = []
+    for event in events:
+        t = float(event.get("time_s", np.nan))
+        if abs(t - time_s) <= EVENT_LABEL_HALF_WINDOW_S:
+            out.append((str(event.get("side", "")), str(event.get("kind", "")), t))
+    return out
+
+
+def _draw_frame(
+    image: np.ndarray,
+    scale: float,
+    frame: int,
+    time_s: float,
+    trial: Trial,
+    events: Sequence[Mapping[str, Any]],
+    track_boxes_px: Mapping[int, np.ndarray],
+    subject_track_id: int,
+    faces_px: list[np.ndarray] | None,
+) -> np.ndarray:
+    """One output frame (RGB, already scaled): faces hidden first, then the drawing."""
+    if faces_px:
+        from groundup.report.deidentify import blur_faces
+
+        image = blur_faces(image, [f * scale for f in faces_px])
+    thick = max(2, round(3 * image.shape[1] / MAX_SIDE_PX))
+    for track_id, boxes in track_boxes_px.items():
+        box = _valid_box(boxes, frame)
+        if box is None:
+            continue
+        p0 = tuple(int(v) for v in np.rint(box[:2] * scale))
+        p1 = tuple(int(v) for v in np.rint(box[2:] * scale))
+        subject = track_id == subject_track_id
+        colour = SUBJECT_BOX_RGB if subject else OTHER_BOX_RGB
+        cv2.rectangle(image, p0, p1, colour, thick if subject else 1, cv2.LINE_AA)
+        if subject:
+            cv2.putText(
+                image, "subject", (p0[0], max(12, p0[1] - 6)), cv2.FONT_HERSHEY_SIMPLEX,
+                0.6, colour, 2, cv2.LINE_AA,
+            )  # fmt: skip
+
+    def point(name: str) -> np.ndarray | None:
+        arr = trial.points.get(name)
+        if arr is None or frame >= arr.shape[0] or not np.isfinite(arr[frame]).all():
+            return None
+        return arr[frame] * scale
+
+    for a, b in BONES:
+        pa, pb = point(a), point(b)
+        if pa is not None and pb is not None:
+            cv2.line(
+                image,
+                tuple(int(v) for v in np.rint(pa)),
+                tuple(int(v) for v in np.rint(pb)),
+                _bone_colour(a, b),
+                thick,
+                cv2.LINE_AA,
+            )
+    for row, (side, kind, t) in enumerate(_event_labels(events, time_s)):
+        colour = LEFT_RGB if side == "left" else RIGHT_RGB if side == "right" else MIDLINE_RGB
+        label = f"{side} {'heel strike' if kind == 'heel_strike' else kind.replace('_', ' ')}"
+        foot = point(f"{side}_heel" if kind == "heel_strike" else f"{side}_toe")
+        if foot is not None:
+            radius = 4 * thick if abs(t - time_s) < 0.5 / max(trial.point_rate_hz, 1) else 2 * thick
+            cv2.circle(image, tuple(int(v) for v in np.rint(foot)), radius, colour, -1, cv2.LINE_AA)
+        cv2.putText(
+            image, label, (10, 30 + 28 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.8, colour, 2,
+            cv2.LINE_AA,
+        )  # fmt: skip
+    return image
+
+
+def write_annotated_video(
+    path_in: str | Path,
+    path_out: str | Path,
+    trial: Trial,
+    events: Sequence[Mapping[str, Any]],
+    track_boxes_px: Mapping[int, np.ndarray],
+    subject_track_id: int,
+    blur_faces: bool = True,
+    track_faces_px: Mapping[int, np.ndarray] | None = None,
+) -> Path:
+    """Write the annotated H.264 MP4 of a clip and return its path.
+
+    ``events``: analysis.json event dicts (``side``, ``kind``, ``time_s``, ``frame``);
+    ``track_boxes_px`` / ``track_faces_px``: per track (n_frames, 4) boxes in source pixels.
+    """
+    import av
+
+    path_in, path_out = Path(path_in), Path(path_out)
+    info = probe_video(path_in)
+    scale = min(1.0, MAX_SIDE_PX / max(info.width_px, info.height_px))
+    width = max(2, round(info.width_px * scale) // 2 * 2)
+    height = max(2, round(info.height_px * scale) // 2 * 2)
+    path_out.parent.mkdir(parents=True, exist_ok=True)
+    rate = Fraction(info.nominal_fps).limit_denominator(1001)
+    time_base = Fraction(1, 1000)
+    try:
+        container = av.open(str(path_out), "w")
+    except (OSError, av.error.FFmpegError) as exc:
+        raise InputError(
+            f"The annotated video {path_out} could not be created ({exc}).",
+            "Choose an output folder you can write to.",
+        ) from exc
+    last_pts = -1
+    with container:
+        stream = container.add_stream("libx264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.time_base = time_base
+        stream.options = {"preset": "veryfast", "crf": "23"}
+        for vf in iter_frames(path_in, info):
+            image = cv2.resize(vf.image, (width, height), interpolation=cv2.INTER_AREA)
+            faces: list[np.ndarray] | None = None
+            if blur_faces:
+                faces = _face_regions(trial, vf.index, track_boxes_px, track_faces_px)
+            image = _draw_frame(
+                np.ascontiguousarray(image), width / info.width_px, vf.index, vf.time_s,
+                trial, events, track_boxes_px, subject_track_id, faces,
+            )  # fmt: skip
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            pts = max(last_pts + 1, round(vf.time_s / time_base))
+            frame.pts, frame.time_base, last_pts = pts, time_base, pts
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path_out
+
+
+def _face_regions(
+    trial: Trial,
+    frame: int,
+    track_boxes_px: Mapping[int, np.ndarray],
+    track_faces_px: Mapping[int, np.ndarray] | None,
+) -> list[np.ndarray]:
+    """Point sets (source pixels) of every face to hide in a frame."""
+    regions: list[np.ndarray] = []
+    pts = []
+    for name in FACE_POINTS:
+        arr = trial.points.get(name)
+        if arr is not None and frame < arr.shape[0] and np.isfinite(arr[frame]).all():
+            pts.append(arr[frame])
+    if pts:
+        regions.append(np.array(pts, dtype=float))
+    for track_id, boxes in track_boxes_px.items():
+        face = None
+        if track_faces_px is not None and track_id in track_faces_px:
+            face = _valid_box(track_faces_px[track_id], frame)
+        if face is None:
+            body = _valid_box(boxes, frame)
+            face = _head_box(body) if body is not None else None
+        if face is not None:
+            regions.append(_corners(face))
+    return regions

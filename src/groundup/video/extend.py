@@ -1,0 +1,192 @@
+"""Extending the subject's landmark track before its first and after its last landmark frame.
+
+The BlazePose detector sees the whole frame at 224 px and misses people who are small in a wide
+frame (the Sports2D walker is visible about 40 frames before the detector first finds them).
+Once the subject is known, their landmarks are followed from the first tracked frame backward in
+time (and from the last one forward) with the landmark model placing its own crop from the
+previous result: MediaPipe's tracking loop (Bazarevsky V, Grishchenko I, Raveendran K, Zhu T,
+Zhang F, Grundmann M 2020, BlazePose: on-device real-time body pose tracking, CVPR workshop),
+run in either direction.
+
+The extension stops at the first frame where the pose-presence flag drops below 0.5, the legs
+and torso are no longer visible (mean visibility of landmarks 11-28 below 0.5), the mid-hip
+leaves the image, the mid-hip jumps more than a tracker gate or the body size changes more than
+the tracker allows, or the mid-hip lands on another tracked person: the trajectory is never
+continued onto someone else.
+
+Memory stays bounded: backward frames are decoded in chunks of a few frames (each chunk by a new
+decoding pass that stops at the chunk's last frame), forward frames are streamed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from groundup.video.blazepose import (
+    PoseLandmarker,
+    PoseLandmarks,
+    Roi,
+    RoiTracker,
+    roi_from_alignment_points,
+)
+from groundup.video.decode import DecodeLog, VideoInfo, iter_frames
+from groundup.video.tracking import MAX_HIP_JUMP_RADII, MAX_SIZE_RATIO, Track
+
+# Body landmarks that must stay visible (shoulders to ankles) and how visible, on average.
+BODY_LANDMARKS = slice(11, 29)
+MIN_BODY_VISIBILITY = 0.5
+# A hip within this many of another person's body radii from their mid-hip is on that person.
+OTHER_PERSON_RADII = 0.5
+# Memory for one backward chunk of decoded RGB frames.
+CHUNK_BYTES = 48 * 1024 * 1024
+
+Accept = Callable[[int, float, PoseLandmarks], None]
+
+
+def track_position_at(track: Track, frame: int, max_gap_frames: int) -> tuple[np.ndarray, float]:
+    """A track's mid-hip and body radius at ``frame``, interpolated between its observations
+    (no more than ``max_gap_frames`` apart); NaN hip where the track is not in view."""
+    frames = sorted(track.detections)
+    i = int(np.searchsorted(frames, frame))
+    if i < len(frames) and frames[i] == frame:
+        det = track.detections[frame]
+        return det.hip_px, det.body_radius_px
+    if i == 0 or i == len(frames) or frames[i] - frames[i - 1] > max_gap_frames:
+        return np.array([np.nan, np.nan]), np.nan
+    a, b = track.detections[frames[i - 1]], track.detections[frames[i]]
+    w = (frame - frames[i - 1]) / (frames[i] - frames[i - 1])
+    return (1 - w) * a.hip_px + w * b.hip_px, (1 - w) * a.body_radius_px + w * b.body_radius_px
+
+
+class _Follower:
+    """One direction of landmark-only tracking, with the stopping rules."""
+
+    def __init__(
+        self,
+        landmarker: PoseLandmarker,
+        start_aux_px: np.ndarray,
+        others: list[Track],
+        max_gap_frames: int,
+        image_size_px: tuple[int, int],
+        direction: int,
+    ) -> None:
+        self.landmarker = landmarker
+        self.aux = np.asarray(start_aux_px, dtype=float).copy()
+        self.roi_tracker = RoiTracker()
+        self.others = others
+        self.max_gap_frames = max_gap_frames
+        self.width, self.height = image_size_px
+        self.direction = direction
+        self.stopped = False
+        self._next_roi: Roi | None = None
+
+    def step(self, frame: int, time_s: float, image: np.ndarray) -> PoseLandmarks | None:
+        # The One-Euro filter needs increasing time: backward, time runs negated.
+        t = time_s * self.direction
+        roi = self._next_roi or roi_from_alignment_points(self.aux[0], self.aux[1])
+        result = self.landmarker.run(image, roi)
+        if not self._acceptable(result, frame):
+            self.stopped = True
+            return None
+        self.aux = result.aux_px.copy()
+        self._next_roi = self.roi_tracker.next_roi(result, t)
+        return result
+
+    def _acceptable(self, result: PoseLandmarks, frame: int) -> bool:
+        if not result.present:
+            return False
+        if float(np.mean(result.visibility[BODY_LANDMARKS])) < MIN_BODY_VISIBILITY:
+            return False
+        hip, size_point = result.aux_px
+        if not (0 <= hip[0] < self.width and 0 <= hip[1] < self.height):
+            return False
+        radius = float(np.linalg.norm(size_point - hip))
+        prev_radius = float(np.linalg.norm(self.aux[1] - self.aux[0]))
+        if radius <= 0 or prev_radius <= 0:
+            return False
+        if max(radius, prev_radius) / min(radius, prev_radius) > MAX_SIZE_RATIO:
+            return False
+        if float(np.linalg.norm(hip - self.aux[0])) > MAX_HIP_JUMP_RADII * prev_radius:
+            return False
+        for other in self.others:
+            other_hip, other_radius = track_position_at(other, frame, self.max_gap_frames)
+            if np.isfinite(other_hip).all() and (
+                float(np.linalg.norm(hip - other_hip)) <= OTHER_PERSON_RADII * other_radius
+            ):
+                return False
+        return True
+
+
+def extend_backward(
+    path: Path,
+    info: VideoInfo,
+    landmarker: PoseLandmarker,
+    first_frame: int,
+    start_aux_px: np.ndarray,
+    frame_times_s: np.ndarray,
+    others: list[Track],
+    max_gap_frames: int,
+    accept: Accept,
+) -> int:
+    """Follow the subject from ``first_frame`` back toward frame 0; returns frames added."""
+    if first_frame <= 0:
+        return 0
+    follower = _Follower(
+        landmarker, start_aux_px, others, max_gap_frames, (info.width_px, info.height_px), -1
+    )
+    frame_bytes = max(1, info.width_px * info.height_px * 3)
+    chunk = max(4, CHUNK_BYTES // frame_bytes)
+    added = 0
+    end = first_frame - 1
+    while end >= 0 and not follower.stopped:
+        start = max(0, end - chunk + 1)
+        images: dict[int, np.ndarray] = {}
+        for vf in iter_frames(path, info, DecodeLog(), stop_after=end):
+            if vf.index >= start:
+                images[vf.index] = vf.image
+        for frame in range(end, start - 1, -1):
+            image = images.pop(frame, None)
+            if image is None:
+                follower.stopped = True
+                break
+            result = follower.step(frame, float(frame_times_s[frame]), image)
+            if result is None:
+                break
+            accept(frame, float(frame_times_s[frame]), result)
+            added += 1
+        images.clear()
+        end = start - 1
+    return added
+
+
+def extend_forward(
+    path: Path,
+    info: VideoInfo,
+    landmarker: PoseLandmarker,
+    last_frame: int,
+    start_aux_px: np.ndarray,
+    frame_times_s: np.ndarray,
+    others: list[Track],
+    max_gap_frames: int,
+    accept: Accept,
+) -> int:
+    """Follow the subject from ``last_frame`` forward to the end; returns frames added."""
+    n_frames = len(frame_times_s)
+    if last_frame >= n_frames - 1:
+        return 0
+    follower = _Follower(
+        landmarker, start_aux_px, others, max_gap_frames, (info.width_px, info.height_px), 1
+    )
+    added = 0
+    for vf in iter_frames(path, info, DecodeLog()):
+        if vf.index <= last_frame or vf.index >= n_frames:
+            continue
+        result = follower.step(vf.index, float(frame_times_s[vf.index]), vf.image)
+        if result is None:
+            break
+        accept(vf.index, float(frame_times_s[vf.index]), result)
+        added += 1
+    return added
