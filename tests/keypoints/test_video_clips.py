@@ -118,11 +118,6 @@ def test_sports2d_demo(sports2d_analysis) -> None:
     assert cadence is not None and 95.0 <= cadence <= 102.0
 
 
-@pytest.mark.xfail(
-    reason="measured 6 of 8: the front end tracks the walker from frame 73 (behind the tree "
-    "before), so IC 57 has no landmarks and IC 75 is found at 79, at the start of the track",
-    strict=True,
-)
 def test_sports2d_demo_event_timing(sports2d_analysis) -> None:
     hs = _events(sports2d_analysis)
     ref = [(None, f) for f in SPORTS2D_IC_FRAMES]

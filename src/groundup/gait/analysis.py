@@ -28,7 +28,7 @@ from groundup.gait.progression import Progression, compute_progression, require_
 from groundup.gait.spatiotemporal import Spatiotemporal, compute_spatiotemporal
 from groundup.gait.sync_check import check_marker_plate_sync
 from groundup.io.labels import LabelMap
-from groundup.keypoints.knowledge import event_guard
+from groundup.keypoints.knowledge import event_guard, min_opposite_strike_s
 from groundup.signal.filters import butterworth_lowpass
 from groundup.signal.gaps import fill_gaps, gap_report
 from groundup.trial import SIDES, GaitEvent, Trial
@@ -218,7 +218,11 @@ def analyze_gait(
     usable: dict[str, np.ndarray] | None = None
     if kinematic and progression is not None and progression.tracked is not None:
         kinematic, dropped = guard_keypoint_events(
-            kinematic, progression, filled.point_rate_hz, event_guard()[1]
+            kinematic,
+            progression,
+            filled.point_rate_hz,
+            event_guard()[1],
+            min_opposite_strike_s(),
         )
         usable = _usable_frames(progression, dropped)
         if dropped:
@@ -264,7 +268,8 @@ def _dropped_events_issue(dropped: list[GaitEvent]) -> QualityIssue:
     return QualityIssue(
         "events_dropped_untracked",
         f"{len(dropped)} gait event(s) were not used because the foot was at the edge of the "
-        f"picture, hidden or tracked with low confidence around them ({listed}); steps and "
+        f"picture, hidden or tracked with low confidence around them, or contradicted by the "
+        f"other foot ({listed}); steps and "
         "strides across them are left out of the averages. Film with the whole walk, feet "
         "included, inside the picture.",
     )

@@ -22,6 +22,7 @@ Keypoint events are kept only where the foot was tracked inside the picture arou
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -368,7 +369,11 @@ class FrontalInterFootEventDetection:
 
 
 def guard_keypoint_events(
-    events: list[GaitEvent], progression: Progression, rate_hz: float, window_s: float
+    events: list[GaitEvent],
+    progression: Progression,
+    rate_hz: float,
+    window_s: float,
+    min_opposite_strike_s: float = 0.0,
 ) -> tuple[list[GaitEvent], list[GaitEvent]]:
     """Split keypoint events into (kept, dropped): kept where the data around them is tracked.
 
@@ -380,6 +385,9 @@ def guard_keypoint_events(
     where the pose model lost it, is the edge of the data, not a gait event. Only the event's own
     keypoint counts: at the frame edge the toe of a landing foot is often already outside while
     its heel is measured. Marker trials (no ``tracked`` frames) keep every event.
+
+    Heel strikes of opposite feet closer than ``min_opposite_strike_s`` contradict each other
+    (a foot is in stance between two contacts): both are dropped.
     """
     if progression.tracked is None:
         return list(events), []
@@ -399,4 +407,13 @@ def guard_keypoint_events(
             kept.append(ev)
         else:
             dropped.append(ev)
-    return kept, dropped
+    strikes = sorted((e for e in kept if e.kind == "heel_strike"), key=lambda e: e.time_s)
+    contradicted = {
+        id(e)
+        for a, b in itertools.pairwise(strikes)
+        if a.side != b.side and b.time_s - a.time_s < min_opposite_strike_s
+        for e in (a, b)
+    }
+    dropped += [e for e in kept if id(e) in contradicted]
+    kept = [e for e in kept if id(e) not in contradicted]
+    return kept, sorted(dropped, key=lambda e: e.time_s)

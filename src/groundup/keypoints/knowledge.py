@@ -31,6 +31,11 @@ def scale_accuracy_pct(view: str) -> float:
     return float(video_gait_knowledge()["scale_accuracy_pct"][view])
 
 
+def min_opposite_strike_s() -> float:
+    """Opposite-foot heel strikes closer than this contradict each other (see the YAML)."""
+    return float(video_gait_knowledge()["event_guard"]["min_opposite_strike_s"])
+
+
 def event_guard() -> tuple[float, float]:
     """(edge margin in body heights, window either side of an event in s) for keypoint events."""
     guard = video_gait_knowledge()["event_guard"]
