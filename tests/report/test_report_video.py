@@ -18,8 +18,9 @@ import pytest
 
 from groundup.norms.curves import valid_variables
 from groundup.pipeline.recording import RecordingOptions
-from groundup.pipeline.video import FACE_POINTS, analyse_keypoint_trial, draw_skeleton
+from groundup.pipeline.video import analyse_keypoint_trial, draw_skeleton
 from groundup.report import KeyFrame, render_visit_report
+from groundup.video.annotate import FACE_POINTS
 from tests.keypoints.conftest import DATA as KEYPOINT_DATA
 from tests.keypoints.conftest import blazepose_trial
 from tests.report.helpers import pdf_image_count, pdf_text, rendered_numbers, resolve

@@ -18,39 +18,7 @@ import numpy as np
 from groundup.errors import GroundUpError
 from groundup.pipeline.recording import RecordingOptions, RecordingResult, StageProgress
 from groundup.trial import Trial
-
-# Skeleton drawn on key frames: canonical landmark pairs.
-BONES: tuple[tuple[str, str], ...] = (
-    ("left_shoulder", "right_shoulder"),
-    ("left_shoulder", "left_hip"),
-    ("right_shoulder", "right_hip"),
-    ("left_hip", "right_hip"),
-    ("left_hip", "left_knee"),
-    ("left_knee", "left_ankle"),
-    ("left_ankle", "left_heel"),
-    ("left_heel", "left_toe"),
-    ("left_ankle", "left_toe"),
-    ("right_hip", "right_knee"),
-    ("right_knee", "right_ankle"),
-    ("right_ankle", "right_heel"),
-    ("right_heel", "right_toe"),
-    ("right_ankle", "right_toe"),
-)
-FACE_POINTS: tuple[str, ...] = (
-    "nose",
-    "left_eye_inner",
-    "left_eye",
-    "left_eye_outer",
-    "right_eye_inner",
-    "right_eye",
-    "right_eye_outer",
-    "left_ear",
-    "right_ear",
-    "mouth_left",
-    "mouth_right",
-)
-# Colours (RGB): the subject's left side blue, right side orange (as in the report's plots).
-SIDE_COLOURS = {"left": (31, 119, 180), "right": (255, 127, 14), "both": (44, 160, 44)}
+from groundup.video.annotate import BONES, bone_colour, face_regions
 
 
 def analyse_keypoint_trial(
@@ -121,48 +89,27 @@ def _point(trial: Trial, name: str, frame: int) -> np.ndarray | None:
 
 
 def draw_skeleton(image: np.ndarray, trial: Trial, frame: int, thickness: int = 3) -> None:
-    """Draw the subject's skeleton on an RGB image in place (left blue, right orange)."""
+    """Draw the subject's skeleton on an RGB image in place (the annotated video's colours)."""
     for a, b in BONES:
         pa, pb = _point(trial, a, frame), _point(trial, b, frame)
         if pa is None or pb is None:
             continue
-        side = "left" if a.startswith("left") and b.startswith("left") else "both"
-        side = "right" if a.startswith("right") and b.startswith("right") else side
         cv2.line(
             image,
             tuple(int(v) for v in np.rint(pa)),
             tuple(int(v) for v in np.rint(pb)),
-            SIDE_COLOURS[side],
+            bone_colour(a, b),
             thickness,
             cv2.LINE_AA,
         )
 
 
-# A detector face box is trusted only if it is at most this fraction of the same person's body
-# box height (a head is about 1/8 of body height; anything near the body's size is a false box).
-MAX_FACE_TO_BODY = 0.35
-
-
 def face_point_sets(pose: Any, frame: int) -> list[np.ndarray]:
-    """Face points of everyone at a frame: the subject's face landmarks and, for every tracked
-    person, the corners of the detector's face box (bystanders are de-identified too). Face
-    boxes larger than a head could be (see ``MAX_FACE_TO_BODY``) are ignored."""
-    sets: list[np.ndarray] = []
-    pts = [p for name in FACE_POINTS if (p := _point(pose.trial, name, frame)) is not None]
-    if pts:
-        sets.append(np.array(pts, dtype=float))
-    for track_id, faces in pose.track_faces_px.items():
-        bodies = pose.track_boxes_px.get(track_id)
-        if frame >= faces.shape[0] or not np.isfinite(faces[frame]).all() or bodies is None:
-            continue
-        if frame >= bodies.shape[0] or not np.isfinite(bodies[frame]).all():
-            continue
-        x0, y0, x1, y1 = faces[frame]
-        body_h = float(bodies[frame][3] - bodies[frame][1])
-        if max(x1 - x0, y1 - y0) > MAX_FACE_TO_BODY * body_h:
-            continue
-        sets.append(np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], dtype=float))
-    return sets
+    """Face points of everyone at a frame (the subject's face landmarks, every tracked person's
+    face or head box), as the annotated video hides them."""
+    return face_regions(
+        pose.trial, frame, pose.track_boxes_px, pose.track_faces_px, pose.subject_track_id
+    )
 
 
 def _chosen_events(doc: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
@@ -231,4 +178,5 @@ def write_annotated(
         pose.track_boxes_px,
         pose.subject_track_id,
         blur_faces=deidentify,
+        track_faces_px=pose.track_faces_px,
     )

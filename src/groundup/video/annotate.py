@@ -36,6 +36,10 @@ EVENT_LABEL_HALF_WINDOW_S = 0.15
 # about the top of the head): fractions of the box size, used only without detector face boxes.
 HEAD_WIDTH_FRACTION = 0.3
 HEAD_HEIGHT_FRACTION = 0.22
+# A detector face box is trusted only when it is at most this fraction of the same person's
+# body box (a head is about 1/8 of body height; the detector's face box of a small, far person
+# can be as large as the body); otherwise the head end of the body box is used.
+MAX_FACE_TO_BODY = 0.35
 
 BONES: tuple[tuple[str, str], ...] = (
     ("left_shoulder", "right_shoulder"),
@@ -72,7 +76,7 @@ FACE_POINTS: tuple[str, ...] = (
 )
 
 
-def _bone_colour(a: str, b: str) -> tuple[int, int, int]:
+def bone_colour(a: str, b: str) -> tuple[int, int, int]:
     if a.startswith("left") and b.startswith("left"):
         return LEFT_RGB
     if a.startswith("right") and b.startswith("right"):
@@ -156,7 +160,7 @@ def _draw_frame(
                 image,
                 tuple(int(v) for v in np.rint(pa)),
                 tuple(int(v) for v in np.rint(pb)),
-                _bone_colour(a, b),
+                bone_colour(a, b),
                 thick,
                 cv2.LINE_AA,
             )
@@ -216,7 +220,9 @@ def write_annotated_video(
             image = cv2.resize(vf.image, (width, height), interpolation=cv2.INTER_AREA)
             faces: list[np.ndarray] | None = None
             if blur_faces:
-                faces = _face_regions(trial, vf.index, track_boxes_px, track_faces_px)
+                faces = face_regions(
+                    trial, vf.index, track_boxes_px, track_faces_px, subject_track_id
+                )
             image = _draw_frame(
                 np.ascontiguousarray(image), width / info.width_px, vf.index, vf.time_s,
                 trial, events, track_boxes_px, subject_track_id, faces,
@@ -231,13 +237,18 @@ def write_annotated_video(
     return path_out
 
 
-def _face_regions(
+def face_regions(
     trial: Trial,
     frame: int,
     track_boxes_px: Mapping[int, np.ndarray],
     track_faces_px: Mapping[int, np.ndarray] | None,
+    subject_track_id: int | None = None,
 ) -> list[np.ndarray]:
-    """Point sets (source pixels) of every face to hide in a frame."""
+    """Point sets (source pixels) of every face to hide in a frame.
+
+    Where the subject's face landmarks are seen they locate the subject's face (more exactly
+    than a box), and the subject's box is not used.
+    """
     regions: list[np.ndarray] = []
     pts = []
     for name in FACE_POINTS:
@@ -247,11 +258,18 @@ def _face_regions(
     if pts:
         regions.append(np.array(pts, dtype=float))
     for track_id, boxes in track_boxes_px.items():
+        if pts and track_id == subject_track_id:
+            continue
         face = None
+        body = _valid_box(boxes, frame)
         if track_faces_px is not None and track_id in track_faces_px:
             face = _valid_box(track_faces_px[track_id], frame)
+            if face is not None and body is not None:
+                too_big = max(face[2] - face[0], face[3] - face[1]) > MAX_FACE_TO_BODY * (
+                    body[3] - body[1]
+                )
+                face = None if too_big else face
         if face is None:
-            body = _valid_box(boxes, frame)
             face = _head_box(body) if body is not None else None
         if face is not None:
             regions.append(_corners(face))

@@ -24,44 +24,11 @@ import cv2
 import numpy as np
 
 from groundup.errors import GroundUpError
+from groundup.keypoints.blazepose import BLAZEPOSE_NAMES
 
-# BlazePose landmark order (pose_landmark_by_roi_cpu.pbtxt) -> GroundUp canonical names.
-# "left"/"right" are the person's anatomical sides, as BlazePose labels them; foot_index -> toe.
-BLAZEPOSE_CANONICAL_NAMES: tuple[str, ...] = (
-    "nose",
-    "left_eye_inner",
-    "left_eye",
-    "left_eye_outer",
-    "right_eye_inner",
-    "right_eye",
-    "right_eye_outer",
-    "left_ear",
-    "right_ear",
-    "mouth_left",
-    "mouth_right",
-    "left_shoulder",
-    "right_shoulder",
-    "left_elbow",
-    "right_elbow",
-    "left_wrist",
-    "right_wrist",
-    "left_pinky",
-    "right_pinky",
-    "left_index",
-    "right_index",
-    "left_thumb",
-    "right_thumb",
-    "left_hip",
-    "right_hip",
-    "left_knee",
-    "right_knee",
-    "left_ankle",
-    "right_ankle",
-    "left_heel",
-    "right_heel",
-    "left_toe",  # BlazePose "left_foot_index"
-    "right_toe",  # BlazePose "right_foot_index"
-)
+# BlazePose landmark order -> GroundUp canonical names: one table, kept with the keypoint label
+# aliases (foot_index -> toe; "left"/"right" are the person's anatomical sides).
+BLAZEPOSE_CANONICAL_NAMES: tuple[str, ...] = tuple(BLAZEPOSE_NAMES)
 N_LANDMARKS = 33
 
 # ---------------------------------------------------------------- pose_detection_cpu.pbtxt
