@@ -15,28 +15,13 @@ from groundup.plan import plan_visit
 from groundup.report import KeyFrame, blur_faces, render_visit_report
 from groundup.report.cli import report_app
 from groundup.report.figures import draw_pose, find_pose, load_poses
+from tests.exercise_ids import REQUIRED_EXERCISES
 from tests.report.helpers import pdf_image_count, pdf_text
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
-# Exercise ids named in the exercise-library issue (knowledge/exercises); each needs a drawing.
-LIBRARY_EXERCISES = (
-    "short_foot",
-    "toe_yoga",
-    "towel_curls",
-    "heel_raise",
-    "single_leg_balance",
-    "clamshell",
-    "side_lying_hip_abduction",
-    "glute_bridge",
-    "dead_bug",
-    "bird_dog",
-    "side_plank",
-    "mcgill_curl_up",
-    "gait_retraining",
-    "ankle_mobility",
-)
+LIBRARY_EXERCISES = REQUIRED_EXERCISES  # each needs a drawing
 
 
 def _text(pdf: Path) -> str:

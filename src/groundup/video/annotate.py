@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from groundup.errors import InputError
+from groundup.keypoints.blazepose import BLAZEPOSE_NAMES
 from groundup.trial import Trial
 from groundup.video.decode import iter_frames, probe_video
 
@@ -61,19 +62,8 @@ BONES: tuple[tuple[str, str], ...] = (
     ("right_heel", "right_toe"),
     ("right_ankle", "right_toe"),
 )
-FACE_POINTS: tuple[str, ...] = (
-    "nose",
-    "left_eye_inner",
-    "left_eye",
-    "left_eye_outer",
-    "right_eye_inner",
-    "right_eye",
-    "right_eye_outer",
-    "left_ear",
-    "right_ear",
-    "mouth_left",
-    "mouth_right",
-)
+# BlazePose's face landmarks: nose, eyes, ears, mouth (the first eleven).
+FACE_POINTS: tuple[str, ...] = BLAZEPOSE_NAMES[:11]
 
 
 def bone_colour(a: str, b: str) -> tuple[int, int, int]:
