@@ -57,8 +57,11 @@ def test_video_clip_visit_report(shared_data: Path, tmp_path: Path) -> None:
         assert section in text, section  # fmt: skip
     assert "video, sagittal view" in text
     assert pdf_image_count(tmp_path / "report.pdf") >= 6  # plots, key frames
+    handout_pages = pdf_pages_to_png(tmp_path / "handout.pdf", tmp_path / "handout_pages")
+    assert len(handout_pages) >= 2
     handout = " ".join(pdf_text(tmp_path / "handout.pdf").split())
     assert "exercise" in handout.lower()
+    assert pdf_image_count(tmp_path / "handout.pdf") >= 4  # a drawing per exercise
 
     docs = {
         "analysis": [analysis],
