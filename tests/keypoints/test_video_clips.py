@@ -33,6 +33,9 @@ INDOOR_B_IC = [("left", 60), ("right", 76), ("left", 94), ("right", 110), ("left
 INDOOR_A_IC = [("right", 8), ("left", 24), ("right", 40), ("left", 56), ("right", 72), ("left", 88)]
 POSTERIOR_IC = [("right", 28), ("left", 60), ("right", 86), ("left", 118), ("right", 145)]
 POSTERIOR_TO = [("right", 20), ("left", 50), ("right", 78), ("left", 109), ("right", 137)]
+# Toe offs of ANNOTATIONS.md (side view clip, +-1 frame each).
+INDOOR_A_TO = [("right", 30), ("left", 46), ("right", 62), ("left", 78), ("right", 94)]
+INDOOR_B_TO = [("left", 80), ("right", 99), ("left", 116), ("right", 134), ("left", 152)]
 HANDHELD_IC = [(None, 7), (None, 27), (None, 42), (None, 58), (None, 76)]
 TOLERANCE_FRAMES = 3
 
@@ -153,6 +156,13 @@ def test_sagittal_indoor_walker_b_picked(indoor_b_analysis) -> None:
 def test_sagittal_indoor_walker_b_event_timing(indoor_b_analysis) -> None:
     hs = _events(indoor_b_analysis)
     assert _matched(hs, INDOOR_B_IC) >= 0.8 * len(INDOOR_B_IC), hs
+
+
+def test_side_view_toe_offs(indoor_a_analysis, indoor_b_analysis) -> None:
+    """Toe offs of both walkers, sides as annotated: 80 % within 3 frames."""
+    for analysis, ref in ((indoor_a_analysis, INDOOR_A_TO), (indoor_b_analysis, INDOOR_B_TO)):
+        to = _events(analysis, "toe_off")
+        assert _matched(to, ref) >= 0.8 * len(ref), to
 
 
 def test_posterior_cadence_and_alternation(shared_data: Path) -> None:
