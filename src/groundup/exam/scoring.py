@@ -7,6 +7,8 @@ are missing from the exam are listed under ``not_assessed``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -107,35 +109,70 @@ def _status(outcome: Outcome | None, errors: list[ExamInputError]) -> str:
     return "partly_scored" if errors else "scored"
 
 
+@dataclass(frozen=True)
+class _Section:
+    """How an exam section (``tests`` or ``questionnaires``) names its entries in messages."""
+
+    name: str
+    expected_mapping: str
+    shown_unknown: str
+    expected_unknown: str
+    misplaced_hint: str
+    fix: str = ""
+
+
+def _section_entries(
+    raw: Any,
+    section: _Section,
+    known: dict[str, Any],
+    elsewhere: dict[str, Any],
+    errors: list[ExamInputError],
+) -> Iterator[tuple[str, str, Any]]:
+    """(key, path, body) of each filled entry of an exam section.
+
+    A section that is not a mapping, and names the catalogue does not know (with a hint when the
+    name belongs to the other section, ``elsewhere``), are reported in ``errors``; blank entries
+    are skipped.
+    """
+    if raw is None:
+        return
+    if not isinstance(raw, dict):
+        errors.append(ExamInputError(section.name, raw, section.expected_mapping))
+        return
+    for key, body in raw.items():
+        path = f"{section.name}.{key}"
+        if key not in known:
+            hint = section.misplaced_hint if key in elsewhere else ""
+            expected = f"{section.expected_unknown}{hint}: " + ", ".join(known)
+            errors.append(ExamInputError(path, section.shown_unknown, expected, section.fix))
+            continue
+        if not _all_blank(body):
+            yield key, path, body
+
+
+_TESTS = _Section(
+    "tests",
+    "a mapping of test names to their fields",
+    "(test)",
+    "a test of the catalogue",
+    " (it is a questionnaire: put it under questionnaires)",
+    "Check the name against `groundup exam template`.",
+)
+_QUESTIONNAIRES = _Section(
+    "questionnaires",
+    "a mapping of questionnaire names",
+    "(questionnaire)",
+    "one of the questionnaires",
+    " (it is a test: put it under tests)",
+)
+
+
 def _score_tests(
     raw: Any, cat: Catalogue, patient: Patient, base_dir: Path, errors: list[ExamInputError]
 ) -> dict[str, Any]:
     tests: dict[str, Any] = {}
-    if raw is None:
-        return tests
-    if not isinstance(raw, dict):
-        errors.append(ExamInputError("tests", raw, "a mapping of test names to their fields"))
-        return tests
     known = cat.tests()
-    for key, body in raw.items():
-        path = f"tests.{key}"
-        if key not in known:
-            hint = (
-                " (it is a questionnaire: put it under questionnaires)"
-                if key in cat.questionnaires()
-                else ""
-            )
-            errors.append(
-                ExamInputError(
-                    path,
-                    "(test)",
-                    "a test of the catalogue" + hint + ": " + ", ".join(known),
-                    "Check the name against `groundup exam template`.",
-                )
-            )
-            continue
-        if _all_blank(body):
-            continue
+    for key, path, body in _section_entries(raw, _TESTS, known, cat.questionnaires(), errors):
         entry = known[key]
         values, test_errors = parse_fields(
             path, body, entry.inputs, entry.data.get("at_least_one_of")
@@ -207,26 +244,8 @@ def _score_questionnaires(
     raw: Any, cat: Catalogue, patient: Patient, base_dir: Path, errors: list[ExamInputError]
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if raw is None:
-        return out
-    if not isinstance(raw, dict):
-        errors.append(ExamInputError("questionnaires", raw, "a mapping of questionnaire names"))
-        return out
     known = cat.questionnaires()
-    for key, body in raw.items():
-        path = f"questionnaires.{key}"
-        if key not in known:
-            hint = " (it is a test: put it under tests)" if key in cat.tests() else ""
-            errors.append(
-                ExamInputError(
-                    path,
-                    "(questionnaire)",
-                    "one of the questionnaires" + hint + ": " + ", ".join(known),
-                )
-            )
-            continue
-        if _all_blank(body):
-            continue
+    for key, path, body in _section_entries(raw, _QUESTIONNAIRES, known, cat.tests(), errors):
         if not isinstance(body, dict):
             q_errors = [ExamInputError(path, body, "a mapping (see docs/exam.md)")]
             outcome: Outcome | None = None
