@@ -530,36 +530,22 @@ def mcgill_endurance(values: dict[str, Any], ctx: Context) -> Outcome:
     if flex and sb_mean is not None:
         ratios["side_bridge_mean_to_flexion"] = sb_mean / flex
     out.results["ratios"] = {k: rounded(v, 3) for k, v in ratios.items()}
-    if "flexion_to_extension" in ratios:
-        c = entry.cutoff("flexion_to_extension")
-        r = ratios["flexion_to_extension"]
+    # (ratio key, cut-off id, words in the finding); targets and their sources are in the catalogue
+    targets = (
+        ("flexion_to_extension", "flexion_to_extension", "trunk flexion/extension"),
+        ("side_bridge_mean_to_extension", "side_bridge_to_extension", "side bridge/extension"),
+    )
+    for key, cutoff_id, words in targets:
+        if key not in ratios:
+            continue
+        c = entry.cutoff(cutoff_id)
+        r = ratios[key]
         flagged = beyond(r, c)
-        compare(
-            ctx,
-            out,
-            "flexion_to_extension",
-            r,
-            "ratio",
-            c,
-            c["label"] if flagged else "below the target",
-        )
+        compare(ctx, out, key, r, "ratio", c, c["label"] if flagged else "below the target")
         if flagged:
-            out.find(f"trunk flexion/extension endurance ratio {r:.2f} (target below 1.0)")
+            out.find(f"{words} endurance ratio {r:.2f} (target below {float(c['value'])})")
     if "side_bridge_mean_to_extension" in ratios:
-        c = entry.cutoff("side_bridge_to_extension")
         r = ratios["side_bridge_mean_to_extension"]
-        flagged = beyond(r, c)
-        compare(
-            ctx,
-            out,
-            "side_bridge_mean_to_extension",
-            r,
-            "ratio",
-            c,
-            c["label"] if flagged else "below the target",
-        )
-        if flagged:
-            out.find(f"side bridge/extension endurance ratio {r:.2f} (target below 0.75)")
         sex = ctx.patient.sex
         n = entry.norm("side_bridge_to_extension")
         if sex in n["by_sex"]:
