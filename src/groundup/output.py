@@ -27,9 +27,21 @@ def load_schema(name: str) -> dict[str, Any]:
     return json.loads(text)
 
 
+@cache
+def _validator(name: str) -> Any:
+    """One checked validator per schema (``jsonschema.validate`` checks the schema itself on
+    every call, which cost more than the validation)."""
+    schema = load_schema(name)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
 def validate(document: dict[str, Any], schema_name: str) -> None:
     """Raise ``jsonschema.ValidationError`` when the document does not match its schema."""
-    jsonschema.validate(document, load_schema(schema_name))
+    error = jsonschema.exceptions.best_match(_validator(schema_name).iter_errors(document))
+    if error is not None:
+        raise error
 
 
 def write_json(document: dict[str, Any], path: Path, schema_name: str | None = None) -> Path:

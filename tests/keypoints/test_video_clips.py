@@ -55,16 +55,41 @@ def _trial(shared_data: Path, name: str):
     return video_to_trial(shared_data / "video" / name)
 
 
-def _picked_walker_b_trial(shared_data: Path):
-    """Walker B of the two-walker clip, picked by a point on the other track at frame 90."""
+def _is_walker_a(trial) -> bool:
+    """Walker A is in view about frames 6-107, walker B about 55-160 (ANNOTATIONS.md)."""
+    import numpy as np
+
+    hip = trial.points["left_hip"]
+    frames = np.flatnonzero(np.isfinite(hip).all(axis=1))
+    return bool(frames.min() < 50 and frames.max() < 115)
+
+
+def _point_on_other_walker(result) -> tuple[int, tuple[float, float]]:
+    """The centre of the other walker's box, on the frame nearest 90 (both walkers in view)
+    where that walker was found."""
+    import numpy as np
+
+    other = next(t for t in result.track_boxes_px if t != result.subject_track_id)
+    boxes = result.track_boxes_px[other]
+    found = np.flatnonzero(np.isfinite(boxes).all(axis=1))
+    frame = int(found[np.argmin(np.abs(found - 90))])
+    box = boxes[frame]
+    return frame, ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+
+
+@pytest.fixture(scope="module")
+def two_walkers(shared_data: Path) -> dict[str, object]:
+    """Both walkers of the two-walker clip: the default subject (either walker is a correct
+    default) and the other one, picked by a point on their box."""
     from groundup.video.pose_run import run_video_pose
 
     clip = shared_data / "video" / "sagittal_indoor_two_walkers.mp4"
     first = run_video_pose(clip)
-    other = next(t for t in first.track_boxes_px if t != first.subject_track_id)
-    box = first.track_boxes_px[other][90]
-    point = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
-    return run_video_pose(clip, subject_xy=point, subject_frame=90).trial
+    frame, point = _point_on_other_walker(first)
+    second = run_video_pose(clip, subject_xy=point, subject_frame=frame)
+    assert _is_walker_a(first.trial) != _is_walker_a(second.trial)
+    a, b = (first, second) if _is_walker_a(first.trial) else (second, first)
+    return {"A": a.trial, "B": b.trial}
 
 
 def _events(analysis, kind: str = "heel_strike") -> list[tuple[str, int]]:
@@ -101,13 +126,13 @@ def sports2d_analysis(shared_data: Path):
 
 
 @pytest.fixture(scope="module")
-def indoor_a_analysis(shared_data: Path):
-    return analyze_keypoints(_trial(shared_data, "sagittal_indoor_two_walkers.mp4"))
+def indoor_a_analysis(two_walkers):
+    return analyze_keypoints(two_walkers["A"])
 
 
 @pytest.fixture(scope="module")
-def indoor_b_analysis(shared_data: Path):
-    return analyze_keypoints(_picked_walker_b_trial(shared_data))
+def indoor_b_analysis(two_walkers):
+    return analyze_keypoints(two_walkers["B"])
 
 
 def test_sports2d_demo(sports2d_analysis) -> None:

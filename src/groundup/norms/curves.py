@@ -8,10 +8,7 @@ reference (:mod:`groundup.norms.reference`), then score (:mod:`groundup.norms.sc
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -32,7 +29,6 @@ from groundup.norms.scores import (
 from groundup.trial import SIDES, GaitEvent, Side
 
 CURVES_SCHEMA_ID = "groundup.curves/1"
-SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "curves.schema.json"
 VIEW_ALIASES = {
     "3d": "3d",
     "sagittal": "sagittal",
@@ -40,11 +36,6 @@ VIEW_ALIASES = {
     "frontal_posterior": "frontal",
     "frontal_anterior": "frontal",
 }
-
-
-@lru_cache(maxsize=1)
-def curves_schema() -> dict:
-    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
 
 
 def _r(v: float | None, nd: int = 2) -> float | None:
@@ -142,9 +133,9 @@ class GaitCurves:
         if self.kinematics is not None:
             doc["kinematics"] = self.kinematics
         if validate:
-            import jsonschema
+            from groundup.output import validate as validate_document
 
-            jsonschema.validate(doc, curves_schema())
+            validate_document(doc, "curves")
         return doc
 
 

@@ -49,6 +49,10 @@ class RecordingResult:
     doc: dict[str, Any]
     key_frames: list[Any] = field(default_factory=list)
     annotated_video: Path | None = None
+    """Where the annotated video goes (clips only); ``write_annotated_video`` writes it."""
+    write_annotated_video: Callable[[], Path] | None = None
+    """Renders the annotated video; the visit runs it once every input has been analysed,
+    alongside the report, so that a failed input leaves no output behind."""
 
 
 def kind_of(path: Path, kind: str = "auto") -> str:

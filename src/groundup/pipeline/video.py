@@ -9,6 +9,7 @@ off) and the annotated video.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -69,16 +70,35 @@ def analyse_video(
     def frames_done(done: int, total: int) -> None:
         progress(f"Pose in {path.name} ({done}/{total} frames)", 0.8 * done / max(total, 1))
 
+    preload = _preload_gait_engine()
     pose = run_video_pose(path, subject_xy=options.subject_xy, progress=frames_done)
+    preload.join()
     progress(f"Gait from {path.name}", 0.8)
     doc = analyse_keypoint_trial(pose.trial, options, age_years, height_m)
     progress(f"Key frames of {path.name}", 0.9)
     key_frames = extract_key_frames(path, doc, pose, options.deidentify)
-    annotated = None
+    result = RecordingResult(doc=doc, key_frames=key_frames)
     if options.annotated_video and annotated_video_path is not None:
-        progress(f"Annotated video of {path.name}", 0.95)
-        annotated = write_annotated(path, annotated_video_path, doc, pose, options.deidentify)
-    return RecordingResult(doc=doc, key_frames=key_frames, annotated_video=annotated)
+        target = annotated_video_path
+        result.annotated_video = target
+        result.write_annotated_video = lambda: write_annotated(
+            path, target, doc, pose, options.deidentify
+        )
+    return result
+
+
+def _preload_gait_engine() -> threading.Thread:
+    """Import the gait engine in a background thread while pose estimation runs (SciPy's signal
+    package alone took 0.8 s to import here); the pose models run without holding Python's
+    global interpreter lock, so the two overlap."""
+
+    def work() -> None:
+        import groundup.keypoints.pipeline
+        import groundup.norms.curves  # noqa: F401
+
+    thread = threading.Thread(target=work, name="groundup-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def _point(trial: Trial, name: str, frame: int) -> np.ndarray | None:
@@ -126,7 +146,9 @@ def _chosen_events(doc: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
 
 
 def extract_key_frames(path: Path, doc: dict[str, Any], pose: Any, deidentify: bool) -> list[Any]:
-    """Key frames at the chosen events, skeleton drawn; faces blurred here when asked."""
+    """Key frames at the chosen events, skeleton drawn; faces blurred here when asked. The
+    clip is decoded from the keyframe before the first of them (a seek), converting only the
+    frames wanted."""
     from groundup.report.deidentify import blur_faces
     from groundup.report.model import KeyFrame
     from groundup.video.decode import iter_frames
@@ -134,17 +156,25 @@ def extract_key_frames(path: Path, doc: dict[str, Any], pose: Any, deidentify: b
     wanted = {int(e["frame"]): (i, e) for i, e in _chosen_events(doc)}
     if not wanted:
         return []
+    images: dict[int, np.ndarray] = {}
+    frame_numbers = sorted(wanted)
+    decoded = iter_frames(
+        path, start_at=frame_numbers[0], stop_after=frame_numbers[-1],
+        frame_times_s=pose.trial.frame_times_s, want_image=wanted.__contains__,
+    )  # fmt: skip
+    for vf in decoded:
+        if vf.image is not None:
+            images[vf.index] = vf.image
     frames: list[Any] = []
-    last = max(wanted)
-    for vf in iter_frames(path, stop_after=last):
-        if vf.index not in wanted:
+    for frame in sorted(wanted):
+        if frame not in images:
             continue
-        i, event = wanted[vf.index]
-        image = np.ascontiguousarray(vf.image).copy()
-        faces = face_point_sets(pose, vf.index)
+        i, event = wanted[frame]
+        image = np.ascontiguousarray(images[frame]).copy()
+        faces = face_point_sets(pose, frame)
         if deidentify and faces:
             image = blur_faces(image, faces)
-        draw_skeleton(image, pose.trial, vf.index)
+        draw_skeleton(image, pose.trial, frame)
         kind = "heel strike" if event["kind"] == "heel_strike" else "toe off"
         frames.append(
             KeyFrame(
@@ -158,14 +188,12 @@ def extract_key_frames(path: Path, doc: dict[str, Any], pose: Any, deidentify: b
                 time_src=f"events/{i}/time_s",  # prefixed with analysis/<n>/ by the visit
             )
         )
-        if vf.index >= last:
-            break
     return frames
 
 
 def write_annotated(
     path: Path, out_path: Path, doc: dict[str, Any], pose: Any, deidentify: bool
-) -> Path | None:
+) -> Path:
     """The annotated video (skeleton, chosen subject, events), through the video front end."""
     from groundup.video.annotate import write_annotated_video
 

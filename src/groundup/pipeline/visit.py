@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,13 +131,15 @@ def run_visit(
         )
 
     outputs = VisitOutputs()
+    # Every input is analysed: the annotated videos are rendered in the background while the
+    # documents, the plan and the report are written (decoding and encoding run outside
+    # Python's interpreter lock, the report's plotting inside it).
+    videos = _AnnotatedVideos([r.write_annotated_video for r in results])
     report("Writing the results", len(inputs) / n_stages)
     for k, (path, result) in enumerate(zip(inputs, results, strict=True)):
         target = out / analysis_file_name(k, path, len(inputs))
         outputs.analyses.append(write_json(result.doc, target, "analysis"))
         outputs.analysis_docs.append(result.doc)
-        if result.annotated_video is not None:
-            outputs.annotated_videos.append(result.annotated_video)
     if exam_doc is not None:
         outputs.exam = write_json(exam_doc, out / "exam.json", "exam")
         outputs.exam_doc = exam_doc
@@ -174,8 +178,43 @@ def run_visit(
         )
         outputs.report_html, outputs.report_pdf = files.html, files.pdf
         outputs.handout_pdf = files.handout_pdf
+    if videos.pending:
+        report("Annotated video", (len(inputs) + 2.5) / n_stages)
+    outputs.annotated_videos = videos.wait()
     report("Done", 1.0)
     return outputs
+
+
+class _AnnotatedVideos:
+    """Runs the annotated-video renderers one after the other in a background thread; ``wait``
+    returns their files or raises the first error met."""
+
+    def __init__(self, jobs: list[Callable[[], Path] | None]) -> None:
+        self.jobs = [job for job in jobs if job is not None]
+        self.pending = bool(self.jobs)
+        self.paths: list[Path] = []
+        self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+        if self.jobs:
+            self.thread = threading.Thread(
+                target=self._run, name="groundup-annotated-video", daemon=True
+            )
+            self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            for job in self.jobs:
+                self.paths.append(job())
+        except BaseException as exc:  # re-raised in the caller's thread by wait()
+            self.error = exc
+
+    def wait(self) -> list[Path]:
+        if self.thread is not None:
+            self.thread.join()
+        self.pending = False
+        if self.error is not None:
+            raise self.error
+        return self.paths
 
 
 __all__ = ["GroundUpError", "RecordingOptions", "VisitOutputs", "run_visit"]

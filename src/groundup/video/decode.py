@@ -17,10 +17,11 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -51,15 +52,19 @@ class VideoInfo:
     n_frames_estimate: int
     duration_s: float | None
     issues: tuple[QualityIssue, ...] = ()
+    first_pts: int | None = None
+    """Presentation timestamp of the first frame (times count from it); None if unknown."""
+    time_base: Fraction | None = None
 
 
 @dataclass
 class VideoFrame:
-    """One decoded frame: 0-based index in decode order, time from the first frame, RGB image."""
+    """One decoded frame: 0-based index in decode order, time from the first frame, RGB image
+    (None where the caller asked for the timestamp only)."""
 
     index: int
     time_s: float
-    image: np.ndarray
+    image: np.ndarray | None
 
 
 @dataclass
@@ -201,6 +206,8 @@ def probe_video(path: str | Path) -> VideoInfo:
             n_frames_estimate=max(n_est, 1),
             duration_s=duration,
             issues=tuple(issues),
+            first_pts=first.pts,
+            time_base=stream.time_base,
         )
     finally:
         container.close()
@@ -246,13 +253,59 @@ def _frame_rate_issues(path: Path, fps: float) -> list[QualityIssue]:
 _END = object()
 
 
+class _SeekMissedError(Exception):
+    """A seek did not land on a frame of the known timeline: decode from the start instead."""
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What the decoding thread should deliver."""
+
+    rotation: int
+    nominal_fps: float
+    start_at: int = 0
+    stop_after: int | None = None
+    frame_times_s: np.ndarray | None = None
+    first_pts: int | None = None
+    time_base: Fraction | None = None
+    want_image: Callable[[int], bool] | None = None
+
+
+def _seek_index(container, stream, request: _Request) -> tuple[object, int] | None:
+    """Seek to the keyframe at or before ``start_at`` and return (frame iterator, index of its
+    first frame), the index found from the frame's timestamp on the timeline of a full decode.
+    None when seeking is not possible or not worth it."""
+    times = request.frame_times_s
+    if (
+        request.start_at <= 0
+        or times is None
+        or request.first_pts is None
+        or request.time_base is None
+        or request.start_at >= len(times)
+    ):
+        return None
+    target = request.first_pts + int(float(times[request.start_at]) / request.time_base)
+    try:
+        container.seek(target, stream=stream, backward=True, any_frame=False)
+    except Exception:  # some containers cannot seek: decode from the start
+        return None
+    frames = container.decode(stream)
+    first = next(frames, None)
+    if first is None or first.pts is None:
+        raise _SeekMissedError
+    time_s = float((first.pts - request.first_pts) * request.time_base)
+    index = int(np.searchsorted(times, time_s - 1e-6))
+    if index >= len(times) or abs(float(times[index]) - time_s) > 1e-6 or index > request.start_at:
+        raise _SeekMissedError
+    return itertools.chain([first], frames), index
+
+
 def _decode_worker(
     path: Path,
-    rotation: int,
+    request: _Request,
     out: queue.Queue,
     stop: threading.Event,
     log: DecodeLog,
-    nominal_fps: float,
 ) -> None:
     import av
 
@@ -268,7 +321,19 @@ def _decode_worker(
         first_pts: int | None = None
         last_time = -math.inf
         index = 0
-        frames = container.decode(stream)
+        seeked = None
+        try:
+            seeked = _seek_index(container, stream, request)
+        except _SeekMissedError:
+            container.close()
+            container = av.open(str(path), mode="r")
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+        if seeked is not None:
+            frames, index = seeked
+        else:
+            frames = container.decode(stream)
+        timeline = request.frame_times_s if seeked is not None else None
         while not stop.is_set():
             try:
                 frame = next(frames)
@@ -286,16 +351,23 @@ def _decode_worker(
                     )
                 )
                 break
-            if frame.pts is not None:
+            if timeline is not None and index < len(timeline):
+                time_s = float(timeline[index])  # the times of the full decode
+            elif frame.pts is not None:
                 if first_pts is None:
-                    first_pts = frame.pts
+                    first_pts = frame.pts if request.first_pts is None else request.first_pts
                 time_s = float((frame.pts - first_pts) * time_base)
             else:
-                time_s = 0.0 if index == 0 else last_time + 1.0 / nominal_fps
+                time_s = 0.0 if index == 0 else last_time + 1.0 / request.nominal_fps
             if time_s <= last_time:  # duplicated or reordered timestamp: keep time increasing
-                time_s = last_time + 1.0 / nominal_fps
+                time_s = last_time + 1.0 / request.nominal_fps
             last_time = time_s
-            image = rotate_image(frame.to_ndarray(format="rgb24"), rotation)
+            if index < request.start_at:
+                index += 1
+                continue
+            image = None
+            if request.want_image is None or request.want_image(index):
+                image = rotate_image(frame.to_ndarray(format="rgb24"), request.rotation)
             item = VideoFrame(index=index, time_s=time_s, image=image)
             index += 1
             while not stop.is_set():
@@ -304,6 +376,8 @@ def _decode_worker(
                     break
                 except queue.Full:
                     continue
+            if request.stop_after is not None and item.index >= request.stop_after:
+                break
         log.n_frames = index
     except Exception as exc:
         out.put(exc)
@@ -319,21 +393,39 @@ def iter_frames(
     log: DecodeLog | None = None,
     max_queued: int = 3,
     stop_after: int | None = None,
+    start_at: int = 0,
+    frame_times_s: np.ndarray | None = None,
+    want_image: Callable[[int], bool] | None = None,
 ) -> Iterator[VideoFrame]:
-    """Yield every frame of a clip in decode order, decoded in a background thread.
+    """Yield the frames of a clip in decode order, decoded in a background thread.
 
     At most ``max_queued`` frames wait in memory. ``stop_after`` (a frame index) ends decoding
-    early. Problems after the first frame are appended to ``log.issues``; a clip whose first
-    frame cannot be decoded raises :class:`InputError`.
+    early. ``start_at`` skips the frames before it; with ``frame_times_s`` (the times of a full
+    decode of the same clip) decoding starts by seeking to the keyframe before it, and the
+    frames found keep the indices and times of the full decode (if the seek lands anywhere
+    else, the clip is decoded from its start). ``want_image(index)`` False yields the frame's
+    time with ``image=None`` (no colour conversion). Problems after the first frame are
+    appended to ``log.issues``; a clip whose first frame cannot be decoded raises
+    :class:`InputError`.
     """
     path = Path(path)
     info = info or probe_video(path)
     log = log if log is not None else DecodeLog()
     out: queue.Queue = queue.Queue(maxsize=max_queued)
     stop = threading.Event()
+    request = _Request(
+        rotation=info.rotation_deg,
+        nominal_fps=info.nominal_fps,
+        start_at=max(0, int(start_at)),
+        stop_after=stop_after,
+        frame_times_s=None if frame_times_s is None else np.asarray(frame_times_s, dtype=float),
+        first_pts=info.first_pts,
+        time_base=info.time_base,
+        want_image=want_image,
+    )
     worker = threading.Thread(
         target=_decode_worker,
-        args=(path, info.rotation_deg, out, stop, log, info.nominal_fps),
+        args=(path, request, out, stop, log),
         name="groundup-video-decode",
         daemon=True,
     )

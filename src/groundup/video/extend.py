@@ -14,13 +14,17 @@ leaves the image, the mid-hip jumps more than a tracker gate or the body size ch
 the tracker allows, or the mid-hip lands on another tracked person: the trajectory is never
 continued onto someone else.
 
-Memory stays bounded: backward frames are decoded in chunks of a few frames (each chunk by a new
-decoding pass that stops at the chunk's last frame), forward frames are streamed.
+Memory stays bounded: backward frames are decoded in chunks of a few frames (each chunk by a
+seek to the keyframe before it and a short forward decode, the next chunk prepared while the
+current one is tracked); the forward extension runs inside the landmark pass
+(:func:`groundup.video.pose_run.run_video_pose`), on frames that pass streams anyway.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +44,7 @@ BODY_LANDMARKS = slice(11, 29)
 MIN_BODY_VISIBILITY = 0.5
 # A hip within this many of another person's body radii from their mid-hip is on that person.
 OTHER_PERSON_RADII = 0.5
-# Memory for one backward chunk of decoded RGB frames.
+# Memory for one backward chunk of decoded RGB frames (three chunks are held at most).
 CHUNK_BYTES = 48 * 1024 * 1024
 
 Accept = Callable[[int, float, PoseLandmarks], None]
@@ -61,7 +65,7 @@ def track_position_at(track: Track, frame: int, max_gap_frames: int) -> tuple[np
     return (1 - w) * a.hip_px + w * b.hip_px, (1 - w) * a.body_radius_px + w * b.body_radius_px
 
 
-class _Follower:
+class Follower:
     """One direction of landmark-only tracking, with the stopping rules."""
 
     def __init__(
@@ -96,28 +100,108 @@ class _Follower:
         return result
 
     def _acceptable(self, result: PoseLandmarks, frame: int) -> bool:
-        if not result.present:
-            return False
+        return continues(
+            result, self.aux, (self.width, self.height), frame, self.others, self.max_gap_frames
+        )
+
+
+def continues(
+    result: PoseLandmarks,
+    previous_aux_px: np.ndarray,
+    image_size_px: tuple[int, int],
+    frame: int,
+    others: list[Track],
+    max_gap_frames: int,
+    strict: bool = True,
+) -> bool:
+    """The landmark-only tracking rules: ``result`` continues the person whose previous
+    auxiliary landmarks were ``previous_aux_px`` (pose present, no jump in position or size,
+    not on another tracked person); ``strict`` adds body visible and mid-hip inside the image
+    (the rules of the backward extension, before anyone detected the subject)."""
+    if not result.present:
+        return False
+    hip, size_point = result.aux_px
+    if strict:
         if float(np.mean(result.visibility[BODY_LANDMARKS])) < MIN_BODY_VISIBILITY:
             return False
-        hip, size_point = result.aux_px
-        if not (0 <= hip[0] < self.width and 0 <= hip[1] < self.height):
+        width, height = image_size_px
+        if not (0 <= hip[0] < width and 0 <= hip[1] < height):
             return False
-        radius = float(np.linalg.norm(size_point - hip))
-        prev_radius = float(np.linalg.norm(self.aux[1] - self.aux[0]))
-        if radius <= 0 or prev_radius <= 0:
+    radius = float(np.linalg.norm(size_point - hip))
+    prev_radius = float(np.linalg.norm(previous_aux_px[1] - previous_aux_px[0]))
+    if radius <= 0 or prev_radius <= 0:
+        return False
+    if max(radius, prev_radius) / min(radius, prev_radius) > MAX_SIZE_RATIO:
+        return False
+    if float(np.linalg.norm(hip - previous_aux_px[0])) > MAX_HIP_JUMP_RADII * prev_radius:
+        return False
+    for other in others:
+        other_hip, other_radius = track_position_at(other, frame, max_gap_frames)
+        if np.isfinite(other_hip).all() and (
+            float(np.linalg.norm(hip - other_hip)) <= OTHER_PERSON_RADII * other_radius
+        ):
             return False
-        if max(radius, prev_radius) / min(radius, prev_radius) > MAX_SIZE_RATIO:
-            return False
-        if float(np.linalg.norm(hip - self.aux[0])) > MAX_HIP_JUMP_RADII * prev_radius:
-            return False
-        for other in self.others:
-            other_hip, other_radius = track_position_at(other, frame, self.max_gap_frames)
-            if np.isfinite(other_hip).all() and (
-                float(np.linalg.norm(hip - other_hip)) <= OTHER_PERSON_RADII * other_radius
-            ):
-                return False
-        return True
+    return True
+
+
+def _reverse_chunks(
+    path: Path, info: VideoInfo, end: int, chunk: int, frame_times_s: np.ndarray
+) -> Iterator[list[tuple[int, np.ndarray]]]:
+    """Frames ``end``, ``end - 1``, ... 0 in chunks of at most ``chunk`` frames, newest first.
+
+    Each chunk is decoded forward from the keyframe before it (a seek, not a decode from the
+    start), in a background thread that prepares the next chunk while the caller works on the
+    current one; at most three chunks are held (tracked, waiting, being decoded).
+    """
+    out: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def work() -> None:
+        stop_at = end
+        try:
+            while stop_at >= 0 and not stop.is_set():
+                start = max(0, stop_at - chunk + 1)
+                decoded = iter_frames(
+                    path, info, DecodeLog(), start_at=start, stop_after=stop_at,
+                    frame_times_s=frame_times_s,
+                )  # fmt: skip
+                frames = []
+                for vf in decoded:
+                    if stop.is_set():
+                        break
+                    if vf.image is not None:
+                        frames.append((vf.index, vf.image))
+                decoded.close()
+                frames.reverse()
+                while not stop.is_set():
+                    try:
+                        out.put(frames, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                stop_at = start - 1
+        except Exception as exc:  # handed to the caller
+            out.put(exc)
+            return
+        out.put(None)
+
+    worker = threading.Thread(target=work, name="groundup-reverse-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = out.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                out.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.05)
 
 
 def extend_backward(
@@ -134,59 +218,21 @@ def extend_backward(
     """Follow the subject from ``first_frame`` back toward frame 0; returns frames added."""
     if first_frame <= 0:
         return 0
-    follower = _Follower(
+    follower = Follower(
         landmarker, start_aux_px, others, max_gap_frames, (info.width_px, info.height_px), -1
     )
     frame_bytes = max(1, info.width_px * info.height_px * 3)
     chunk = max(4, CHUNK_BYTES // frame_bytes)
     added = 0
-    end = first_frame - 1
-    while end >= 0 and not follower.stopped:
-        start = max(0, end - chunk + 1)
-        images: dict[int, np.ndarray] = {}
-        for vf in iter_frames(path, info, DecodeLog(), stop_after=end):
-            if vf.index >= start:
-                images[vf.index] = vf.image
-        for frame in range(end, start - 1, -1):
-            image = images.pop(frame, None)
-            if image is None:
-                follower.stopped = True
-                break
+    expected = first_frame - 1
+    for frames in _reverse_chunks(path, info, first_frame - 1, chunk, frame_times_s):
+        for frame, image in frames:
+            if frame != expected:  # a frame missing from the decode: stop there
+                return added
             result = follower.step(frame, float(frame_times_s[frame]), image)
             if result is None:
-                break
+                return added
             accept(frame, float(frame_times_s[frame]), result)
             added += 1
-        images.clear()
-        end = start - 1
-    return added
-
-
-def extend_forward(
-    path: Path,
-    info: VideoInfo,
-    landmarker: PoseLandmarker,
-    last_frame: int,
-    start_aux_px: np.ndarray,
-    frame_times_s: np.ndarray,
-    others: list[Track],
-    max_gap_frames: int,
-    accept: Accept,
-) -> int:
-    """Follow the subject from ``last_frame`` forward to the end; returns frames added."""
-    n_frames = len(frame_times_s)
-    if last_frame >= n_frames - 1:
-        return 0
-    follower = _Follower(
-        landmarker, start_aux_px, others, max_gap_frames, (info.width_px, info.height_px), 1
-    )
-    added = 0
-    for vf in iter_frames(path, info, DecodeLog()):
-        if vf.index <= last_frame or vf.index >= n_frames:
-            continue
-        result = follower.step(vf.index, float(frame_times_s[vf.index]), vf.image)
-        if result is None:
-            break
-        accept(vf.index, float(frame_times_s[vf.index]), result)
-        added += 1
+            expected -= 1
     return added

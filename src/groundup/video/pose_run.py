@@ -36,15 +36,15 @@ from groundup.video.blazepose import (
     RoiTracker,
 )
 from groundup.video.decode import DecodeLog, VideoInfo, iter_frames, probe_video
-from groundup.video.extend import extend_backward, extend_forward
+from groundup.video.extend import continues, extend_backward
 from groundup.video.tracking import (
+    MAX_SIZE_RATIO,
     MIN_TRACK_S,
     PersonTracker,
     Track,
     choose_subject,
     covered_frames,
-    summarize,
-    track_at_point,
+    stitch_tracks,
 )
 
 ProgressCallback = Callable[[int, int], None]
@@ -52,14 +52,12 @@ ProgressCallback = Callable[[int, int], None]
 # A crop's landmarks belong to the subject when their mid-hip lies within this fraction of the
 # full-body radius (about half a body height) from the subject's detected mid-hip.
 MAX_HIP_OFFSET_RADII = 0.5
-# Online candidate switching: another person must have walked this many body heights more.
-SWITCH_MARGIN_BODY_HEIGHTS = 0.5
 # Legs visible: knee and ankle of at least one side with confidence >= this, for >= MIN_LEGS_S.
 LEG_CONFIDENCE = 0.5
 MIN_LEGS_S = 1.0
-# While a person is tracked by their landmarks, the full-frame detector runs every this many
-# frames only (measured on the shared clips; see docs/video-pose.md).
-DETECT_EVERY_FRAMES = 5
+# The people pass runs the full-frame detector about this often (every 3 frames at 30 frames/s;
+# measured on the shared clips, see docs/video-pose.md); tracks bridge the frames between.
+DETECT_INTERVAL_S = 0.1
 
 
 @dataclass
@@ -71,6 +69,16 @@ class FrameLandmarks:
     visibility: np.ndarray  # (33,) float32
     hip_px: np.ndarray  # (2,) auxiliary mid-hip
     aux_px: np.ndarray  # (2, 2) auxiliary mid-hip and full-body size point
+
+    @classmethod
+    def of(cls, result: PoseLandmarks) -> FrameLandmarks:
+        return cls(
+            xy_px=result.xyz_px[:, :2].astype(np.float32),
+            confidence=result.confidence.astype(np.float32),
+            visibility=result.visibility.astype(np.float32),
+            hip_px=result.aux_px[0].copy(),
+            aux_px=result.aux_px.copy(),
+        )
 
 
 @dataclass
@@ -85,33 +93,12 @@ class VideoPoseResult:
     """Per track: (n_frames, 4) face boxes from the detector, NaN where absent."""
     info: VideoInfo
     frames_with_landmarks: int
-    second_pass_frames: int
     timings_s: dict[str, float] = field(default_factory=dict)
-
-
-class _OnlineScore:
-    """Walked distance and time seen of each track so far (the final subject rule's robust
-    measures, :func:`groundup.video.tracking.summarize`), refreshed when the detector runs."""
-
-    def __init__(self, fps: float, max_gap_frames: int) -> None:
-        self.fps = fps
-        self.max_gap_frames = max_gap_frames
-        self.count: dict[int, int] = {}
-        """Frames each track has been in view."""
-        self._walked: dict[int, float] = {}
-
-    def refresh(self, track: Track) -> None:
-        summary = summarize(track, self.fps, self.max_gap_frames)
-        self.count[track.track_id] = round(summary.seen_s * self.fps)
-        self._walked[track.track_id] = summary.walked_body_heights
-
-    def walked(self, track_id: int) -> float:
-        return self._walked.get(track_id, 0.0)
 
 
 class _SubjectLandmarks:
     """Runs the landmark model on one person's crop, frame after frame (MediaPipe's tracking
-    loop), with identity checks against the tracks."""
+    loop)."""
 
     def __init__(self, landmarker: PoseLandmarker) -> None:
         self.landmarker = landmarker
@@ -134,50 +121,46 @@ class _SubjectLandmarks:
     def from_detection(self, image: np.ndarray, det: PersonDetection) -> PoseLandmarks | None:
         self.roi_tracker.reset()
         result = self.landmarker.run(image, det.roi())
-        if result.present and _near(result.aux_px[0], det):
+        if result.present and _on_detection(result, det):
             return result
         return None
 
     def accept(self, frame: int, time_s: float, result: PoseLandmarks) -> FrameLandmarks:
         self.next_roi = self.roi_tracker.next_roi(result, time_s)
         self.last_frame = frame
-        return FrameLandmarks(
-            xy_px=result.xyz_px[:, :2].astype(np.float32),
-            confidence=result.confidence.astype(np.float32),
-            visibility=result.visibility.astype(np.float32),
-            hip_px=result.aux_px[0].copy(),
-            aux_px=result.aux_px.copy(),
-        )
+        return FrameLandmarks.of(result)
 
 
 def _near(point: np.ndarray, det: PersonDetection, radii: float = MAX_HIP_OFFSET_RADII) -> bool:
     return bool(np.linalg.norm(point - det.hip_px) <= radii * det.body_radius_px)
 
 
-def detection_from_landmarks(result: PoseLandmarks) -> PersonDetection:
-    """A person observation made from landmarks (mid-hip, full-body point, face box)."""
-    face = result.xyz_px[:11, :2]
-    pad = 0.3 * float(np.ptp(face[:, 0]) + np.ptp(face[:, 1])) / 2
-    x0, y0 = face.min(axis=0) - pad
-    x1, y1 = face.max(axis=0) + pad
-    aux = result.aux_px
-    return PersonDetection(
-        score=float(result.pose_score),
-        face_box_px=(float(x0), float(y0), float(x1), float(y1)),
-        keypoints_px=np.vstack([aux, aux]),
-    )
+def _find_people(
+    path: Path,
+    info: VideoInfo,
+    detector: PoseDetector,
+    tracker: PersonTracker,
+    detect_every: int,
+    subject_frame: int | None,
+    log: DecodeLog,
+    progress: ProgressCallback | None,
+    total: int,
+) -> list[float]:
+    """First pass: decode every frame (for its time), run the detector every ``detect_every``
+    frames (and on ``subject_frame``) and link the detections into tracks. Returns the frame
+    times. Frames without a detector run are not even converted to RGB."""
 
+    def wanted(index: int) -> bool:
+        return index % detect_every == 0 or index == subject_frame
 
-def _tracked_belongs(
-    result: PoseLandmarks, own: Track, others: list[Track], tracker: PersonTracker, frame: int
-) -> bool:
-    """Tracked landmarks stay with their person: their hip must be within the person's gate
-    and not nearer another active person than its own."""
-    obs = detection_from_landmarks(result)
-    cost, valid = tracker.cost_matrix([own, *others], frame, [obs])
-    if not valid[0, 0]:
-        return False
-    return not any(valid[1:, 0] & (cost[1:, 0] <= cost[0, 0] + 0.2))
+    times: list[float] = []
+    for vf in iter_frames(path, info, log, want_image=wanted):
+        times.append(vf.time_s)
+        if vf.image is not None:
+            tracker.update(vf.index, detector.detect(vf.image))
+        if progress is not None:
+            progress(vf.index + 1, max(total, vf.index + 1))
+    return times
 
 
 def run_video_pose(
@@ -186,15 +169,22 @@ def run_video_pose(
     subject_frame: int | None = None,
     progress: ProgressCallback | None = None,
     num_threads: int = 1,
-    detect_every_frames: int = DETECT_EVERY_FRAMES,
+    detect_every_frames: int | None = None,
     extend: bool = True,
 ) -> VideoPoseResult:
     """Decode, detect and track everyone, choose the subject, and return their landmarks.
 
+    Two passes over the clip: the first finds and tracks every person with the detector (every
+    ``detect_every_frames`` frames, by default about every 0.1 s), the subject is chosen on the
+    whole clip, and the second runs the landmark model on the subject only: from the keyframe
+    before their first detection to the end of their track, then onward while the landmarks
+    keep following them (forward extension), and backward from their first landmark frame
+    (backward extension, :mod:`groundup.video.extend`).
+
     ``subject_xy`` (pixels, after rotation) picks a person: the one whose body box contains or is
     nearest the point on ``subject_frame``, or, without a frame, on the first frame each person
-    appears. ``progress(frames_done, frames_total)`` is called after each frame (the total grows
-    if a second pass is needed).
+    appears. ``progress(frames_done, frames_total)`` is called after each frame of both passes
+    (the total is re-estimated once the subject is known).
     """
     import time
 
@@ -203,166 +193,105 @@ def run_video_pose(
     fps = info.nominal_fps
     detector = PoseDetector(num_threads=num_threads)
     landmarker = PoseLandmarker(num_threads=num_threads)
-    detect_every = max(1, int(detect_every_frames))
+    if detect_every_frames is None:
+        detect_every = max(1, round(DETECT_INTERVAL_S * fps))
+    else:
+        detect_every = max(1, int(detect_every_frames))
     tracker = PersonTracker(fps, min_gap_frames=2 * detect_every + 1)
-    last_detection_frame = -detect_every
-    detector_runs = 0
-    online = _OnlineScore(fps, tracker.max_gap_frames)
-    runner = _SubjectLandmarks(landmarker)
-    landmarks: dict[int, dict[int, FrameLandmarks]] = {}
-    times: list[float] = []
     log = DecodeLog()
-    min_frames = max(5, round(MIN_TRACK_S * fps))
-    candidate: int | None = None
-    pinned: int | None = None
-    tracks_by_id: dict[int, Track] = {}
-    total = info.n_frames_estimate
     t_start = time.perf_counter()
-
-    for vf in iter_frames(path, info, log):
-        times.append(vf.time_s)
-        result: PoseLandmarks | None = None
-        exclude: set[int] = set()
-        cand_track = tracks_by_id.get(candidate) if candidate is not None else None
-        if cand_track is not None:
-            result = runner.tracked(vf.index, vf.image)
-            others = [t for t in tracker.active_tracks(vf.index) if t is not cand_track]
-            if result is not None and not _tracked_belongs(
-                result, cand_track, others, tracker, vf.index
-            ):
-                result = None
-        # The detector runs when nobody is tracked by landmarks, when tracking failed, and every
-        # ``detect_every`` frames to find new people and to re-anchor everyone else's track.
-        run_detector = result is None or vf.index - last_detection_frame >= detect_every
-        if subject_frame is not None and vf.index == subject_frame:
-            run_detector = True
-        detections: list[PersonDetection] = []
-        if run_detector:
-            detections = detector.detect(vf.image)
-            last_detection_frame = vf.index
-            detector_runs += 1
-        if cand_track is not None and result is not None:
-            tracker.observe(cand_track, vf.index, detection_from_landmarks(result))
-            exclude.add(cand_track.track_id)
-            hip = result.aux_px[0]
-            radius = cand_track.last.body_radius_px
-            detections = [d for d in detections if np.linalg.norm(d.hip_px - hip) > 0.6 * radius]
-        assigned = tracker.update(vf.index, detections, exclude)
-        for t in tracker.tracks[len(tracks_by_id) :]:
-            tracks_by_id[t.track_id] = t
-        if cand_track is not None and result is None:
-            det = assigned.get(cand_track.track_id)
-            if det is not None:
-                result = runner.from_detection(vf.image, det)
-        if cand_track is not None:
-            if result is not None:
-                landmarks.setdefault(cand_track.track_id, {})[vf.index] = runner.accept(
-                    vf.index, vf.time_s, result
-                )
-            else:
-                runner.reset()
-        if run_detector:
-            for t in tracker.tracks:
-                if t.detections and t.last_frame == vf.index:
-                    online.refresh(t)
-        if subject_xy is not None and subject_frame is not None and vf.index == subject_frame:
-            seen = [t for t in tracker.tracks if vf.index in t.detections]
-            picked = track_at_point(seen, subject_xy, vf.index)
-            pinned = picked.track_id if picked else None
-            if picked is not None and vf.index not in landmarks.get(picked.track_id, {}):
-                got = runner.from_detection(vf.image, picked.detections[vf.index])
-                runner.reset()
-                if got is not None:
-                    landmarks.setdefault(picked.track_id, {})[vf.index] = runner.accept(
-                        vf.index, vf.time_s, got
-                    )
-        # People seen since the last detector run; the current candidate stays in the running
-        # while their track is alive (a missed detection must not hand the model to someone else).
-        present = {
-            t.track_id
-            for t in tracker.tracks
-            if t.detections
-            and (
-                t.last_frame >= min(last_detection_frame, vf.index)
-                or (t.track_id == candidate and vf.index - t.last_frame <= tracker.max_gap_frames)
-            )
-        }
-        if pinned is not None:
-            new = pinned if pinned in present else None
-        else:
-            new = _online_candidate(candidate, present, online, min_frames)
-        if new != candidate:
-            if not (new is not None and runner.last_frame == vf.index and new == pinned):
-                runner.reset()
-            candidate = new
-        if progress is not None:
-            total = max(total, vf.index + 1)
-            progress(vf.index + 1, total)
+    estimate = info.n_frames_estimate
+    times = _find_people(
+        path, info, detector, tracker, detect_every, subject_frame, log, progress, 2 * estimate
+    )
     t_first = time.perf_counter() - t_start
     n_frames = len(times)
     if n_frames == 0:
         raise NoWalkingError(
             f"{path.name}: no frame could be decoded.", "Check that the clip plays on a computer."
         )
+    frame_times = np.asarray(times, dtype=float)
 
+    tracker.tracks = stitch_tracks(tracker.tracks, fps, tracker.max_gap_frames)
     subject, reason = choose_subject(
         tracker.tracks, fps, subject_xy, subject_frame, tracker.max_gap_frames
     )
     sid = subject.track_id
-    have = landmarks.setdefault(sid, {})
-    needed = _frames_to_fill(subject, tracker.max_gap_frames, n_frames, have)
-    if needed:
-        total = n_frames + len(needed)
-        done = n_frames
-        runner.reset()
-        wanted = set(needed)
-        for vf in iter_frames(path, info, DecodeLog(), stop_after=max(needed)):
-            if vf.index not in wanted:
-                continue
-            others = [t for t in tracker.tracks if t.track_id != sid and vf.index in t.detections]
-            got = runner.tracked(vf.index, vf.image)
-            if got is not None:
-                own = subject.detections.get(vf.index)
-                if own is not None:
-                    ok = _near(got.aux_px[0], own)
-                else:
-                    ok = not any(_near(got.aux_px[0], t.detections[vf.index]) for t in others)
-                got = got if ok else None
-            if got is None and vf.index in subject.detections:
-                got = runner.from_detection(vf.image, subject.detections[vf.index])
-            if got is None and vf.index not in subject.detections:
-                got = _redetect_subject(detector, runner, vf.image, subject, others, vf.index)
-            if got is not None:
-                have[vf.index] = runner.accept(vf.index, vf.time_s, got)
-            else:
-                runner.reset()
-            done += 1
-            if progress is not None:
-                progress(done, total)
-    frame_times = np.asarray(times, dtype=float)
-    extended = 0
-    if extend and have:
-        # Other people the extension must not run onto. A short fragment (under MIN_TRACK_S)
-        # wholly outside the subject's track is the subject missed by the tracker when the
-        # landmarks run smoothly into it (the continuity gates still apply), so it is not one.
-        first_det, last_det = subject.first_frame, subject.last_frame
-        others = [
-            t
-            for t in tracker.tracks
-            if t.track_id != sid
-            and not (
-                (t.last_frame < first_det or t.first_frame > last_det)
-                and covered_frames(sorted(t.detections), tracker.max_gap_frames) < min_frames
+    max_gap = tracker.max_gap_frames
+    span = _frames_to_fill(subject, max_gap, n_frames, {})
+    # Other people the extension must not run onto. A short fragment (under MIN_TRACK_S) wholly
+    # outside the subject's track is the subject missed by the tracker when the landmarks run
+    # smoothly into it (the continuity gates still apply), so it is not one.
+    min_frames = max(5, round(MIN_TRACK_S * fps))
+    ext_others = [
+        t
+        for t in tracker.tracks
+        if t.track_id != sid
+        and not (
+            (t.last_frame < subject.first_frame or t.first_frame > subject.last_frame)
+            and covered_frames(sorted(t.detections), tracker.max_gap_frames) < min_frames
+        )
+    ]
+    runner = _SubjectLandmarks(landmarker)
+    have: dict[int, FrameLandmarks] = {}
+    done = n_frames
+    total = n_frames + (n_frames - subject.first_frame)
+    in_span = set(span)
+    size_px = (info.width_px, info.height_px)
+    for vf in iter_frames(
+        path, info, DecodeLog(), start_at=subject.first_frame, frame_times_s=frame_times
+    ):
+        image = vf.image
+        assert image is not None  # every frame is converted in this pass
+        frame = vf.index
+        past_end = frame > subject.last_frame
+        if past_end and not extend:
+            break
+        own = subject.detections.get(frame)
+        previous = have.get(frame - 1)
+        tracked = runner.tracked(frame, image) if previous is not None else None
+        continuing = False
+        if tracked is not None and previous is not None:
+            # Landmarks that continue the previous frame's (no jump in position or size) and
+            # sit on nobody else (past the track's end: nobody else's interpolated track either).
+            others = ext_others if past_end else _others_detected(tracker, subject, frame)
+            continuing = continues(
+                tracked, previous.aux_px, size_px, frame, others, max_gap, strict=False
             )
-        ]
+        got = None
+        if tracked is not None and own is not None and _on_detection(tracked, own):
+            got = tracked
+        elif continuing and (own is None or not _same_size(tracked, own)):
+            got = tracked  # no detection, or a poor one (the detector's size is off)
+        if got is None and own is not None:
+            got = runner.from_detection(image, own)
+        if got is None and continuing:
+            got = tracked  # the landmark model found nobody at the subject's detection
+        if got is None and own is None and frame in in_span:
+            others = [t for t in tracker.tracks if t is not subject and frame in t.detections]
+            got = _redetect_subject(detector, runner, image, subject, others, frame)
+        if got is not None:
+            have[frame] = runner.accept(frame, vf.time_s, got)
+        else:
+            runner.reset()
+            if past_end:
+                break
+        done += 1
+        if progress is not None:
+            progress(done, max(total, done))
+    extended = sum(1 for f in have if f > subject.last_frame)
+    if extend and have:
+        first = min(have)
 
         def add(frame: int, time_s: float, got: PoseLandmarks) -> None:
-            have[frame] = runner.accept(frame, time_s, got)
+            have[frame] = FrameLandmarks.of(got)
 
-        args = (frame_times, others, tracker.max_gap_frames, add)
-        first, last = min(have), max(have)
-        extended += extend_backward(path, info, landmarker, first, have[first].aux_px, *args)
-        extended += extend_forward(path, info, landmarker, last, have[last].aux_px, *args)
+        extended += extend_backward(
+            path, info, landmarker, first, have[first].aux_px, frame_times, ext_others,
+            tracker.max_gap_frames, add,
+        )  # fmt: skip
+    if progress is not None:
+        progress(done, done)
     t_total = time.perf_counter() - t_start
 
     trial = _build_trial(path, info, frame_times, have, n_frames)
@@ -382,18 +311,43 @@ def run_video_pose(
     return VideoPoseResult(
         trial=trial,
         subject_track_id=sid,
-        track_boxes_px=_boxes(tracker.tracks, n_frames, False, tracker.max_gap_frames),
+        track_boxes_px=_with_subject_boxes(
+            _boxes(tracker.tracks, n_frames, False, tracker.max_gap_frames), sid, have
+        ),
         track_faces_px=_boxes(tracker.tracks, n_frames, True, tracker.max_gap_frames),
         info=info,
         frames_with_landmarks=len(have),
-        second_pass_frames=len(needed),
         timings_s={
-            "first_pass_s": t_first,
+            "people_pass_s": t_first,
             "total_s": t_total,
-            "detector_runs": float(detector_runs),
+            "detector_runs": float(sum(1 for f in range(n_frames) if f % detect_every == 0)),
             "extended_frames": float(extended),
         },
     )
+
+
+def _on_detection(result: PoseLandmarks, det: PersonDetection) -> bool:
+    """Landmarks sit on a detection: mid-hips within half a body radius (the larger of the
+    detection's and the landmarks' own, as the detector's size is poor on small people)."""
+    hip, size_point = result.aux_px
+    radius = max(float(np.linalg.norm(size_point - hip)), det.body_radius_px)
+    return bool(np.linalg.norm(hip - det.hip_px) <= MAX_HIP_OFFSET_RADII * radius)
+
+
+def _same_size(result: PoseLandmarks, det: PersonDetection) -> bool:
+    """The detection's body size agrees with the landmarks' within the tracker's size ratio."""
+    radius = float(np.linalg.norm(result.aux_px[1] - result.aux_px[0]))
+    low, high = sorted((max(radius, 1e-6), max(det.body_radius_px, 1e-6)))
+    return high / low <= MAX_SIZE_RATIO
+
+
+def _others_detected(tracker: PersonTracker, subject: Track, frame: int) -> list[Track]:
+    """Everyone else detected in this frame (as single-frame tracks for the continuity rules)."""
+    return [
+        Track(t.track_id, {frame: t.detections[frame]})
+        for t in tracker.tracks
+        if t is not subject and frame in t.detections
+    ]
 
 
 def video_to_trial(
@@ -434,29 +388,6 @@ def _redetect_subject(
             continue
         return runner.from_detection(image, det)
     return None
-
-
-def _online_candidate(
-    current: int | None, present: set[int], online: _OnlineScore, min_frames: int
-) -> int | None:
-    """Who gets the landmark model in the next frame of the first pass: the person seen in
-    this frame who walked the farthest so far (the final rule, applied online), with a margin
-    before switching away from the current one."""
-    if not present:
-        return None
-
-    def key(tid: int) -> tuple[float, int]:
-        n = online.count.get(tid, 0)
-        return (online.walked(tid) if n >= min_frames else -1.0, n)
-
-    best = max(present, key=key)
-    if current is None or current not in present or best == current:
-        return best
-    if key(current)[0] < 0 <= key(best)[0]:
-        return best
-    if key(best)[0] > key(current)[0] + SWITCH_MARGIN_BODY_HEIGHTS:
-        return best
-    return current
 
 
 def _frames_to_fill(
@@ -543,6 +474,20 @@ def _boxes(
                 arr[a + 1 : b] = (1 - w) * arr[a] + w * arr[b]
         out[t.track_id] = arr
     return out
+
+
+def _with_subject_boxes(
+    boxes: dict[int, np.ndarray], subject_id: int, have: dict[int, FrameLandmarks]
+) -> dict[int, np.ndarray]:
+    """The subject's body box from their landmarks wherever they have landmarks (the square
+    around the full-body circle, as for detections): it follows them between detections."""
+    arr = boxes[subject_id]
+    for frame, lm in have.items():
+        if frame < arr.shape[0]:
+            hip, size_point = lm.aux_px
+            r = float(np.linalg.norm(size_point - hip))
+            arr[frame] = (hip[0] - r, hip[1] - r, hip[0] + r, hip[1] + r)
+    return boxes
 
 
 def _subject_hip_at(subject: Track, frame: int) -> tuple[np.ndarray, float] | None:

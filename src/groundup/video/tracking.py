@@ -43,6 +43,12 @@ MAX_SIZE_RATIO = 1.6
 MAX_GAP_S = 0.3
 MIN_TRACK_S = 0.5
 MIN_WALK_BODY_HEIGHTS = 0.75
+# Track fragments of one person are joined across gaps up to this long; the velocity that
+# carries a fragment's end forward is fitted over this much of it.
+STITCH_MAX_GAP_S = 0.5
+# A point picks a person when it lies in their body box or within this fraction of its size.
+PICK_MARGIN_BOXES = 0.25
+STITCH_FIT_S = 0.3
 
 
 @dataclass
@@ -159,6 +165,73 @@ class PersonTracker:
         return assigned
 
 
+def _end_state(
+    track: Track, fps: float, at_start: bool
+) -> tuple[float, np.ndarray, np.ndarray, float]:
+    """(frame, hip, hip velocity per frame, radius) at one end of a track, robust to single poor
+    detections: the median frame and mid-hip of the first (or last) STITCH_FIT_S of
+    observations, the Theil-Sen velocity over them (Sen 1968, J Am Stat Assoc 63:1379) and their
+    median radius."""
+    frames = sorted(track.detections)
+    window = max(3, math.ceil(STITCH_FIT_S * fps))
+    frames = frames[:window] if at_start else frames[-window:]
+    hips = np.array([track.detections[f].hip_px for f in frames], dtype=float)
+    radius = float(np.median([track.detections[f].body_radius_px for f in frames]))
+    t = np.asarray(frames, dtype=float)
+    velocity = np.zeros(2)
+    i, j = np.triu_indices(len(frames), k=1)
+    if i.size:  # Theil-Sen: the median of the slopes between every two observations
+        velocity = np.median((hips[j] - hips[i]) / (t[j] - t[i])[:, None], axis=0)
+    return float(np.median(t)), np.median(hips, axis=0), velocity, radius
+
+
+def stitch_tracks(tracks: list[Track], fps: float, max_gap_frames: int) -> list[Track]:
+    """Join the fragments of one person's track, and return the tracks that remain.
+
+    The detector's body size jumps on small people, so a walker's track can break where the
+    size gate refuses a detection; the next fragment then starts where the walker went. Track B
+    continues track A when B starts after A ended, within STITCH_MAX_GAP_S, and B's starting
+    mid-hip lies within the tracker's gate (in body radii, widened per missed frame) of A's
+    ending mid-hip carried forward at A's recent velocity (both ends taken robustly, see
+    ``_end_state``). Only one fragment may qualify, with a margin: if
+    two could continue A (or B could continue two), nothing is joined, so two people are
+    never merged. The size gate is not applied across the gap.
+    """
+    max_gap = max(max_gap_frames, math.ceil(STITCH_MAX_GAP_S * fps))
+    tracks = list(tracks)
+    while True:
+        pairs: list[tuple[float, Track, Track]] = []
+        ends = {id(t): _end_state(t, fps, at_start=False) for t in tracks}
+        starts = {id(t): _end_state(t, fps, at_start=True) for t in tracks}
+        for a in tracks:
+            t_a, hip_a, vel_a, r_a = ends[id(a)]
+            for b in tracks:
+                gap = b.first_frame - a.last_frame
+                if b is a or gap <= 0 or gap > max_gap:
+                    continue
+                t_b, hip_b, _, r_b = starts[id(b)]
+                predicted = hip_a + vel_a * (t_b - t_a)
+                dist = float(np.linalg.norm(hip_b - predicted)) / max(r_a, r_b, 1e-6)
+                if dist <= MAX_HIP_JUMP_RADII + GAP_ALLOWANCE_RADII * (gap - 1):
+                    pairs.append((dist, a, b))
+        joined = False
+        for dist, a, b in sorted(pairs, key=lambda p: p[0]):
+            rivals = [
+                d
+                for d, x, y in pairs
+                if (x is a) != (y is b) and (x is a or y is b) and d < dist + AMBIGUITY_MARGIN_RADII
+            ]
+            if rivals:
+                continue
+            a.detections.update(b.detections)
+            a.ambiguous_frames.extend(b.ambiguous_frames)
+            tracks.remove(b)
+            joined = True
+            break
+        if not joined:
+            return tracks
+
+
 @dataclass(frozen=True)
 class TrackSummary:
     """How much and how long one tracked person moved."""
@@ -232,9 +305,11 @@ def _distance_to_box(point: tuple[float, float], box: tuple[float, float, float,
 def track_at_point(
     tracks: list[Track], point_xy: tuple[float, float], frame: int | None = None
 ) -> Track | None:
-    """The track the user pointed at: the one whose body box contains (or is nearest to) the
-    point on ``frame``, or, without a frame, on each track's own first frame. Ties (the point
-    inside several boxes) go to the nearest mid-hip."""
+    """The track the user pointed at: the one whose body box contains (or nearly contains, by
+    ``PICK_MARGIN_BOXES`` of its size) the point on ``frame``, or, without a frame, on each
+    track's own first frame. Ties (the point inside several boxes) go to the nearest mid-hip.
+    None when the point is on nobody found there (a person the detector missed in that frame
+    must not be replaced by whoever is nearest)."""
     best: tuple[float, float, Track] | None = None
     for track in tracks:
         f = frame if frame is not None else track.first_frame
@@ -242,6 +317,9 @@ def track_at_point(
         if det is None:
             continue
         d_box = _distance_to_box(point_xy, det.body_box_px)
+        box = det.body_box_px
+        if d_box > PICK_MARGIN_BOXES * max(box[2] - box[0], box[3] - box[1]):
+            continue
         d_hip = math.hypot(point_xy[0] - det.hip_px[0], point_xy[1] - det.hip_px[1])
         key = (d_box, d_hip)
         if best is None or key < best[:2]:
@@ -283,7 +361,9 @@ def choose_subject(
             where = f"on frame {subject_frame}" if subject_frame is not None else ""
             raise NoWalkingError(
                 f"Nobody was found at the chosen point {subject_xy} {where}.".replace("  ", " "),
-                "Give x,y in pixels on a frame where the person is visible.",
+                "Give x,y in pixels of a point on the person's body, on a frame where they are "
+                "seen whole and apart from others (the annotated video of a first run shows "
+                "the boxes of everyone found).",
             )
         s = summaries[chosen.track_id]
         return chosen, (
