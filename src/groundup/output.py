@@ -29,12 +29,11 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @cache
 def _validator(name: str) -> Any:
-    """One checked validator per schema (``jsonschema.validate`` checks the schema itself on
-    every call, which cost more than the validation)."""
+    """One validator per schema (``jsonschema.validate`` checks the schema itself on every call,
+    which costs more than the validation; the packaged schemas are checked by the tests
+    instead, ``tests/test_schemas.py``)."""
     schema = load_schema(name)
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
+    return jsonschema.validators.validator_for(schema)(schema)
 
 
 def validate(document: dict[str, Any], schema_name: str) -> None:

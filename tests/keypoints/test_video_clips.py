@@ -173,9 +173,8 @@ def test_sagittal_indoor_walker_b_picked(indoor_b_analysis) -> None:
 
 
 @pytest.mark.xfail(
-    reason="measured 0 of 5 within 3 frames: the Hreljac & Marshall impact on B's heel keypoint "
-    "comes 4-6 frames before the annotated contacts (Zeni's extremum alone is within 3 for 4 of "
-    "5); IC 60 comes before B is tracked (frame 65)",
+    reason="measured 1 of 5 within 3 frames: the Hreljac & Marshall impact on B's heel keypoint "
+    "comes 3-6 frames before the annotated contacts; IC 60 comes before B is tracked (frame 61)",
     strict=True,
 )
 def test_sagittal_indoor_walker_b_event_timing(indoor_b_analysis) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from groundup.errors import GroundUpError
+from groundup.yaml_files import parse_yaml
 
 
 class KnowledgeError(GroundUpError):
@@ -20,7 +21,7 @@ def load_yaml(folder: str, name: str) -> dict[str, Any]:
     """A packaged YAML file, e.g. ``load_yaml("chain", "rules.yaml")``."""
     path = files("groundup") / "knowledge" / folder / name
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise KnowledgeError(
             f"The knowledge file {folder}/{name} cannot be read ({exc}).",

@@ -11,9 +11,8 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
-import yaml
-
 from groundup.errors import GroundUpError
+from groundup.yaml_files import parse_yaml
 
 CATALOGUE_FILES = (
     "screening.yaml",
@@ -123,7 +122,7 @@ class Catalogue:
 
 def _read_yaml(name: str) -> dict[str, Any]:
     text = (files("groundup") / "knowledge" / "exam" / name).read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = parse_yaml(text)
     if not isinstance(data, dict):
         raise CatalogueError(f"knowledge/exam/{name} is not a mapping.", "Packaging bug.")
     return data

@@ -17,6 +17,7 @@ import numpy as np
 import yaml
 
 from groundup.errors import InputError
+from groundup.yaml_files import parse_yaml
 
 _SEPARATORS = re.compile(r"[\s._\-]+")
 
@@ -38,7 +39,7 @@ class LabelMap:
     @classmethod
     def default(cls) -> LabelMap:
         text = (files("groundup") / "knowledge" / "marker_labels.yaml").read_text(encoding="utf-8")
-        return cls.from_mapping(yaml.safe_load(text)["landmarks"])
+        return cls.from_mapping(parse_yaml(text)["landmarks"])
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, list[str]]) -> LabelMap:
@@ -53,7 +54,7 @@ class LabelMap:
         if extra_path is None:
             return base
         try:
-            data = yaml.safe_load(Path(extra_path).read_text(encoding="utf-8"))
+            data = parse_yaml(Path(extra_path).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise InputError(
                 f"The label map {extra_path} could not be read ({exc}).",

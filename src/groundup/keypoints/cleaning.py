@@ -1,23 +1,27 @@
 """Cleaning of 2-D keypoint trajectories before gait analysis.
 
-Three steps, in this order (:func:`clean_keypoints`):
+The steps, in this order (:func:`clean_keypoints`):
 
 1. **Confidence mask.** A keypoint whose confidence (BlazePose visibility x presence, OpenPose
    score) is below ``min_confidence`` in a frame becomes NaN there. The default of 0.3 is the
    keypoint likelihood threshold that Sports2D and Pose2Sim ship as their default (Pagnon D,
    Kim H (2024) Sports2D: Compute 2D human pose and angles from a video or a webcam, J Open
    Source Softw 9(101):6849; Pagnon D, Domalain M, Reveret L (2022) Pose2Sim, J Open Source Softw
-   7(77):4362; their Config.toml files).
-2. **Left/right swap repair** (:func:`repair_left_right_swaps`): the lower-limb chains (knee,
-   ankle, heel, toe) are relabelled frame by frame where exchanging left and right makes the
+   7(77):4362; their Config.toml files). Keypoints outside the picture become NaN too
+   (:func:`mask_outside_image`): the model guessed them.
+2. **Spikes** (:func:`reject_keypoint_spikes`): a lower-limb keypoint that jumps away for one
+   frame and comes back becomes NaN there.
+3. **Left/right swap repair** (:func:`repair_left_right_swaps`): the feet (ankle, heel, toe) and
+   the knees are relabelled frame by frame where exchanging left and right makes the
    trajectories continuous. This is the continuity criterion Stenum et al. used to correct
    OpenPose's left/right swaps in side-view gait videos (Stenum J, Rossi C, Roemmich RT (2021)
    Two-dimensional video-based analysis of human gait using pose estimation. PLoS Comput Biol
-   17(4):e1008935), solved for the whole clip at once by dynamic programming over the two states
-   "as labelled" / "swapped" (Viterbi AJ (1967) IEEE Trans Inf Theory 13:260-269), so that a
-   swap lasting several frames is repaired as one block and a single noisy frame does not start
-   one.
-3. **Gap filling**: gaps up to ``max_gap_s`` (default 0.2 s) are filled by cubic spline through
+   17(4):e1008935), taken one order further (each keypoint should keep its velocity, so that the
+   relabelling lands where the legs really cross) and solved for the whole clip at once by
+   dynamic programming over the labellings "as labelled" / "swapped" (Viterbi AJ (1967) IEEE
+   Trans Inf Theory 13:260-269), so that a swap lasting several frames is repaired as one block
+   and a single noisy frame does not start one.
+4. **Gap filling**: gaps up to ``max_gap_s`` (default 0.2 s) are filled by cubic spline through
    the seen frames (:func:`groundup.signal.gaps.fill_gaps`; Howarth & Callaghan 2010 found splines
    the most accurate interpolation up to about 0.2 s). Longer gaps stay NaN with a
    ``long_keypoint_gap`` quality warning.
@@ -28,6 +32,7 @@ each signal at its own cut-off and the Hreljac & Marshall refinement needs the u
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,14 +52,19 @@ DEFAULT_MAX_GAP_S = 0.2
 KEYPOINT_CUTOFF_HZ = 6.0
 
 SWAP_PARTS: tuple[str, ...] = ("knee", "ankle", "heel", "toe")
-"""The lower-limb chain exchanged as one block when left and right are swapped. The hips are
-left alone: a side view sees them almost on top of each other, and in rear and front views
-their labels are stable while the feet's are not."""
+"""The lower-limb keypoints whose left/right labels are checked. The hips are left alone: a side
+view sees them almost on top of each other, and in rear and front views their labels are stable
+while the feet's are not."""
+FOOT_PARTS: tuple[str, ...] = ("ankle", "heel", "toe")
+"""The foot, relabelled as one block (the knee separately, see :func:`repair_left_right_swaps`)."""
 
 # Cost of holding a frame "swapped", in body heights: a relabelling must make the chain more
 # continuous by more than this per frame (about 1.5-2 cm on an adult) to be chosen, so that
 # frames where the legs cross (both labellings about equally good) keep their labels.
 _SWAP_PRIOR_HEIGHTS = 0.01
+# A one-frame jump-and-return must exceed the neighbours' own distance by this much (about 8-9 cm
+# on an adult) to count as a spike: far beyond the midpoint deviation of any walking limb motion.
+_SPIKE_MARGIN_HEIGHTS = 0.05
 
 
 @dataclass
@@ -64,6 +74,8 @@ class CleaningReport:
     min_confidence: float
     max_gap_s: float
     masked_frames: dict[str, int] = field(default_factory=dict)
+    outside_image_frames: dict[str, int] = field(default_factory=dict)
+    spike_frames: dict[str, int] = field(default_factory=dict)
     swapped_frames: list[tuple[int, int]] = field(default_factory=list)
     long_gaps: dict[str, int] = field(default_factory=dict)
 
@@ -72,6 +84,8 @@ class CleaningReport:
             "min_confidence": self.min_confidence,
             "max_gap_filled_s": self.max_gap_s,
             "low_confidence_frames": {k: v for k, v in self.masked_frames.items() if v},
+            "outside_image_frames": self.outside_image_frames,
+            "spike_frames": self.spike_frames,
             "left_right_swaps_repaired": [
                 {"start_frame": a, "stop_frame": b} for a, b in self.swapped_frames
             ],
@@ -94,96 +108,176 @@ def mask_low_confidence(trial: Trial, min_confidence: float) -> tuple[Trial, dic
     return trial.replace(points=points), masked
 
 
-def _chain(trial: Trial, side: str) -> np.ndarray | None:
-    names = [f"{side}_{part}" for part in SWAP_PARTS if f"{side}_{part}" in trial.points]
-    if len(names) != len(SWAP_PARTS):
+def mask_outside_image(trial: Trial) -> tuple[Trial, dict[str, int]]:
+    """Set keypoints that lie outside the picture to NaN; returns the trial and frames masked.
+
+    Pose models place every keypoint somewhere, also those of a foot that has left the frame;
+    such positions are guesses (often a copy of the other, visible foot), not measurements. A
+    trial without an image size (keypoints from a file without one) is returned unchanged.
+    """
+    if trial.image_size_px is None:
+        return trial, {}
+    width, height = trial.image_size_px
+    points: dict[str, np.ndarray] = {}
+    masked: dict[str, int] = {}
+    for name, arr in trial.points.items():
+        out = np.array(arr, dtype=float)
+        with np.errstate(invalid="ignore"):
+            outside = (out[:, 0] < 0) | (out[:, 0] > width) | (out[:, 1] < 0) | (out[:, 1] > height)
+        if outside.any():
+            masked[name] = int(outside.sum())
+            out[outside] = np.nan
+        points[name] = out
+    return trial.replace(points=points), masked
+
+
+def _chain(trial: Trial, side: str, parts: tuple[str, ...]) -> np.ndarray | None:
+    names = [f"{side}_{part}" for part in parts if f"{side}_{part}" in trial.points]
+    if len(names) != len(parts):
         return None
     return np.stack([trial.points[n] for n in names], axis=1)  # (n_frames, parts, 2)
 
 
-def _scale_px(trial: Trial, left: np.ndarray, right: np.ndarray) -> float:
-    """A body-size scale: median hip-to-ankle length, times 2 (about the standing height)."""
+def _scale_px(trial: Trial) -> float:
+    """A body-size scale in pixels: median hip-to-ankle length, times 2 (about the standing
+    height); the widest left/right spread of the lower limbs where no leg is seen."""
     lengths = []
-    for side, chain in (("left", left), ("right", right)):
-        hip = trial.points.get(f"{side}_hip")
-        if hip is not None:
-            lengths.append(np.linalg.norm(chain[:, 1] - hip, axis=1))
+    for side in ("left", "right"):
+        hip, ankle = trial.points.get(f"{side}_hip"), trial.points.get(f"{side}_ankle")
+        if hip is not None and ankle is not None:
+            lengths.append(np.linalg.norm(np.asarray(ankle) - np.asarray(hip), axis=1))
     joined = np.concatenate(lengths) if lengths else np.array([])
     if np.isfinite(joined).any():
         leg = float(np.nanmedian(joined))
-        if np.isfinite(leg) and leg > 0:
+        if leg > 0:
             return 2.0 * leg
-    span = np.nanmax(np.abs(left - right)) if np.isfinite(left - right).any() else 1.0
-    return float(max(span, 1.0))
+    return 1.0
 
 
-def _distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean distance between corresponding keypoints seen in both (0 when none)."""
-    d = np.linalg.norm(a - b, axis=-1)
-    d = d[np.isfinite(d)]
-    return float(d.mean()) if d.size else 0.0
+def reject_keypoint_spikes(trial: Trial) -> tuple[Trial, dict[str, int]]:
+    """Set one-frame spikes of the lower-limb keypoints to NaN (gap filling then bridges them).
 
-
-def swap_states(trial: Trial) -> np.ndarray:
-    """Per frame, True where the left and right lower-limb chains are best exchanged.
-
-    Viterbi over two states per frame (0: as labelled, 1: exchanged). The cost of going from
-    state ``a`` at frame t-1 to state ``b`` at frame t is the mean displacement of the left
-    chain plus that of the right chain between the two frames under those labellings, in body
-    heights; being in state 1 costs ``_SWAP_PRIOR_HEIGHTS`` per frame. Frames without data cost
-    nothing (their state is "as labelled").
+    A keypoint at frame t is a spike when it lies further from the midpoint of its two
+    neighbours (frames t-1 and t+1) than those neighbours lie from each other, plus
+    :data:`_SPIKE_MARGIN_HEIGHTS` body heights: it jumped away and came back. Smooth motion
+    never does this (its deviation from the midpoint is half the second difference, a few
+    millimetres to centimetres at video frame rates), whereas BlazePose sometimes puts both feet
+    somewhere else for a single frame as the legs cross. Such a frame would otherwise start a
+    false left/right relabelling (:func:`swap_states`) or a false event.
     """
-    left, right = _chain(trial, "left"), _chain(trial, "right")
+    scale = _scale_px(trial)
+    points = dict(trial.points)
+    rejected: dict[str, int] = {}
+    for side in ("left", "right"):
+        for part in SWAP_PARTS:
+            name = f"{side}_{part}"
+            if name not in points:
+                continue
+            arr = np.array(points[name], dtype=float)
+            if len(arr) < 3:
+                continue
+            prev, cur, nxt = arr[:-2], arr[1:-1], arr[2:]
+            off_mid = np.linalg.norm(cur - (prev + nxt) / 2, axis=1)
+            span = np.linalg.norm(nxt - prev, axis=1)
+            spike = np.zeros(len(arr), dtype=bool)
+            with np.errstate(invalid="ignore"):
+                spike[1:-1] = off_mid > span + _SPIKE_MARGIN_HEIGHTS * scale
+            if spike.any():
+                arr[spike] = np.nan
+                points[name] = arr
+                rejected[name] = int(spike.sum())
+    return trial.replace(points=points), rejected
+
+
+def _step_cost(now: np.ndarray, last: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """Mean distance (over the chain's keypoints seen) between each frame's keypoints and their
+    constant-velocity prediction from the two frames before; where the frame before last is
+    missing the prediction is the last position, and where nothing is seen the cost is 0.
+    Arrays are (frames, parts, 2); returns (frames,)."""
+    predicted = np.where(np.isfinite(before), 2.0 * last - before, last)
+    d = np.linalg.norm(now - predicted, axis=-1)
+    seen = np.isfinite(d)
+    total = np.where(seen, d, 0.0).sum(axis=1)
+    count = seen.sum(axis=1)
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+def swap_states(trial: Trial, parts: tuple[str, ...] = FOOT_PARTS) -> np.ndarray:
+    """Per frame, True where the left and right chains of ``parts`` are best exchanged.
+
+    Viterbi over two labellings per frame (0: as labelled, 1: exchanged), with the state of the
+    two previous frames in the cost: each chain should go on at the velocity it had (a
+    constant-velocity motion model, as in target tracking; Bar-Shalom Y, Li XR, Kirubarajan T
+    (2001) Estimation with Applications to Tracking and Navigation, Wiley, ch. 6). A
+    position-only criterion cannot tell where the relabelling belongs when the legs cross (both
+    labellings are equally continuous there); the swinging foot's velocity can. The cost of a
+    frame is the distance of the left chain plus that of the right chain from their predictions,
+    in body heights; being in state 1 costs :data:`_SWAP_PRIOR_HEIGHTS` per frame with data.
+    """
+    left, right = _chain(trial, "left", parts), _chain(trial, "right", parts)
     n = trial.n_frames
-    if left is None or right is None or n < 2:
+    if left is None or right is None or n < 3:
         return np.zeros(n, dtype=bool)
-    scale = _scale_px(trial, left, right)
-    views = (
-        (left, right),
-        (right, left),
-    )
-    cost = np.array([0.0, _SWAP_PRIOR_HEIGHTS])
-    back = np.zeros((n, 2), dtype=np.int8)
-    for t in range(1, n):
-        new = np.empty(2)
-        for b in (0, 1):
-            lb, rb = views[b][0][t], views[b][1][t]
-            options = []
-            for a in (0, 1):
-                la, ra = views[a][0][t - 1], views[a][1][t - 1]
-                step = (_distance(lb, la) + _distance(rb, ra)) / scale
-                options.append(cost[a] + step)
-            best = int(np.argmin(options))
-            back[t, b] = best
-            seen = np.isfinite(lb).any() or np.isfinite(rb).any()
-            new[b] = options[best] + (_SWAP_PRIOR_HEIGHTS if b == 1 and seen else 0.0)
-        cost = new
+    scale = _scale_px(trial)
+    views = ((left, right), (right, left))
+    seen = np.isfinite(left).any(axis=(1, 2)) | np.isfinite(right).any(axis=(1, 2))
+    prior = np.where(seen, _SWAP_PRIOR_HEIGHTS, 0.0)
+    # step[a, b, c][t - 2]: cost of states a, b, c at frames t-2, t-1, t.
+    step = np.zeros((2, 2, 2, n - 2))
+    for a, b, c in itertools.product((0, 1), repeat=3):
+        for k in (0, 1):
+            step[a, b, c] += _step_cost(views[c][k][2:], views[b][k][1:-1], views[a][k][:-2])
+    step /= scale
+    # cost[a, b]: best total with states a, b at frames t-1, t.
+    first = np.zeros((2, 2))
+    for a, b in itertools.product((0, 1), repeat=2):
+        moved = sum(
+            float(_step_cost(views[b][k][1:2], views[a][k][:1], views[a][k][:1])[0]) for k in (0, 1)
+        )
+        first[a, b] = moved / scale + a * prior[0] + b * prior[1]
+    cost = first
+    back = np.zeros((n, 2, 2), dtype=np.int8)  # back[t, b, c]: best a
+    for t in range(2, n):
+        total = cost[:, :, None] + step[:, :, :, t - 2]  # (a, b, c)
+        best = np.argmin(total, axis=0)  # (b, c)
+        back[t] = best
+        cost = np.take_along_axis(total, best[None], axis=0)[0] + np.array([0.0, prior[t]])[None, :]
     states = np.zeros(n, dtype=bool)
-    state = int(np.argmin(cost))
-    for t in range(n - 1, -1, -1):
-        states[t] = bool(state)
-        state = int(back[t, state])
+    b, c = np.unravel_index(int(np.argmin(cost)), (2, 2))
+    states[n - 1], states[n - 2] = bool(c), bool(b)
+    for t in range(n - 1, 1, -1):
+        a = int(back[t, b, c])
+        states[t - 2] = bool(a)
+        b, c = a, b
     return states
 
 
 def repair_left_right_swaps(trial: Trial) -> tuple[Trial, list[tuple[int, int]]]:
-    """Exchange the left/right lower-limb chains where :func:`swap_states` says so.
+    """Exchange left/right where :func:`swap_states` says so, for the feet (ankle, heel, toe) and
+    the knees separately: in a side view the swinging knee passes the standing one several
+    frames before the feet cross, so one relabelling frame for the whole leg would be wrong for
+    one of them.
 
     Returns the repaired trial (confidences exchanged with their keypoints) and the ``[start,
-    stop)`` frame ranges that were exchanged.
+    stop)`` frame ranges where anything was exchanged.
     """
-    states = swap_states(trial)
-    runs = finite_runs(states)
-    if not runs:
-        return trial, []
     points = {k: np.array(v, dtype=float) for k, v in trial.points.items()}
     conf = {k: np.array(v, dtype=float) for k, v in trial.point_confidence.items()}
-    for part in SWAP_PARTS:
-        left, right = f"left_{part}", f"right_{part}"
-        for store in (points, conf):
-            if left in store and right in store:
-                a, b = store[left], store[right]
-                a[states], b[states] = b[states].copy(), a[states].copy()
+    any_swapped = np.zeros(trial.n_frames, dtype=bool)
+    for group in (FOOT_PARTS, ("knee",)):
+        states = swap_states(trial, group)
+        if not states.any():
+            continue
+        any_swapped |= states
+        for part in group:
+            left, right = f"left_{part}", f"right_{part}"
+            for store in (points, conf):
+                if left in store and right in store:
+                    a, b = store[left], store[right]
+                    a[states], b[states] = b[states].copy(), a[states].copy()
+    runs = finite_runs(any_swapped)
+    if not runs:
+        return trial, []
     return trial.replace(points=points, point_confidence=conf), runs
 
 
@@ -219,6 +313,8 @@ def clean_keypoints(
     """Confidence mask, left/right swap repair and gap filling (see the module docstring)."""
     report = CleaningReport(min_confidence=min_confidence, max_gap_s=max_gap_s)
     masked, report.masked_frames = mask_low_confidence(trial, min_confidence)
+    masked, report.outside_image_frames = mask_outside_image(masked)
+    masked, report.spike_frames = reject_keypoint_spikes(masked)
     if repair_swaps:
         masked, report.swapped_frames = repair_left_right_swaps(masked)
     issues, report.long_gaps = _long_gap_issues(masked, max_gap_s)

@@ -7,13 +7,13 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-import yaml
+from groundup.yaml_files import parse_yaml
 
 
 @cache
 def video_gait_knowledge() -> dict[str, Any]:
     text = (files("groundup") / "knowledge" / "video_gait.yaml").read_text(encoding="utf-8")
-    return dict(yaml.safe_load(text))
+    return dict(parse_yaml(text))
 
 
 def eye_height_fraction() -> float:

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from groundup.trial import SIDES, Side, Trial
+from groundup.yaml_files import parse_yaml
 
 _DEFAULTS_FILE = (
     Path(__file__).resolve().parents[1] / "knowledge" / "norms" / ("anthropometry_defaults.yaml")
@@ -31,7 +31,7 @@ _DEFAULTS_FILE = (
 def anthropometry_defaults() -> dict[str, Any]:
     """The estimation rules and default values (with their sources) from the data file."""
     with _DEFAULTS_FILE.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return parse_yaml(fh)
 
 
 @dataclass

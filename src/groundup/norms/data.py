@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
+
+from groundup.yaml_files import parse_yaml
 
 NORMS_DIR = Path(__file__).resolve().parents[1] / "knowledge" / "norms"
 SCHWARTZ_CURVES = "schwartz2008_curves.csv"
@@ -19,7 +20,7 @@ SCHWARTZ_SPEEDS = ("very_slow", "slow", "free", "fast", "very_fast")
 
 def _yaml(name: str) -> dict[str, Any]:
     with (NORMS_DIR / name).open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return parse_yaml(fh)
 
 
 @lru_cache(maxsize=1)

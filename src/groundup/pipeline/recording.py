@@ -11,7 +11,7 @@ is a balance recording (:mod:`groundup.exam.sway`). Gait curves against normativ
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,8 @@ class RecordingResult:
     """The analysis document of one recording and what the report may show from it."""
 
     doc: dict[str, Any]
-    key_frames: list[Any] = field(default_factory=list)
+    make_key_frames: Callable[[], list[Any]] | None = None
+    """Extracts the report's key frames (clips only); run only when a report is made."""
     annotated_video: Path | None = None
     """Where the annotated video goes (clips only); ``write_annotated_video`` writes it."""
     write_annotated_video: Callable[[], Path] | None = None

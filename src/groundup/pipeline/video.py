@@ -75,9 +75,9 @@ def analyse_video(
     preload.join()
     progress(f"Gait from {path.name}", 0.8)
     doc = analyse_keypoint_trial(pose.trial, options, age_years, height_m)
-    progress(f"Key frames of {path.name}", 0.9)
-    key_frames = extract_key_frames(path, doc, pose, options.deidentify)
-    result = RecordingResult(doc=doc, key_frames=key_frames)
+    result = RecordingResult(
+        doc=doc, make_key_frames=lambda: extract_key_frames(path, doc, pose, options.deidentify)
+    )
     if options.annotated_video and annotated_video_path is not None:
         target = annotated_video_path
         result.annotated_video = target

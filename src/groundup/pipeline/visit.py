@@ -162,7 +162,7 @@ def run_visit(
         report("Report and handout", (len(inputs) + 2) / n_stages)
         key_frames = []
         for k, result in enumerate(results):
-            for frame in result.key_frames:
+            for frame in result.make_key_frames() if result.make_key_frames else []:
                 frame.source_index = k
                 if frame.time_src:
                     frame.time_src = f"analysis/{k}/{frame.time_src}"

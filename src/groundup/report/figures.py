@@ -16,9 +16,10 @@ from typing import Any
 
 import matplotlib
 
+from groundup.yaml_files import parse_yaml
+
 matplotlib.use("Agg")
 
-import yaml
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch
 
@@ -50,7 +51,7 @@ _LIMBS = (
 @cache
 def load_poses() -> dict[str, dict[str, Any]]:
     path = files("groundup") / "knowledge" / "report" / "exercise_poses.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["poses"]
+    return parse_yaml(path.read_text(encoding="utf-8"))["poses"]
 
 
 def _key(text: str) -> str:

@@ -11,16 +11,15 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from groundup.report.figures import exercise_picture
 from groundup.report.reasoning_section import plan_view
+from groundup.yaml_files import parse_yaml
 
 
 @cache
 def load_handout_text() -> dict[str, Any]:
     path = files("groundup") / "knowledge" / "report" / "handout.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return parse_yaml(path.read_text(encoding="utf-8"))
 
 
 def handout_context(

@@ -11,7 +11,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-import yaml
+from groundup.yaml_files import parse_yaml
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class NormChoice:
 @cache
 def load_spatiotemporal_norms() -> dict[str, Any]:
     path = files("groundup") / "knowledge" / "report" / "spatiotemporal_norms.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return parse_yaml(path.read_text(encoding="utf-8"))
 
 
 def _group_matches(group: dict[str, Any], age_y: float | None, sex: str | None) -> bool:
