@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from groundup.video.blazepose import (
+    PoseDetector,
     PoseLandmarker,
     PoseLandmarks,
     Roi,
@@ -46,6 +47,9 @@ MIN_BODY_VISIBILITY = 0.5
 OTHER_PERSON_RADII = 0.5
 # Memory for one backward chunk of decoded RGB frames (three chunks are held at most).
 CHUNK_BYTES = 48 * 1024 * 1024
+# Frames in a row the landmark model may be unsure of before an extension ends (the keypoint
+# cleaning bridges such short gaps).
+MAX_MISSED_FRAMES = 2
 
 Accept = Callable[[int, float, PoseLandmarks], None]
 
@@ -76,8 +80,10 @@ class Follower:
         max_gap_frames: int,
         image_size_px: tuple[int, int],
         direction: int,
+        detector: PoseDetector | None = None,
     ) -> None:
         self.landmarker = landmarker
+        self.detector = detector
         self.aux = np.asarray(start_aux_px, dtype=float).copy()
         self.roi_tracker = RoiTracker()
         self.others = others
@@ -85,6 +91,7 @@ class Follower:
         self.width, self.height = image_size_px
         self.direction = direction
         self.stopped = False
+        self.missed = 0
         self._next_roi: Roi | None = None
 
     def step(self, frame: int, time_s: float, image: np.ndarray) -> PoseLandmarks | None:
@@ -93,11 +100,37 @@ class Follower:
         roi = self._next_roi or roi_from_alignment_points(self.aux[0], self.aux[1])
         result = self.landmarker.run(image, roi)
         if not self._acceptable(result, frame):
-            self.stopped = True
-            return None
+            result = self._redetect(frame, image)
+            if result is None:
+                # A frame the model is unsure of (pose flag just under 0.5) is left out and the
+                # same crop tried on the next one; several in a row end the extension.
+                self.missed += 1
+                self.stopped = self.missed > MAX_MISSED_FRAMES
+                return None
+            self.roi_tracker.reset()
+        self.missed = 0
         self.aux = result.aux_px.copy()
         self._next_roi = self.roi_tracker.next_roi(result, t)
         return result
+
+    def _redetect(self, frame: int, image: np.ndarray) -> PoseLandmarks | None:
+        """Tracking lost: as MediaPipe's loop does, run the detector on this frame, and take
+        the landmarks of the detection nearest the subject's last mid-hip if they continue the
+        subject by the same rules."""
+        if self.detector is None:
+            return None
+        hip = self.aux[0]
+        radius = float(np.linalg.norm(self.aux[1] - hip))
+        near = [
+            d
+            for d in self.detector.detect(image)
+            if float(np.linalg.norm(d.hip_px - hip)) <= MAX_HIP_JUMP_RADII * radius
+        ]
+        for det in sorted(near, key=lambda d: float(np.linalg.norm(d.hip_px - hip))):
+            result = self.landmarker.run(image, det.roi())
+            if self._acceptable(result, frame):
+                return result
+        return None
 
     def _acceptable(self, result: PoseLandmarks, frame: int) -> bool:
         return continues(
@@ -208,6 +241,7 @@ def extend_backward(
     path: Path,
     info: VideoInfo,
     landmarker: PoseLandmarker,
+    detector: PoseDetector | None,
     first_frame: int,
     start_aux_px: np.ndarray,
     frame_times_s: np.ndarray,
@@ -219,7 +253,13 @@ def extend_backward(
     if first_frame <= 0:
         return 0
     follower = Follower(
-        landmarker, start_aux_px, others, max_gap_frames, (info.width_px, info.height_px), -1
+        landmarker,
+        start_aux_px,
+        others,
+        max_gap_frames,
+        (info.width_px, info.height_px),
+        -1,
+        detector,
     )
     frame_bytes = max(1, info.width_px * info.height_px * 3)
     chunk = max(4, CHUNK_BYTES // frame_bytes)
@@ -230,9 +270,10 @@ def extend_backward(
             if frame != expected:  # a frame missing from the decode: stop there
                 return added
             result = follower.step(frame, float(frame_times_s[frame]), image)
-            if result is None:
-                return added
-            accept(frame, float(frame_times_s[frame]), result)
-            added += 1
             expected -= 1
+            if follower.stopped:
+                return added
+            if result is not None:
+                accept(frame, float(frame_times_s[frame]), result)
+                added += 1
     return added

@@ -1,12 +1,14 @@
 """From a video file to one clean-identity landmark Trial of the walking subject.
 
-One decoding pass does everything in the common case: every frame is decoded (in a background
-thread), the BlazePose detector finds every person, the tracker links them into tracks, and the
-landmark model runs on the crop of one person: the current best walking candidate (the same rule
-as the final subject choice, applied to what has been seen so far). At the end the subject is
-chosen on the whole clip (:func:`groundup.video.tracking.choose_subject`); if the subject's frames
-were not all covered in the first pass (the candidate changed, or the user picked someone else),
-a second pass decodes only as far as needed and runs the landmark model on the missing frames.
+Two decoding passes. The people pass decodes every frame (in a background thread, for the real
+frame times) and runs the BlazePose detector about every 0.1 s; the tracker links everyone's
+detections into tracks, fragments of one person are stitched, and the subject is chosen on the
+whole clip (:func:`groundup.video.tracking.choose_subject`). The landmark pass seeks to the
+keyframe before the subject's first detection and runs the landmark model on the subject only,
+to the end of their track and onward while the landmarks keep following them; the frames before
+their first landmark frame are then filled backward (:mod:`groundup.video.extend`). Nobody else
+gets the landmark model, so the clip costs one detector run every few frames plus one landmark
+run per frame of the subject.
 
 Landmark crops follow MediaPipe's tracking loop (the previous frame's auxiliary landmarks place
 the next crop), but every crop is checked against the subject's own detection in that frame: a
@@ -17,6 +19,7 @@ where the subject was not detected, landmarks that land on another detected pers
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,12 +42,11 @@ from groundup.video.decode import DecodeLog, VideoInfo, iter_frames, probe_video
 from groundup.video.extend import continues, extend_backward
 from groundup.video.tracking import (
     MAX_SIZE_RATIO,
-    MIN_TRACK_S,
     PersonTracker,
     Track,
     choose_subject,
-    covered_frames,
     stitch_tracks,
+    tracks_overlap,
 )
 
 ProgressCallback = Callable[[int, int], None]
@@ -186,8 +188,6 @@ def run_video_pose(
     appears. ``progress(frames_done, frames_total)`` is called after each frame of both passes
     (the total is re-estimated once the subject is known).
     """
-    import time
-
     path = Path(path)
     info = probe_video(path)
     fps = info.nominal_fps
@@ -219,19 +219,11 @@ def run_video_pose(
     sid = subject.track_id
     max_gap = tracker.max_gap_frames
     span = _frames_to_fill(subject, max_gap, n_frames, {})
-    # Other people the extension must not run onto. A short fragment (under MIN_TRACK_S) wholly
-    # outside the subject's track is the subject missed by the tracker when the landmarks run
-    # smoothly into it (the continuity gates still apply), so it is not one.
-    min_frames = max(5, round(MIN_TRACK_S * fps))
-    ext_others = [
-        t
-        for t in tracker.tracks
-        if t.track_id != sid
-        and not (
-            (t.last_frame < subject.first_frame or t.first_frame > subject.last_frame)
-            and covered_frames(sorted(t.detections), tracker.max_gap_frames) < min_frames
-        )
-    ]
+    # Other people the extension must not run onto: those in view while the subject's track
+    # is. A track wholly before or after it may be the subject themself, missed by the detector
+    # for a while (a small person, a follow camera): the landmarks may run into it, as long as
+    # they move on continuously (the continuity gates of the extension still apply).
+    ext_others = [t for t in tracker.tracks if t.track_id != sid and tracks_overlap(t, subject)]
     runner = _SubjectLandmarks(landmarker)
     have: dict[int, FrameLandmarks] = {}
     done = n_frames
@@ -287,7 +279,7 @@ def run_video_pose(
             have[frame] = FrameLandmarks.of(got)
 
         extended += extend_backward(
-            path, info, landmarker, first, have[first].aux_px, frame_times, ext_others,
+            path, info, landmarker, detector, first, have[first].aux_px, frame_times, ext_others,
             tracker.max_gap_frames, add,
         )  # fmt: skip
     if progress is not None:
@@ -295,6 +287,13 @@ def run_video_pose(
     t_total = time.perf_counter() - t_start
 
     trial = _build_trial(path, info, frame_times, have, n_frames)
+    joined = _absorb_own_fragments(tracker, subject, have)
+    if joined:
+        reason += (
+            " The landmark model followed the analysed person through "
+            + ", ".join(f"person {n} (frames {a}-{b})" for n, a, b in joined)
+            + ": the same person, missed by the detector in between."
+        )
     issues = [*info.issues, *log.issues, QualityIssue("subject_choice", reason)]
     ambiguous = sorted(set(subject.ambiguous_frames))
     if ambiguous:
@@ -324,6 +323,29 @@ def run_video_pose(
             "extended_frames": float(extended),
         },
     )
+
+
+def _absorb_own_fragments(
+    tracker: PersonTracker, subject: Track, have: dict[int, FrameLandmarks]
+) -> list[tuple[int, int, int]]:
+    """Tracks outside the subject's span whose every detection sits on the subject's landmarks
+    of that frame are the subject (the landmark model followed them there): their detections
+    join the subject's track, so that nobody else is drawn or counted there. Returns (person
+    number in the subject-choice message, first frame, last frame) of each joined track."""
+    numbers = {t.track_id: k + 1 for k, t in enumerate(tracker.tracks)}
+    joined: list[tuple[int, int, int]] = []
+    for track in list(tracker.tracks):
+        if track is subject or tracks_overlap(track, subject):
+            continue
+        on_subject = all(
+            f in have and _near(have[f].hip_px, det, MAX_HIP_OFFSET_RADII)
+            for f, det in track.detections.items()
+        )
+        if on_subject:
+            joined.append((numbers[track.track_id], track.first_frame, track.last_frame))
+            subject.detections.update(track.detections)
+            tracker.tracks.remove(track)
+    return sorted(joined, key=lambda j: j[1])
 
 
 def _on_detection(result: PoseLandmarks, det: PersonDetection) -> bool:

@@ -185,6 +185,11 @@ def _end_state(
     return float(np.median(t)), np.median(hips, axis=0), velocity, radius
 
 
+def tracks_overlap(a: Track, b: Track) -> bool:
+    """The two tracks share frames (so they are two people, not fragments of one)."""
+    return a.first_frame <= b.last_frame and b.first_frame <= a.last_frame
+
+
 def stitch_tracks(tracks: list[Track], fps: float, max_gap_frames: int) -> list[Track]:
     """Join the fragments of one person's track, and return the tracks that remain.
 
@@ -193,9 +198,12 @@ def stitch_tracks(tracks: list[Track], fps: float, max_gap_frames: int) -> list[
     continues track A when B starts after A ended, within STITCH_MAX_GAP_S, and B's starting
     mid-hip lies within the tracker's gate (in body radii, widened per missed frame) of A's
     ending mid-hip carried forward at A's recent velocity (both ends taken robustly, see
-    ``_end_state``). Only one fragment may qualify, with a margin: if
-    two could continue A (or B could continue two), nothing is joined, so two people are
-    never merged. The size gate is not applied across the gap.
+    ``_end_state``). The shortest gap is joined first. Only one person may qualify, with a
+    margin: if two tracks that are in view at the same time could continue A (or B could
+    continue two such tracks), nothing is joined, so two people are never merged; candidates
+    that follow one another in time are fragments of one person, joined in time order (the
+    detector drops small people for a few frames at a time, so a follow-camera clip can break
+    into a chain of short fragments). The size gate is not applied across the gap.
     """
     max_gap = max(max_gap_frames, math.ceil(STITCH_MAX_GAP_S * fps))
     tracks = list(tracks)
@@ -215,11 +223,15 @@ def stitch_tracks(tracks: list[Track], fps: float, max_gap_frames: int) -> list[
                 if dist <= MAX_HIP_JUMP_RADII + GAP_ALLOWANCE_RADII * (gap - 1):
                     pairs.append((dist, a, b))
         joined = False
-        for dist, a, b in sorted(pairs, key=lambda p: p[0]):
+        for dist, a, b in sorted(pairs, key=lambda p: (p[2].first_frame - p[1].last_frame, p[0])):
             rivals = [
                 d
                 for d, x, y in pairs
-                if (x is a) != (y is b) and (x is a or y is b) and d < dist + AMBIGUITY_MARGIN_RADII
+                if d < dist + AMBIGUITY_MARGIN_RADII
+                and (
+                    (x is a and y is not b and tracks_overlap(y, b))
+                    or (y is b and x is not a and tracks_overlap(x, a))
+                )
             ]
             if rivals:
                 continue
