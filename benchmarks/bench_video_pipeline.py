@@ -5,10 +5,11 @@ Usage: ``python benchmarks/bench_video_pipeline.py [CLIP]`` (default: the Sports
 decode-only frames/s, stock MediaPipe pose-only frames/s (decode + ``mediapipe.solutions.pose.
 Pose(model_complexity=1)`` per frame, nothing else), GroundUp pose only (``run_video_pose``),
 GroundUp end-to-end (``groundup analyze CLIP --out DIR --no-report --no-annotated-video``:
-pose, gait, curves, key frames, chain and plan, i.e. everything up to the numbers) and the same
-with the annotated video rendered, in frames/s, the ratios, and the peak memory (max RSS of a
-child process) of each on the clip and on the same clip looped to 4x its length. Every measurement runs in its own child process so that its peak memory
-is its own. ``measure(clip_path) -> dict`` is the function to extend.
+pose, gait, curves, chain and plan, i.e. everything up to the numbers) and the same with the
+annotated video rendered, in frames/s, the ratios, and the peak memory (max RSS of a child
+process) of each on the clip and on the same clip looped to 4x its length. Every measurement
+runs in its own child process so that its peak memory is its own. ``measure(clip_path) ->
+dict`` is the function to extend.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ def main() -> int:
     print(f"GroundUp pose only          {p:7.1f} frames/s  (run_video_pose)")
     print(
         f"GroundUp end-to-end         {g:7.1f} frames/s  (groundup analyze --no-report "
-        "--no-annotated-video: clip to analysis.json, key frames, chain and plan)"
+        "--no-annotated-video: clip to analysis.json, chain and plan)"
     )
     print(
         f"GroundUp with annotated video {v:5.1f} frames/s  (groundup analyze --no-report: "

@@ -343,7 +343,8 @@ def _absorb_own_fragments(
         )
         if on_subject:
             joined.append((numbers[track.track_id], track.first_frame, track.last_frame))
-            subject.detections.update(track.detections)
+            # Detections are kept in frame order (first_frame/last_frame rely on it).
+            subject.detections = dict(sorted({**subject.detections, **track.detections}.items()))
             tracker.tracks.remove(track)
     return sorted(joined, key=lambda j: j[1])
 
