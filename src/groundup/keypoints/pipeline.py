@@ -32,6 +32,9 @@ LOWER_BODY = tuple(
 # The lower body must be seen in at least this many seconds of the clip (two strides of slow
 # walking last about 2.5 s; one second is the least that can hold one stride).
 _MIN_LOWER_BODY_S = 1.0
+# The feet must be seen in at least half of the frames where hips and knees are: otherwise the clip
+# cuts them off (events would come from the few frames a foot dips into the picture).
+_MIN_FEET_SEEN_FRACTION = 0.5
 # Plausible walking cadence (steps/min); outside it the clip's frame rate or content is suspect
 # (slow-motion footage, running). Normal adult walking is about 90-125 steps/min.
 _CADENCE_RANGE = (60.0, 150.0)
@@ -48,6 +51,18 @@ def _require_lower_body(trial: Trial) -> None:
         )
     for name in LOWER_BODY:
         seen &= np.isfinite(trial.points[name]).all(axis=1)
+    legs = np.ones(trial.n_frames, dtype=bool)  # hips and knees seen
+    for name in ("left_hip", "right_hip", "left_knee", "right_knee"):
+        legs &= np.isfinite(trial.points[name]).all(axis=1)
+    if legs.any() and seen[legs].mean() < _MIN_FEET_SEEN_FRACTION:
+        frames = np.flatnonzero(legs)
+        raise NoWalkingError(
+            f"The feet are outside the picture or hidden in {100 * (1 - seen[legs].mean()):.0f} % "
+            f"of the frames where the legs are seen (frames {frames[0]}-{frames[-1]}), so "
+            "heel strikes and toe offs cannot be timed.",
+            "Re-film with the whole body in the picture, feet included: step the camera back or "
+            "tilt it down so that there is floor below the feet all the way across.",
+        )
     seen_s = float(seen.sum()) / trial.point_rate_hz
     if seen_s < _MIN_LOWER_BODY_S:
         raise NoWalkingError(
