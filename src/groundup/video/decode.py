@@ -444,9 +444,15 @@ def iter_frames(
             if stop_after is not None and item.index >= stop_after:
                 return
     finally:
-        stop.set()
-        while worker.is_alive():
-            try:
-                out.get_nowait()
-            except queue.Empty:
-                worker.join(timeout=0.05)
+        stop_worker(worker, out, stop)
+
+
+def stop_worker(worker: threading.Thread, out: queue.Queue, stop: threading.Event) -> None:
+    """Stop a background producer: signal it, and empty its queue until it has ended (it may be
+    blocked putting an item)."""
+    stop.set()
+    while worker.is_alive():
+        try:
+            out.get_nowait()
+        except queue.Empty:
+            worker.join(timeout=0.05)

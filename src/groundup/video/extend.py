@@ -37,7 +37,7 @@ from groundup.video.blazepose import (
     RoiTracker,
     roi_from_alignment_points,
 )
-from groundup.video.decode import DecodeLog, VideoInfo, iter_frames
+from groundup.video.decode import DecodeLog, VideoInfo, iter_frames, stop_worker
 from groundup.video.tracking import MAX_HIP_JUMP_RADII, MAX_SIZE_RATIO, Track
 
 # Body landmarks that must stay visible (shoulders to ankles) and how visible, on average.
@@ -229,12 +229,7 @@ def _reverse_chunks(
                 raise item
             yield item
     finally:
-        stop.set()
-        while worker.is_alive():
-            try:
-                out.get_nowait()
-            except queue.Empty:
-                worker.join(timeout=0.05)
+        stop_worker(worker, out, stop)
 
 
 def extend_backward(
