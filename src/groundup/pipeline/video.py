@@ -166,11 +166,11 @@ def extract_key_frames(path: Path, doc: dict[str, Any], pose: Any, deidentify: b
         if vf.image is not None:
             images[vf.index] = vf.image
     frames: list[Any] = []
-    for frame in sorted(wanted):
+    for frame in frame_numbers:
         if frame not in images:
             continue
         i, event = wanted[frame]
-        image = np.ascontiguousarray(images[frame]).copy()
+        image = np.array(images.pop(frame), dtype=np.uint8, order="C")  # drawn on: own copy
         faces = face_point_sets(pose, frame)
         if deidentify and faces:
             image = blur_faces(image, faces)

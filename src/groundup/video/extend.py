@@ -69,7 +69,7 @@ def track_position_at(track: Track, frame: int, max_gap_frames: int) -> tuple[np
     return (1 - w) * a.hip_px + w * b.hip_px, (1 - w) * a.body_radius_px + w * b.body_radius_px
 
 
-class Follower:
+class _Follower:
     """One direction of landmark-only tracking, with the stopping rules."""
 
     def __init__(
@@ -247,7 +247,7 @@ def extend_backward(
     """Follow the subject from ``first_frame`` back toward frame 0; returns frames added."""
     if first_frame <= 0:
         return 0
-    follower = Follower(
+    follower = _Follower(
         landmarker,
         start_aux_px,
         others,

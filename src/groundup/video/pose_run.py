@@ -69,7 +69,6 @@ class FrameLandmarks:
     xy_px: np.ndarray  # (33, 2) float32
     confidence: np.ndarray  # (33,) float32, visibility x presence
     visibility: np.ndarray  # (33,) float32
-    hip_px: np.ndarray  # (2,) auxiliary mid-hip
     aux_px: np.ndarray  # (2, 2) auxiliary mid-hip and full-body size point
 
     @classmethod
@@ -78,7 +77,6 @@ class FrameLandmarks:
             xy_px=result.xyz_px[:, :2].astype(np.float32),
             confidence=result.confidence.astype(np.float32),
             visibility=result.visibility.astype(np.float32),
-            hip_px=result.aux_px[0].copy(),
             aux_px=result.aux_px.copy(),
         )
 
@@ -218,7 +216,7 @@ def run_video_pose(
     )
     sid = subject.track_id
     max_gap = tracker.max_gap_frames
-    span = _frames_to_fill(subject, max_gap, n_frames, {})
+    in_span = _subject_span(subject, max_gap, n_frames)
     # Other people the extension must not run onto: those in view while the subject's track
     # is. A track wholly before or after it may be the subject themself, missed by the detector
     # for a while (a small person, a follow camera): the landmarks may run into it, as long as
@@ -228,7 +226,6 @@ def run_video_pose(
     have: dict[int, FrameLandmarks] = {}
     done = n_frames
     total = n_frames + (n_frames - subject.first_frame)
-    in_span = set(span)
     size_px = (info.width_px, info.height_px)
     for vf in iter_frames(
         path, info, DecodeLog(), start_at=subject.first_frame, frame_times_s=frame_times
@@ -338,7 +335,7 @@ def _absorb_own_fragments(
         if track is subject or tracks_overlap(track, subject):
             continue
         on_subject = all(
-            f in have and _near(have[f].hip_px, det, MAX_HIP_OFFSET_RADII)
+            f in have and _near(have[f].aux_px[0], det, MAX_HIP_OFFSET_RADII)
             for f, det in track.detections.items()
         )
         if on_subject:
@@ -413,17 +410,14 @@ def _redetect_subject(
     return None
 
 
-def _frames_to_fill(
-    subject: Track, max_gap: int, n_frames: int, have: dict[int, FrameLandmarks]
-) -> list[int]:
-    """Frames in the subject's span (detections, and short gaps between them) without
-    landmarks yet."""
+def _subject_span(subject: Track, max_gap: int, n_frames: int) -> set[int]:
+    """Frames in the subject's span: their detections and the short gaps between them."""
     detected = sorted(subject.detections)
     span: set[int] = set(detected)
     for a, b in itertools.pairwise(detected):
         if b - a <= max_gap:
             span.update(range(a + 1, b))
-    return sorted(f for f in span if f < n_frames and f not in have)
+    return {f for f in span if f < n_frames}
 
 
 def _build_trial(
