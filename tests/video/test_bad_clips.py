@@ -3,6 +3,7 @@ feet cut off by the picture's edge."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
@@ -73,3 +74,74 @@ def test_feet_cut_off_by_the_picture(shared_data: Path, tmp_path: Path) -> None:
         analyze_keypoints(video_to_trial(cut))
     assert "feet are outside the picture" in info.value.problem
     assert "feet included" in info.value.fix
+
+
+def _shrunk_sports2d(clip: Path, out: Path, scale: float) -> Path:
+    """The Sports2D clip shrunk by ``scale`` into the middle of a grey frame of its own size:
+    the same walk filmed from farther away with the same camera."""
+    import cv2
+
+    info = probe_video(clip)
+
+    def frames() -> Iterable[np.ndarray]:
+        for vf in iter_frames(clip, info):
+            small = cv2.resize(vf.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            canvas = np.full_like(vf.image, 110)
+            h, w = small.shape[:2]
+            y0, x0 = (canvas.shape[0] - h) // 2, (canvas.shape[1] - w) // 2
+            canvas[y0 : y0 + h, x0 : x0 + w] = small
+            yield canvas
+
+    return _write(out, frames(), 30)
+
+
+def test_tiles_cover_the_picture() -> None:
+    from groundup.video.blazepose import TiledPoseDetector
+
+    detector = TiledPoseDetector()
+    for width, height in ((1768, 994), (720, 1280), (640, 360)):
+        tiles = detector.tiles(width, height)
+        side = 0.5 * min(width, height)
+        assert all(abs(t.size_px - side) < 1e-9 for t in tiles)
+        xs = sorted({t.center_x_px for t in tiles})
+        ys = sorted({t.center_y_px for t in tiles})
+        assert xs[0] - side / 2 == 0 and abs(xs[-1] + side / 2 - width) < 1e-6
+        assert ys[0] - side / 2 == 0 and abs(ys[-1] + side / 2 - height) < 1e-6
+        # Neighbours overlap by at least a quarter of a tile.
+        assert all(b - a <= 0.75 * side + 1e-6 for a, b in itertools.pairwise(xs))
+        assert all(b - a <= 0.75 * side + 1e-6 for a, b in itertools.pairwise(ys))
+
+
+@pytest.mark.slow
+def test_small_walker_found_by_tiles_and_flagged(shared_data: Path, tmp_path: Path) -> None:
+    """The walker at 35 % of their size (about 140 px tall in a 1768 x 994 frame): the
+    whole-frame detector misses them, tiled detection finds them, and the result says the
+    patient was small and to film closer."""
+    from groundup.keypoints.pipeline import analyze_keypoints
+    from groundup.video.pose_run import video_to_trial
+    from tests.keypoints.conftest import SPORTS2D_IC_FRAMES
+
+    clip = _shrunk_sports2d(shared_data / "video" / "sports2d_demo.mp4", tmp_path / "far.mp4", 0.35)
+    analysis = analyze_keypoints(video_to_trial(clip))
+    small = [q for q in analysis.quality if q.code == "small_subject"]
+    assert small and "film from closer" in small[0].message
+    strikes = [e.frame for e in analysis.events if e.kind == "heel_strike"]
+    found = sum(any(abs(f - ic) <= 3 for f in strikes) for ic in SPORTS2D_IC_FRAMES)
+    print(f"\nwalker at 35 %: {found} of 8 contacts within 3 frames, strikes {strikes}")
+    assert found >= 6
+    cadence = analysis.spatiotemporal.to_json()["cadence_steps_per_min"]
+    assert cadence is not None and 95.0 <= cadence <= 102.0
+
+
+@pytest.mark.slow
+def test_walker_too_small_even_for_tiles(shared_data: Path, tmp_path: Path) -> None:
+    """At 12 % of their size (about 50 px tall) nobody usable is found: the error says to film
+    from closer."""
+    from groundup.keypoints.pipeline import analyze_keypoints
+    from groundup.video.pose_run import video_to_trial
+
+    source = shared_data / "video" / "sports2d_demo.mp4"
+    clip = _shrunk_sports2d(source, tmp_path / "tiny.mp4", 0.12)
+    with pytest.raises(NoWalkingError) as info:
+        analyze_keypoints(video_to_trial(clip))
+    assert "film from closer" in info.value.fix

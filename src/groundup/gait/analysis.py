@@ -21,7 +21,13 @@ from typing import Literal
 import numpy as np
 
 from groundup import __version__
-from groundup.errors import GroundUpError, InputError, MissingMarkersError, QualityIssue
+from groundup.errors import (
+    GroundUpError,
+    InputError,
+    MissingMarkersError,
+    NoWalkingError,
+    QualityIssue,
+)
 from groundup.gait.events_forceplate import ForcePlateEventDetection, PlateContact
 from groundup.gait.events_kinematic import HreljacMarshallEventDetection, guard_keypoint_events
 from groundup.gait.progression import Progression, compute_progression, require_walking
@@ -314,6 +320,13 @@ def _no_events_error(
         return progression_error
     if kinematic_error is not None:
         return kinematic_error
+    if trial.point_units == "px":
+        return NoWalkingError(
+            f"No gait events were found in {trial.source_name or 'the clip'}.",
+            "Film at least two full strides (four steps) with the whole body, heels and toes "
+            "included, in the picture; if the patient was far from the camera, film from "
+            "closer.",
+        )
     return GroundUpError(
         f"No gait events were found in {trial.source_name or 'the trial'}.",
         "Check that the trial holds at least one full stride of walking with heel and toe "

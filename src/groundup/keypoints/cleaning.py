@@ -281,27 +281,38 @@ def repair_left_right_swaps(trial: Trial) -> tuple[Trial, list[tuple[int, int]]]
     return trial.replace(points=points, point_confidence=conf), runs
 
 
+# How many keypoints the long-gap warning names before it says "and N more".
+_MAX_GAP_NAMES = 8
+
+
 def _long_gap_issues(trial: Trial, max_gap_s: float) -> tuple[list[QualityIssue], dict[str, int]]:
+    """One ``long_keypoint_gap`` warning naming every keypoint with gaps too long to fill (a
+    warning per keypoint would bury the others), and the number of such gaps per keypoint."""
     rate = trial.point_rate_hz
     limit = int(np.floor(max_gap_s * rate + 1e-9))
-    issues: list[QualityIssue] = []
     counts: dict[str, int] = {}
+    worst: dict[str, tuple[int, int]] = {}
     for name, arr in trial.points.items():
         long = [g for g in interior_gaps(seen_frames(arr)) if g[1] - g[0] > limit]
-        if not long:
-            continue
-        counts[name] = len(long)
-        worst = max(long, key=lambda g: g[1] - g[0])
-        issues.append(
-            QualityIssue(
-                "long_keypoint_gap",
-                f"{name}: {len(long)} gap(s) longer than {max_gap_s:g} s where the pose model did "
-                f"not see it (longest {(worst[1] - worst[0]) / rate:.2f} s from frame {worst[0]}); "
-                "values there are left out. Re-film with the whole body in view and nothing "
-                "passing between the camera and the patient.",
-            )
+        if long:
+            counts[name] = len(long)
+            worst[name] = max(long, key=lambda g: g[1] - g[0])
+    if not counts:
+        return [], counts
+    longest = max(worst, key=lambda n: worst[n][1] - worst[n][0])
+    start, stop = worst[longest]
+    shown = sorted(counts)
+    listed = ", ".join(f"{n} ({counts[n]})" for n in shown[:_MAX_GAP_NAMES])
+    more = f" and {len(shown) - _MAX_GAP_NAMES} more" if len(shown) > _MAX_GAP_NAMES else ""
+    return [
+        QualityIssue(
+            "long_keypoint_gap",
+            f"{len(shown)} keypoint(s) have gaps longer than {max_gap_s:g} s where the pose model "
+            f"did not see them: {listed}{more} (longest {(stop - start) / rate:.2f} s, "
+            f"{longest} from frame {start}); values there are left out. Re-film with the whole "
+            "body in view and nothing passing between the camera and the patient.",
         )
-    return issues, counts
+    ], counts
 
 
 def clean_keypoints(

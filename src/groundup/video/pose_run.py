@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from groundup.errors import NoWalkingError, QualityIssue
+from groundup.gait.progression import body_height_px
 from groundup.trial import Trial
 from groundup.video.blazepose import (
     BLAZEPOSE_CANONICAL_NAMES,
@@ -37,9 +38,11 @@ from groundup.video.blazepose import (
     PoseLandmarks,
     Roi,
     RoiTracker,
+    TiledPoseDetector,
 )
 from groundup.video.decode import DecodeLog, VideoInfo, iter_frames, probe_video
 from groundup.video.extend import continues, extend_backward
+from groundup.video.small_people import FILM_CLOSER, small_people_seen, small_subject_issue
 from groundup.video.tracking import (
     MAX_SIZE_RATIO,
     PersonTracker,
@@ -174,6 +177,45 @@ def run_video_pose(
 ) -> VideoPoseResult:
     """Decode, detect and track everyone, choose the subject, and return their landmarks.
 
+    The detector first sees each whole frame. When that finds nobody walking, and a probe of a
+    few frames with tiled detection sees people the whole-frame detector missed
+    (:mod:`groundup.video.small_people`), the clip is analysed again with tiled detection and
+    the result carries a ``small_subject`` warning; otherwise the first error stands, with the
+    advice to film closer added.
+    """
+    path = Path(path)
+    args = (subject_xy, subject_frame, progress, num_threads, detect_every_frames, extend)
+    whole = PoseDetector(num_threads=num_threads)
+    try:
+        return _run_video_pose(path, whole, *args)
+    except NoWalkingError as error:
+        first_error = error
+    info = probe_video(path)
+    tiled = TiledPoseDetector(num_threads=num_threads)
+    if not small_people_seen(path, info, whole, tiled):
+        raise NoWalkingError(first_error.problem, f"{first_error.fix} {FILM_CLOSER}")
+    try:
+        result = _run_video_pose(path, tiled, *args)
+    except NoWalkingError as error:
+        raise NoWalkingError(error.problem, f"{error.fix} {FILM_CLOSER}") from None
+    height = body_height_px(result.trial)
+    median = float(np.nanmedian(height)) if np.isfinite(height).any() else None
+    result.trial = result.trial.with_quality(small_subject_issue(median, info.height_px))
+    return result
+
+
+def _run_video_pose(
+    path: Path,
+    detector: PoseDetector,
+    subject_xy: tuple[float, float] | None,
+    subject_frame: int | None,
+    progress: ProgressCallback | None,
+    num_threads: int,
+    detect_every_frames: int | None,
+    extend: bool,
+) -> VideoPoseResult:
+    """One analysis of the clip with the given person detector (see :func:`run_video_pose`).
+
     Two passes over the clip: the first finds and tracks every person with the detector (every
     ``detect_every_frames`` frames, by default about every 0.1 s), the subject is chosen on the
     whole clip, and the second runs the landmark model on the subject only: from the keyframe
@@ -186,10 +228,8 @@ def run_video_pose(
     appears. ``progress(frames_done, frames_total)`` is called after each frame of both passes
     (the total is re-estimated once the subject is known).
     """
-    path = Path(path)
     info = probe_video(path)
     fps = info.nominal_fps
-    detector = PoseDetector(num_threads=num_threads)
     landmarker = PoseLandmarker(num_threads=num_threads)
     if detect_every_frames is None:
         detect_every = max(1, round(DETECT_INTERVAL_S * fps))
