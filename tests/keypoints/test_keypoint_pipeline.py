@@ -98,3 +98,17 @@ def test_no_lower_body_is_no_gait(sports2d_landmarks: Trial) -> None:
     }
     with pytest.raises(NoWalkingError, match="lower body"):
         analyze_keypoints(sports2d_landmarks.replace(point_confidence=conf))
+
+
+def test_keypoint_gaps_are_reported_once_in_keypoint_words(sports2d_landmarks: Trial) -> None:
+    """A long gap in the heel keypoints gives one long_keypoint_gap warning naming them, not one
+    warning per keypoint, and no marker-worded copy from the gait engine."""
+    points = {k: v.copy() for k, v in sports2d_landmarks.points.items()}
+    for name in ("left_heel", "left_toe", "left_ankle"):
+        points[name][120:135] = np.nan  # 0.5 s, longer than the 0.2 s filled
+    analysis = analyze_keypoints(sports2d_landmarks.replace(points=points))
+    codes = [q.code for q in analysis.quality]
+    assert "long_marker_gap" not in codes and "empty_marker" not in codes
+    gaps = [q for q in analysis.quality if q.code == "long_keypoint_gap"]
+    assert len(gaps) == 1
+    assert all(name in gaps[0].message for name in ("left_heel", "left_toe", "left_ankle"))

@@ -62,6 +62,10 @@ FOOT_PARTS: tuple[str, ...] = ("ankle", "heel", "toe")
 # continuous by more than this per frame (about 1.5-2 cm on an adult) to be chosen, so that
 # frames where the legs cross (both labellings about equally good) keep their labels.
 _SWAP_PRIOR_HEIGHTS = 0.01
+# Cost of a keypoint that appears with nothing to predict it from, in body heights (about
+# 17 cm on an adult): the same for both labellings where a foot comes back into view, but it
+# stops the relabelling from moving one leg's keypoints into the other leg's gap.
+_APPEAR_HEIGHTS = 0.1
 # A one-frame jump-and-return must exceed the neighbours' own distance by this much (about 8-9 cm
 # on an adult) to count as a spike: far beyond the midpoint deviation of any walking limb motion.
 _SPIKE_MARGIN_HEIGHTS = 0.05
@@ -189,13 +193,18 @@ def reject_keypoint_spikes(trial: Trial) -> tuple[Trial, dict[str, int]]:
     return trial.replace(points=points), rejected
 
 
-def _step_cost(now: np.ndarray, last: np.ndarray, before: np.ndarray) -> np.ndarray:
+def _step_cost(
+    now: np.ndarray, last: np.ndarray, before: np.ndarray, appear_px: float = 0.0
+) -> np.ndarray:
     """Mean distance (over the chain's keypoints seen) between each frame's keypoints and their
     constant-velocity prediction from the two frames before; where the frame before last is
-    missing the prediction is the last position, and where nothing is seen the cost is 0.
+    missing the prediction is the last position. A keypoint seen with nothing to predict it
+    from (missing in the frame before) costs ``appear_px``; where nothing is seen the cost is 0.
     Arrays are (frames, parts, 2); returns (frames,)."""
     predicted = np.where(np.isfinite(before), 2.0 * last - before, last)
     d = np.linalg.norm(now - predicted, axis=-1)
+    appeared = np.isfinite(now).all(axis=-1) & ~np.isfinite(predicted).all(axis=-1)
+    d = np.where(appeared, appear_px, d)
     seen = np.isfinite(d)
     total = np.where(seen, d, 0.0).sum(axis=1)
     count = seen.sum(axis=1)
@@ -224,9 +233,15 @@ def swap_states(trial: Trial, parts: tuple[str, ...] = FOOT_PARTS) -> np.ndarray
     prior = np.where(seen, _SWAP_PRIOR_HEIGHTS, 0.0)
     # step[a, b, c][t - 2]: cost of states a, b, c at frames t-2, t-1, t.
     step = np.zeros((2, 2, 2, n - 2))
+    # A keypoint appearing from nothing costs _APPEAR_HEIGHTS: otherwise, where one chain is
+    # missing, moving the other chain's keypoints into its place would hide their motion (a
+    # prediction from a missing frame costs nothing) and spread one leg's gap over both legs.
+    appear = _APPEAR_HEIGHTS * scale
     for a, b, c in itertools.product((0, 1), repeat=3):
         for k in (0, 1):
-            step[a, b, c] += _step_cost(views[c][k][2:], views[b][k][1:-1], views[a][k][:-2])
+            step[a, b, c] += _step_cost(
+                views[c][k][2:], views[b][k][1:-1], views[a][k][:-2], appear
+            )
     step /= scale
     # cost[a, b]: best total with states a, b at frames t-1, t.
     first = np.zeros((2, 2))

@@ -136,6 +136,11 @@ def analyze_keypoints(
     analysis = analyze_gait(cleaned, events="kinematic", max_gap_s=max_gap_s, view=info.view)
     if analysis.progression is None:  # analyze_gait raises first; kept for type narrowing
         raise NoWalkingError("No walking was found.", "Film the patient walking.")
+    # Gaps left after cleaning are already reported once, in keypoint words
+    # (long_keypoint_gap); the gait engine's marker-worded copies are dropped.
+    analysis.quality = [
+        q for q in analysis.quality if q.code not in ("long_marker_gap", "empty_marker")
+    ]
     analysis.quality += _stride_quality(analysis)
 
     smooth = smooth_keypoints(cleaned)
