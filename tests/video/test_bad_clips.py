@@ -61,6 +61,13 @@ def test_low_frame_rate_warns(tmp_path: Path) -> None:
     assert "low_frame_rate" in [q.code for q in info.issues]
 
 
+def test_high_frame_rate_warns(tmp_path: Path) -> None:
+    """Above 240 frames/s the clip may be slow motion stored at its capture rate: a warning."""
+    info = probe_video(_write(tmp_path / "high.mp4", _grey(60), 480))
+    issues = {q.code: q.message for q in info.issues}
+    assert "high_frame_rate" in issues, issues
+
+
 @pytest.mark.slow
 def test_feet_cut_off_by_the_picture(shared_data: Path, tmp_path: Path) -> None:
     """The Sports2D clip cropped just above the walker's ankles (image rows 0-839 of 994)."""
