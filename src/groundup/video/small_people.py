@@ -8,9 +8,9 @@ analysed again with tiled detection, which costs one detector run per tile: a cl
 is in view, or where everyone is large (a person seated, nobody walking), is refused at the cost
 of the probe alone.
 
-Measured on the Sports2D demo clip shrunk into its own frame (docs/video-pose.md, "Small
-people"): the whole-frame detector loses the walker once they are under about a fifth of the
-frame's longer side tall; the tiled detector finds them down to a tenth.
+Measured on the Sports2D demo clip shrunk into its own 1768 x 994 frame (docs/video-pose.md,
+"Small people"): the whole-frame detector finds the walker at 400 px tall and misses them at
+200 px; with tiles their heel strikes are timed down to 100 px, and at 70 px no gait is found.
 """
 
 from __future__ import annotations
