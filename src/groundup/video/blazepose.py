@@ -231,6 +231,12 @@ class PersonDetection:
         x, y = self.hip_px
         return (float(x - r), float(y - r), float(x + r), float(y + r))
 
+    def hip_near(self, point_px: np.ndarray, radii: float) -> bool:
+        """Whether ``point_px`` lies within ``radii`` full-body radii of this mid-hip."""
+        return bool(
+            np.linalg.norm(np.asarray(point_px) - self.hip_px) <= radii * self.body_radius_px
+        )
+
     def roi(self) -> Roi:
         return roi_from_alignment_points(self.keypoints_px[0], self.keypoints_px[1])
 

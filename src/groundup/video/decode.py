@@ -370,12 +370,7 @@ def _decode_worker(
                 image = rotate_image(frame.to_ndarray(format="rgb24"), request.rotation)
             item = VideoFrame(index=index, time_s=time_s, image=image)
             index += 1
-            while not stop.is_set():
-                try:
-                    out.put(item, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
+            put_unless_stopped(out, item, stop)
             if request.stop_after is not None and item.index >= request.stop_after:
                 break
         log.n_frames = index
@@ -445,6 +440,17 @@ def iter_frames(
                 return
     finally:
         stop_worker(worker, out, stop)
+
+
+def put_unless_stopped(out: queue.Queue, item: object, stop: threading.Event) -> None:
+    """A background producer hands ``item`` on, waiting while the queue is full, unless the
+    consumer stops it first (see :func:`stop_worker`)."""
+    while not stop.is_set():
+        try:
+            out.put(item, timeout=0.1)
+            return
+        except queue.Full:
+            continue
 
 
 def stop_worker(worker: threading.Thread, out: queue.Queue, stop: threading.Event) -> None:

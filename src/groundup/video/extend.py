@@ -37,7 +37,13 @@ from groundup.video.blazepose import (
     RoiTracker,
     roi_from_alignment_points,
 )
-from groundup.video.decode import DecodeLog, VideoInfo, iter_frames, stop_worker
+from groundup.video.decode import (
+    DecodeLog,
+    VideoInfo,
+    iter_frames,
+    put_unless_stopped,
+    stop_worker,
+)
 from groundup.video.tracking import MAX_HIP_JUMP_RADII, MAX_SIZE_RATIO, Track
 
 # Body landmarks that must stay visible (shoulders to ankles) and how visible, on average.
@@ -206,12 +212,7 @@ def _reverse_chunks(
                         frames.append((vf.index, vf.image))
                 decoded.close()
                 frames.reverse()
-                while not stop.is_set():
-                    try:
-                        out.put(frames, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
+                put_unless_stopped(out, frames, stop)
                 stop_at = start - 1
         except Exception as exc:  # handed to the caller
             out.put(exc)

@@ -134,10 +134,6 @@ class _SubjectLandmarks:
         return FrameLandmarks.of(result)
 
 
-def _near(point: np.ndarray, det: PersonDetection, radii: float = MAX_HIP_OFFSET_RADII) -> bool:
-    return bool(np.linalg.norm(point - det.hip_px) <= radii * det.body_radius_px)
-
-
 def _find_people(
     path: Path,
     info: VideoInfo,
@@ -375,7 +371,7 @@ def _absorb_own_fragments(
         if track is subject or tracks_overlap(track, subject):
             continue
         on_subject = all(
-            f in have and _near(have[f].aux_px[0], det, MAX_HIP_OFFSET_RADII)
+            f in have and det.hip_near(have[f].aux_px[0], MAX_HIP_OFFSET_RADII)
             for f, det in track.detections.items()
         )
         if on_subject:
@@ -444,7 +440,7 @@ def _redetect_subject(
     for det in detector.detect(image):
         if np.linalg.norm(det.hip_px - hip) > MAX_HIP_OFFSET_RADII * radius:
             continue
-        if any(_near(det.hip_px, t.detections[frame]) for t in others):
+        if any(t.detections[frame].hip_near(det.hip_px, MAX_HIP_OFFSET_RADII) for t in others):
             continue
         return runner.from_detection(image, det)
     return None

@@ -20,11 +20,15 @@ from pathlib import Path
 import numpy as np
 
 from groundup.errors import QualityIssue
-from groundup.video.blazepose import PersonDetection, PoseDetector, TiledPoseDetector
+from groundup.video.blazepose import PoseDetector, TiledPoseDetector
 from groundup.video.decode import DecodeLog, VideoInfo, iter_frames
 
 # Frames probed, spread evenly over the clip.
 PROBE_FRAMES = 8
+
+# Two detections are one person when their mid-hips lie within this many full-body radii (the
+# landmark pass's own test, pose_run.MAX_HIP_OFFSET_RADII).
+SAME_PERSON_RADII = 0.5
 
 # The message that goes with every "nobody found" error, and the warning of a result that
 # needed tiles: what to re-film.
@@ -32,10 +36,6 @@ FILM_CLOSER = (
     "If the patient was far from the camera, film from closer, so that they fill at least "
     "half of the picture's height."
 )
-
-
-def _same_person(a: PersonDetection, b: PersonDetection) -> bool:
-    return bool(np.linalg.norm(a.hip_px - b.hip_px) < 0.5 * max(a.body_radius_px, 1.0))
 
 
 def small_people_seen(
@@ -50,7 +50,10 @@ def small_people_seen(
         if vf.image is None:
             continue
         found = whole.detect(vf.image)
-        if any(not any(_same_person(t, w) for w in found) for t in tiled.detect(vf.image)):
+        if any(
+            not any(w.hip_near(t.hip_px, SAME_PERSON_RADII) for w in found)
+            for t in tiled.detect(vf.image)
+        ):
             return True
     return False
 
