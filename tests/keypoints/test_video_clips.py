@@ -189,8 +189,27 @@ def test_side_view_toe_offs(indoor_a_analysis, indoor_b_analysis) -> None:
         assert _matched(to, ref) >= 0.8 * len(ref), to
 
 
-def test_posterior_cadence_and_alternation(shared_data: Path) -> None:
-    analysis = analyze_keypoints(_trial(shared_data, "posterior_followcam_forest_road.mp4"))
+@pytest.fixture(scope="module")
+def posterior_trial(shared_data: Path):
+    return _trial(shared_data, "posterior_followcam_forest_road.mp4")
+
+
+def test_posterior_skeleton_always_upright(posterior_trial) -> None:
+    """The landmark model once returned an upside-down skeleton on this clip (frame 100: nose
+    below the hips, heels above them, pose flag set); the front end now refuses such results,
+    and here the frames after it are found again instead of lost."""
+    import numpy as np
+
+    points = posterior_trial.points
+    shoulder_y = (points["left_shoulder"][:, 1] + points["right_shoulder"][:, 1]) / 2
+    hip_y = (points["left_hip"][:, 1] + points["right_hip"][:, 1]) / 2
+    seen = np.isfinite(shoulder_y) & np.isfinite(hip_y)
+    assert not np.any(seen & (hip_y <= shoulder_y)), np.flatnonzero(seen & (hip_y <= shoulder_y))
+    assert seen[95:110].all(), np.flatnonzero(~seen[95:110]) + 95
+
+
+def test_posterior_cadence_and_alternation(posterior_trial) -> None:
+    analysis = analyze_keypoints(posterior_trial)
     assert analysis.video is not None and analysis.video["view"] == "frontal_posterior"
     hs = _events(analysis)
     cadence = _cadence(analysis)
@@ -208,8 +227,8 @@ def test_posterior_cadence_and_alternation(shared_data: Path) -> None:
     "2-5 late (docs/video-gait.md, 'Frontal views: known limits')",
     strict=True,
 )
-def test_posterior_event_timing(shared_data: Path) -> None:
-    analysis = analyze_keypoints(_trial(shared_data, "posterior_followcam_forest_road.mp4"))
+def test_posterior_event_timing(posterior_trial) -> None:
+    analysis = analyze_keypoints(posterior_trial)
     hs = _events(analysis)
     assert _matched(hs, POSTERIOR_IC) >= 0.8 * len(POSTERIOR_IC), hs
 

@@ -203,3 +203,27 @@ def test_seated_no_legs(shared_data: Path) -> None:
     with pytest.raises(NoWalkingError, match="visible legs") as info:
         video_to_trial(_clip(shared_data, "no_walking_seated_lab.mp4"))
     assert "feet included" in info.value.fix
+
+
+def test_upside_down_landmarks_are_not_usable(shared_data: Path) -> None:
+    """Landmarks of the Sports2D walker are usable; the same landmarks turned upside down (as
+    the model once returned on the rear-view clip) are refused though the pose flag is set."""
+    import dataclasses
+
+    from groundup.video.blazepose import PoseDetector, PoseLandmarker
+
+    info = probe_video(_clip(shared_data, "sports2d_demo.mp4"))
+    image = next(
+        vf.image
+        for vf in iter_frames(_clip(shared_data, "sports2d_demo.mp4"), info)
+        if vf.index == 100
+    )
+    assert image is not None
+    detections = PoseDetector().detect(image)
+    walker = max(detections, key=lambda d: d.hip_px[1])  # the walker is lowest in the frame
+    result = PoseLandmarker().run(image, walker.roi())
+    assert result.present and result.upright and result.usable
+    flipped = result.xyz_px.copy()
+    flipped[:, 1] = image.shape[0] - flipped[:, 1]
+    turned = dataclasses.replace(result, xyz_px=flipped)
+    assert turned.present and not turned.upright and not turned.usable

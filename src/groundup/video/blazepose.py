@@ -30,6 +30,8 @@ from groundup.keypoints.blazepose import BLAZEPOSE_NAMES
 # aliases (foot_index -> toe; "left"/"right" are the person's anatomical sides).
 BLAZEPOSE_CANONICAL_NAMES: tuple[str, ...] = tuple(BLAZEPOSE_NAMES)
 N_LANDMARKS = 33
+_SHOULDERS = (BLAZEPOSE_NAMES.index("left_shoulder"), BLAZEPOSE_NAMES.index("right_shoulder"))
+_HIPS = (BLAZEPOSE_NAMES.index("left_hip"), BLAZEPOSE_NAMES.index("right_hip"))
 
 # ---------------------------------------------------------------- pose_detection_cpu.pbtxt
 DETECTOR_INPUT_PX = 224
@@ -449,6 +451,24 @@ class PoseLandmarks:
     @property
     def present(self) -> bool:
         return self.pose_score >= POSE_PRESENCE_THRESHOLD
+
+    @property
+    def upright(self) -> bool:
+        """The mid-hip lies below the mid-shoulder in the image (image y grows downward).
+
+        Anyone walking is upright in a clip shown the right way up (rotation metadata is applied
+        when decoding), so an upside-down skeleton is a failure of the landmark model, not a
+        pose: on the rear-view reference clip one frame put the nose below the hips and the heels
+        above them, with the pose flag set (docs/video-pose.md).
+        """
+        shoulder_y = float(np.mean(self.xyz_px[list(_SHOULDERS), 1]))
+        hip_y = float(np.mean(self.xyz_px[list(_HIPS), 1]))
+        return hip_y > shoulder_y
+
+    @property
+    def usable(self) -> bool:
+        """Pose flag set and the skeleton upright: what every landmark pass accepts."""
+        return self.present and self.upright
 
     @property
     def confidence(self) -> np.ndarray:

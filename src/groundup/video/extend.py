@@ -157,7 +157,7 @@ def continues(
     auxiliary landmarks were ``previous_aux_px`` (pose present, no jump in position or size,
     not on another tracked person); ``strict`` adds body visible and mid-hip inside the image
     (the rules of the backward extension, before anyone detected the subject)."""
-    if not result.present:
+    if not result.usable:
         return False
     hip, size_point = result.aux_px
     if strict:

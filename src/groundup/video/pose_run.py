@@ -119,12 +119,12 @@ class _SubjectLandmarks:
         if self.next_roi is None or self.last_frame != frame - 1:
             return None
         result = self.landmarker.run(image, self.next_roi)
-        return result if result.present else None
+        return result if result.usable else None
 
     def from_detection(self, image: np.ndarray, det: PersonDetection) -> PoseLandmarks | None:
         self.roi_tracker.reset()
         result = self.landmarker.run(image, det.roi())
-        if result.present and _on_detection(result, det):
+        if result.usable and _on_detection(result, det):
             return result
         return None
 
