@@ -167,3 +167,19 @@ def test_video_input_reports_only_variables_valid_for_its_view() -> None:
     assert left[10] == pytest.approx(-right[10], abs=1e-6)  # one unsided series, per-side signs
     with pytest.raises(Exception, match="3-D"):
         compute_gait_curves(video_like, rate, events, source="video", view="3d")
+
+
+@pytest.mark.parametrize(
+    "name", ["nantes_pig_motion3_ff.c3d", "btk_functional_walk.c3d", "btk_pig_flatfoot_full.c3d"]
+)
+def test_reference_speed_group_follows_the_measured_speed(c3d_dir, name) -> None:
+    """Adults with a leg length in the file, walking at 1.15-1.24 m/s: the analysis finds a
+    dimensionless speed of about 0.41, inside the free group's range (0.372-0.482; Schwartz et
+    al. 2008 workbook), and says so."""
+    from groundup.pipeline.recording import RecordingOptions, analyse_recording
+
+    doc = analyse_recording(c3d_dir / name, RecordingOptions()).doc
+    ref = doc["curves"]["reference"]
+    print(f"\n{name}: {ref['dimensionless_speed']} -> {ref['speed_group']}")
+    assert 0.37 <= ref["dimensionless_speed"] <= 0.48
+    assert ref["speed_group"] == "free" and "lies in the range" in ref["note"]

@@ -64,3 +64,39 @@ def test_adult_summary_values_have_sources() -> None:
         assert spec["source"] and spec["certainty"] in ("V", "S"), key
         lo, hi = spec["range_deg"]
         assert lo < hi
+
+
+def test_speed_groups_from_the_workbook_do_not_overlap() -> None:
+    """Schwartz et al. 2008, ANOVA sheet: the free group's 82 children walked at dimensionless
+    speeds 0.372-0.482 (mean 0.429); the five ranges follow each other without overlap."""
+    from groundup.norms.data import SCHWARTZ_SPEEDS, schwartz_speed_groups
+
+    groups = schwartz_speed_groups()
+    assert tuple(g.speed for g in groups) == SCHWARTZ_SPEEDS
+    free = groups[2]
+    assert (free.n, round(free.mean, 3), free.minimum) == (82, 0.429, 0.37212)
+    for slower, faster in zip(groups, groups[1:], strict=False):
+        assert slower.maximum < faster.minimum
+        assert slower.minimum <= slower.mean <= slower.maximum
+
+
+def test_speed_group_is_chosen_from_dimensionless_speed() -> None:
+    from groundup.norms.reference import choose_reference, speed_group_for
+
+    assert speed_group_for(0.20)[0] == "very_slow"
+    assert speed_group_for(0.30)[0] == "slow"
+    assert speed_group_for(0.43)[0] == "free"
+    assert speed_group_for(0.55)[0] == "fast"
+    assert speed_group_for(0.70)[0] == "very_fast"
+    group, why = speed_group_for(0.05)
+    assert group == "very_slow" and "slower than every child" in why
+    group, why = speed_group_for(0.365)  # between slow (max 0.359) and free (min 0.372)
+    assert group == "slow" and "between two groups" in why
+    # 1.25 m/s on a 0.9 m leg: 0.42, free; 0.7 m/s: 0.24, slow.
+    assert choose_reference(40, 1.25, 0.9).speed_group == "free"
+    slow = choose_reference(40, 0.7, 0.9)
+    assert slow.speed_group == "slow" and "'slow' group" in slow.note
+    named = choose_reference(40, 0.7, 0.9, speed_group="free")
+    assert named.speed_group == "free" and "as requested" in named.note
+    unknown = choose_reference(40, None, None)
+    assert unknown.speed_group == "free" and "not known" in unknown.note

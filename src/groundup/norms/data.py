@@ -15,6 +15,7 @@ from groundup.yaml_files import parse_yaml
 NORMS_DIR = Path(__file__).resolve().parents[1] / "knowledge" / "norms"
 SCHWARTZ_CURVES = "schwartz2008_curves.csv"
 SCHWARTZ_EVENTS = "schwartz2008_cycle_events.csv"
+SCHWARTZ_SPEED_GROUPS = "schwartz2008_speed_groups.csv"
 SCHWARTZ_SPEEDS = ("very_slow", "slow", "free", "fast", "very_fast")
 
 
@@ -91,3 +92,33 @@ def schwartz_cycle_events() -> dict[tuple[str, str], float]:
             label = row["parameter"].split("[")[0].strip().lower()
             out[(names[label], row["speed"])] = 100.0 * float(row["mean_fraction_of_cycle"])
     return out
+
+
+@dataclass(frozen=True)
+class SpeedGroup:
+    """One Schwartz et al. 2008 speed group: its children's dimensionless speeds."""
+
+    speed: str
+    n: int
+    mean: float
+    sd: float
+    minimum: float
+    maximum: float
+
+
+@lru_cache(maxsize=1)
+def schwartz_speed_groups() -> tuple[SpeedGroup, ...]:
+    """The five speed groups, slowest first (dimensionless speed v / sqrt(g L))."""
+    with (NORMS_DIR / SCHWARTZ_SPEED_GROUPS).open(encoding="utf-8", newline="") as fh:
+        groups = [
+            SpeedGroup(
+                speed=row["speed"],
+                n=int(row["n"]),
+                mean=float(row["mean"]),
+                sd=float(row["sd"]),
+                minimum=float(row["minimum"]),
+                maximum=float(row["maximum"]),
+            )
+            for row in csv.DictReader(fh)
+        ]
+    return tuple(sorted(groups, key=lambda g: g.mean))

@@ -1,12 +1,14 @@
 """Choosing the normative reference for a patient, and saying which was chosen.
 
 The only normative curves shipped are those of typically developing CHILDREN (Schwartz MH,
-Rozumalski A, Trost JP (2008) J Biomech 41:1639-1650), in five walking-speed groups. GroundUp
-uses the self-selected ("free") group by default. Schwartz et al. grouped speeds by
-dimensionless speed v / sqrt(g * leg length) (Hof AL (1996) Scaling gait data to body size. Gait
-Posture 4:222-223); the group boundaries could not be checked against the paper here, so the
-speed group is never chosen automatically: GroundUp reports the patient's dimensionless speed and
-uses the group a caller names (``speed_group``), else "free".
+Rozumalski A, Trost JP (2008) J Biomech 41:1639-1650), in five walking-speed groups. Schwartz et
+al. grouped their children by dimensionless speed v / sqrt(g * leg length) (Hof AL (1996) Scaling
+gait data to body size. Gait Posture 4:222-223). Their workbook gives each group's range of
+dimensionless speeds (``schwartz2008_speed_groups.csv``; the five ranges do not overlap), so when
+the walking speed and leg length are known the group is the one whose range holds the patient's
+dimensionless speed, or the nearest range (:func:`speed_group_for`). Otherwise the self-selected
+("free") group is used; a caller may name the group (``speed_group``). The choice and its reason
+are in ``reference.note``.
 
 Adults (age >= 18 years, or unknown age with a leg length above the children's range) are compared
 with the same children's curves, labelled as such: adult sagittal kinematics at matched
@@ -20,7 +22,13 @@ import math
 from dataclasses import dataclass
 
 from groundup.errors import InputError
-from groundup.norms.data import SCHWARTZ_SPEEDS, schwartz_cycle_events, sources
+from groundup.norms.data import (
+    SCHWARTZ_SPEEDS,
+    SpeedGroup,
+    schwartz_cycle_events,
+    schwartz_speed_groups,
+    sources,
+)
 
 ADULT_AGE_YEARS = 18.0
 G_M_S2 = 9.81
@@ -61,6 +69,37 @@ def dimensionless_speed(speed_m_s: float | None, leg_length_m: float | None) -> 
     return float(speed_m_s) / math.sqrt(G_M_S2 * float(leg_length_m))
 
 
+def speed_group_for(dimensionless: float) -> tuple[str, str]:
+    """The Schwartz et al. 2008 speed group for a dimensionless walking speed, and why.
+
+    The group whose children's range (minimum-maximum) holds the speed; between two ranges, or
+    beyond the slowest or fastest child, the nearest range.
+    """
+    groups = schwartz_speed_groups()
+    for group in groups:
+        if group.minimum <= dimensionless <= group.maximum:
+            return group.speed, (
+                f"dimensionless speed {dimensionless:.3f} lies in the range of the "
+                f"'{group.speed}' group ({group.minimum:.3f}-{group.maximum:.3f}, "
+                f"{group.n} children)"
+            )
+
+    def distance(group: SpeedGroup) -> float:
+        return min(abs(dimensionless - group.minimum), abs(dimensionless - group.maximum))
+
+    nearest = min(groups, key=distance)
+    if dimensionless < groups[0].minimum:
+        where = f"slower than every child of the reference (slowest {groups[0].minimum:.3f})"
+    elif dimensionless > groups[-1].maximum:
+        where = f"faster than every child of the reference (fastest {groups[-1].maximum:.3f})"
+    else:
+        where = "between two groups' ranges"
+    return nearest.speed, (
+        f"dimensionless speed {dimensionless:.3f} is {where}; the nearest range is the "
+        f"'{nearest.speed}' group's ({nearest.minimum:.3f}-{nearest.maximum:.3f})"
+    )
+
+
 def choose_reference(
     age_years: float | None,
     walking_speed_m_s: float | None,
@@ -68,7 +107,18 @@ def choose_reference(
     speed_group: str | None = None,
 ) -> ReferenceChoice:
     """The normative reference for this patient (see the module docstring)."""
-    group = speed_group or "free"
+    speed = dimensionless_speed(walking_speed_m_s, leg_length_m)
+    if speed_group is not None:
+        group, speed_note = speed_group, f" Speed group '{speed_group}', as requested."
+    elif speed is not None:
+        group, why = speed_group_for(speed)
+        speed_note = f" Speed group '{group}': {why}."
+    else:
+        group = "free"
+        speed_note = (
+            " Speed group: self-selected ('free'), because the walking speed or the leg length "
+            "is not known."
+        )
     if group not in SCHWARTZ_SPEEDS:
         raise InputError(
             f"Unknown normative speed group {group!r}.",
@@ -91,8 +141,7 @@ def choose_reference(
     else:
         patient = "child"
         note = "Child compared with typically developing children (Schwartz et al. 2008)."
-    if speed_group is None:
-        note += " Speed group: self-selected ('free'); the speed group is not chosen from speed."
+    note += speed_note
     events = {
         name: schwartz_cycle_events()[(name, group)]
         for name in ("opposite_foot_off", "opposite_foot_contact", "foot_off", "double_support")
@@ -104,7 +153,7 @@ def choose_reference(
         patient_group=patient,
         citation=" ".join(str(meta["citation"]).split()),
         licence=meta["licence"],
-        dimensionless_speed=dimensionless_speed(walking_speed_m_s, leg_length_m),
+        dimensionless_speed=speed,
         note=note,
         events_pct=events,
     )
