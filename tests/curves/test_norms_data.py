@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 
 import yaml
 
@@ -75,7 +76,7 @@ def test_speed_groups_from_the_workbook_do_not_overlap() -> None:
     assert tuple(g.speed for g in groups) == SCHWARTZ_SPEEDS
     free = groups[2]
     assert (free.n, round(free.mean, 3), free.minimum) == (82, 0.429, 0.37212)
-    for slower, faster in zip(groups, groups[1:], strict=False):
+    for slower, faster in itertools.pairwise(groups):
         assert slower.maximum < faster.minimum
         assert slower.minimum <= slower.mean <= slower.maximum
 
