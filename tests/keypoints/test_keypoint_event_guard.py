@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 
@@ -109,3 +110,30 @@ def test_rear_view_heel_strikes_alternate_at_the_step_extremes() -> None:
         # Left ahead at odd multiples of the step time, right at even multiples.
         assert abs(steps - round(steps)) * 0.55 < 1.5 / 30.0, ev
         assert (round(steps) % 2 == 1) == (ev.side == "left"), ev
+
+
+def test_event_where_the_foot_was_not_seen_is_dropped_and_reported(
+    sports2d_landmarks: Trial,
+) -> None:
+    """The right foot unseen for 6 frames (0.2 s, short enough to be gap-filled) around its
+    heel strike at frame 130 of the real side-view landmarks: the strike found on the filled
+    curve is not used, the warning says which event and why, and the other events stay."""
+    base = analyze_keypoints(sports2d_landmarks)
+    strike = next(
+        e for e in base.events if e.side == "right" and e.kind == "heel_strike" and e.frame > 125
+    )
+    assert abs(strike.frame - 130) <= 3
+    conf = {k: v.copy() for k, v in sports2d_landmarks.point_confidence.items()}
+    for part in ("heel", "toe", "ankle"):
+        conf[f"right_{part}"][127:133] = 0.0
+    analysis = analyze_keypoints(sports2d_landmarks.replace(point_confidence=conf))
+    found = [(e.side, e.kind, e.frame) for e in analysis.events]
+    assert ("right", "heel_strike", strike.frame) not in found
+    others = [(e.side, e.kind, e.frame) for e in base.events if e is not strike]
+    assert set(others) <= set(found) | {(s, k, f) for s, k, f in others if 127 - 3 <= f <= 135}
+    issues = {q.code: q.message for q in analysis.quality}
+    assert "events_dropped_untracked" in issues
+    named = re.search(r"right heel strike at ([0-9.]+) s", issues["events_dropped_untracked"])
+    # Found on the gap-filled curve, a few frames from where the seen foot put it.
+    assert named and abs(float(named.group(1)) - strike.time_s) <= 0.15
+    assert "feet included" in issues["events_dropped_untracked"]
