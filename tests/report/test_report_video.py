@@ -69,6 +69,12 @@ def test_video_report_with_blurred_key_frames(shared_data: Path, tmp_path: Path)
     assert "Video measures (per cycle, mean)" in text and "Peak knee flexion swing" in text
     assert "Key frames" in text and "face blurred" in text
     assert "No patient height was given" in text
+    # phase percentages from video are shown with their reference, never flagged
+    html = files.html.read_text()
+    assert "not compared: from video this depends on where initial contact is placed" in html
+    for label in ("Stance", "Double support"):
+        row = html[html.index(f"<td>{label} ") :].split("</tr>")[0]
+        assert "small flag" not in row and "above the reference" not in row, row
     # the curves of a sagittal clip hold only sagittal variables, and the report says so
     curves = analysis["curves"]
     assert curves["view"] == "sagittal"

@@ -45,6 +45,16 @@ COMPARISON_TEXT = {
     "": "",
 }
 
+# Phase percentages from video are shown with their reference but never flagged: they move by
+# about 3 % of the cycle per frame of initial-contact timing, and on the reference walkers the
+# initial contacts that match the hand annotations read stance about 10 and double support about
+# 20 percentage points above a force-plate-calibrated contact rule (docs/video-gait.md).
+VIDEO_UNFLAGGED = frozenset({"stance_pct", "swing_pct", "double_support_pct"})
+VIDEO_UNFLAGGED_TEXT = (
+    "not compared: from video this depends on where initial contact is placed (one frame moves "
+    "it by about 3 % of the cycle); read it as approximate"
+)
+
 SWAY_ROWS: tuple[tuple[str, int], ...] = (
     ("duration_s", 1),
     ("mean_velocity_mm_s", 1),
@@ -112,9 +122,13 @@ def _source_facts(index: int, analysis: dict[str, Any]) -> list[Markup]:
 
 
 def spatiotemporal_rows(
-    index: int, spatio: dict[str, Any], age_y: float | None, sex: str | None
+    index: int,
+    spatio: dict[str, Any],
+    age_y: float | None,
+    sex: str | None,
+    from_video: bool = False,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Table rows and the norm sources they cite."""
+    """Table rows and the norm sources they cite (``from_video``: phase percentages unflagged)."""
     base = join_path("analysis", index, "spatiotemporal")
     rows = []
     sources: dict[str, dict[str, Any]] = {}
@@ -131,6 +145,7 @@ def spatiotemporal_rows(
         norm = choose_norm(key, spatio.get(key), age_y, sex) if overall else None
         if norm is not None:
             sources[norm.source_key] = norm_source(norm.source_key)
+        unflagged = from_video and key in VIDEO_UNFLAGGED
         rows.append(
             {
                 "label": label,
@@ -144,8 +159,12 @@ def spatiotemporal_rows(
                 if f"{key}_si_pct" in si
                 else "",
                 "norm": norm.text if norm else "no reference value with a source",
-                "comparison": COMPARISON_TEXT.get(norm.comparison, norm.comparison) if norm else "",
-                "flag": bool(norm and norm.comparison in {"below", "above"}),
+                "comparison": VIDEO_UNFLAGGED_TEXT
+                if norm and unflagged
+                else COMPARISON_TEXT.get(norm.comparison, norm.comparison)
+                if norm
+                else "",
+                "flag": bool(norm and not unflagged and norm.comparison in {"below", "above"}),
                 "source": norm.source_key if norm else "",
             }
         )
@@ -253,7 +272,8 @@ def gait_blocks(
         }
         spatio = analysis.get("spatiotemporal")
         if spatio:
-            rows, cited = spatiotemporal_rows(index, spatio, age_y, sex)
+            from_video = isinstance(analysis.get("video"), dict)  # any 2-D keypoint recording
+            rows, cited = spatiotemporal_rows(index, spatio, age_y, sex, from_video)
             block["spatiotemporal"] = rows
             for src in cited:
                 sources[src["key"]] = src
