@@ -205,7 +205,7 @@ def test_seated_no_legs(shared_data: Path) -> None:
     assert "feet included" in info.value.fix
 
 
-def test_upside_down_landmarks_are_not_usable(shared_data: Path) -> None:
+def test_upside_down_or_lying_landmarks_are_not_usable(shared_data: Path) -> None:
     """Landmarks of the Sports2D walker are usable; the same landmarks turned upside down (as
     the model once returned on the rear-view clip) are refused though the pose flag is set."""
     import dataclasses
@@ -227,3 +227,16 @@ def test_upside_down_landmarks_are_not_usable(shared_data: Path) -> None:
     flipped[:, 1] = image.shape[0] - flipped[:, 1]
     turned = dataclasses.replace(result, xyz_px=flipped)
     assert turned.present and not turned.upright and not turned.usable
+    # Lying sideways (turned 80 degrees about the mid-hip), as a crop turned sideways gave.
+    hip = result.xyz_px[[23, 24], :2].mean(axis=0)
+    angle = np.radians(80.0)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    lying = result.xyz_px.copy()
+    lying[:, :2] = (result.xyz_px[:, :2] - hip) @ rotation.T + hip
+    assert not dataclasses.replace(result, xyz_px=lying).usable
+    # A forward lean of 20 degrees is a posture, not a failure.
+    angle = np.radians(20.0)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    leaning = result.xyz_px.copy()
+    leaning[:, :2] = (result.xyz_px[:, :2] - hip) @ rotation.T + hip
+    assert dataclasses.replace(result, xyz_px=leaning).usable

@@ -34,7 +34,7 @@ from groundup.gait.progression import Progression, compute_progression, require_
 from groundup.gait.spatiotemporal import Spatiotemporal, compute_spatiotemporal
 from groundup.gait.sync_check import check_marker_plate_sync
 from groundup.io.labels import LabelMap
-from groundup.keypoints.knowledge import event_guard, min_opposite_strike_s
+from groundup.keypoints.knowledge import event_guard, max_untracked_run_s, min_opposite_strike_s
 from groundup.signal.filters import butterworth_lowpass
 from groundup.signal.gaps import fill_gaps, gap_report
 from groundup.trial import SIDES, GaitEvent, Trial
@@ -229,6 +229,7 @@ def analyze_gait(
             filled.point_rate_hz,
             event_guard()[1],
             min_opposite_strike_s(),
+            max_untracked_run_s(),
         )
         usable = _usable_frames(progression, dropped)
         if dropped:

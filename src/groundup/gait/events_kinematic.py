@@ -368,12 +368,22 @@ class FrontalInterFootEventDetection:
         return sorted(events, key=lambda e: e.time_s)
 
 
+def _longest_false_run(mask: np.ndarray) -> int:
+    """Length of the longest run of False in a boolean array (0 when all True)."""
+    longest = run = 0
+    for value in mask:
+        run = 0 if value else run + 1
+        longest = max(longest, run)
+    return longest
+
+
 def guard_keypoint_events(
     events: list[GaitEvent],
     progression: Progression,
     rate_hz: float,
     window_s: float,
     min_opposite_strike_s: float = 0.0,
+    max_untracked_run_s: float = 0.0,
 ) -> tuple[list[GaitEvent], list[GaitEvent]]:
     """Split keypoint events into (kept, dropped): kept where the data around them is tracked.
 
@@ -387,12 +397,15 @@ def guard_keypoint_events(
     its heel is measured. Marker trials (no ``tracked`` frames) keep every event.
 
     Heel strikes of opposite feet closer than ``min_opposite_strike_s`` contradict each other
-    (a foot is in stance between two contacts): both are dropped.
+    (a foot is in stance between two contacts): both are dropped. Inside the window, losses of
+    tracking up to ``max_untracked_run_s`` long (at least one frame when it is above zero) are
+    tolerated: gap filling bridges them.
     """
     if progression.tracked is None:
         return list(events), []
     per_point = progression.tracked_keypoint or {}
     half = max(1, round(window_s * rate_hz))
+    allowed = max(1, round(max_untracked_run_s * rate_hz)) if max_untracked_run_s > 0 else 0
     kept: list[GaitEvent] = []
     dropped: list[GaitEvent] = []
     for ev in events:
@@ -403,7 +416,7 @@ def guard_keypoint_events(
         masks = [per_point.get(f"{s}_{part}", progression.tracked[s]) for s in sides]
         start, stop = ev.frame - half, ev.frame + half + 1
         inside = start >= 0 and stop <= len(masks[0])
-        if inside and all(bool(m[start:stop].all()) for m in masks):
+        if inside and all(_longest_false_run(m[start:stop]) <= allowed for m in masks):
             kept.append(ev)
         else:
             dropped.append(ev)

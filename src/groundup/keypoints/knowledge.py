@@ -36,6 +36,11 @@ def min_opposite_strike_s() -> float:
     return float(video_gait_knowledge()["event_guard"]["min_opposite_strike_s"])
 
 
+def max_untracked_run_s() -> float:
+    """The longest loss of tracking tolerated inside an event's window (see the YAML)."""
+    return float(video_gait_knowledge()["event_guard"]["max_untracked_run_s"])
+
+
 def event_guard() -> tuple[float, float]:
     """(edge margin in body heights, window either side of an event in s) for keypoint events."""
     guard = video_gait_knowledge()["event_guard"]

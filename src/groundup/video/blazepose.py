@@ -32,6 +32,9 @@ BLAZEPOSE_CANONICAL_NAMES: tuple[str, ...] = tuple(BLAZEPOSE_NAMES)
 N_LANDMARKS = 33
 _SHOULDERS = (BLAZEPOSE_NAMES.index("left_shoulder"), BLAZEPOSE_NAMES.index("right_shoulder"))
 _HIPS = (BLAZEPOSE_NAMES.index("left_hip"), BLAZEPOSE_NAMES.index("right_hip"))
+# A walking trunk stays near vertical: within 18 degrees in every frame of the reference clips,
+# side and rear views. 60 degrees leaves room for a stooped gait and refuses sideways skeletons.
+MAX_TRUNK_TILT_DEG = 60.0
 
 # ---------------------------------------------------------------- pose_detection_cpu.pbtxt
 DETECTOR_INPUT_PX = 224
@@ -454,16 +457,23 @@ class PoseLandmarks:
 
     @property
     def upright(self) -> bool:
-        """The mid-hip lies below the mid-shoulder in the image (image y grows downward).
+        """The trunk (mid-hip to mid-shoulder) points up the image, within
+        ``MAX_TRUNK_TILT_DEG`` of vertical (image y grows downward).
 
         Anyone walking is upright in a clip shown the right way up (rotation metadata is applied
-        when decoding), so an upside-down skeleton is a failure of the landmark model, not a
-        pose: on the rear-view reference clip one frame put the nose below the hips and the heels
-        above them, with the pose flag set (docs/video-pose.md).
+        when decoding), so a skeleton lying sideways or upside down is a failure of the landmark
+        model, not a pose. Two were seen with the pose flag set: on the rear-view reference clip
+        one frame put the nose below the hips and the heels above them, and on the Sports2D clip
+        mirrored left to right a crop turned sideways gave a skeleton lying at 86 degrees that the
+        next crops followed for 15 frames (docs/video-pose.md).
         """
-        shoulder_y = float(np.mean(self.xyz_px[list(_SHOULDERS), 1]))
-        hip_y = float(np.mean(self.xyz_px[list(_HIPS), 1]))
-        return hip_y > shoulder_y
+        shoulder = np.mean(self.xyz_px[list(_SHOULDERS), :2], axis=0)
+        hip = np.mean(self.xyz_px[list(_HIPS), :2], axis=0)
+        up = hip[1] - shoulder[1]
+        if up <= 0:
+            return False
+        tilt_deg = math.degrees(math.atan2(abs(float(shoulder[0] - hip[0])), float(up)))
+        return tilt_deg <= MAX_TRUNK_TILT_DEG
 
     @property
     def usable(self) -> bool:
