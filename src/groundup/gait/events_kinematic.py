@@ -390,9 +390,10 @@ def guard_keypoint_events(
     An event is kept when the keypoint it is read from (the heel for a heel strike, the toe for a
     toe off) and the hips are tracked inside the picture (:attr:`Progression.tracked_keypoint`)
     in every frame (short losses aside, below) from ``window_s`` before to ``window_s`` after it,
-    and the window lies inside the trial; in rear and front views a heel strike is referenced to the other heel, so both
-    heels must be tracked. An extremum found where the keypoint enters or leaves the picture, or
-    where the pose model lost it, is the edge of the data, not a gait event. Only the event's own
+    and the window lies inside the trial; in rear and front views a heel strike is referenced to
+    the other heel, so both heels must be tracked. An extremum found where the keypoint enters or
+    leaves the picture, or where the pose model lost it, is the edge of the data, not a gait
+    event. Only the event's own
     keypoint counts: at the frame edge the toe of a landing foot is often already outside while
     its heel is measured. Marker trials (no ``tracked`` frames) keep every event.
 
