@@ -393,9 +393,9 @@ def guard_keypoint_events(
     and the window lies inside the trial; in rear and front views a heel strike is referenced to
     the other heel, so both heels must be tracked. An extremum found where the keypoint enters or
     leaves the picture, or where the pose model lost it, is the edge of the data, not a gait
-    event. Only the event's own
-    keypoint counts: at the frame edge the toe of a landing foot is often already outside while
-    its heel is measured. Marker trials (no ``tracked`` frames) keep every event.
+    event. Only the event's own keypoint counts: at the frame edge the toe of a landing foot is
+    often already outside while its heel is measured. Marker trials (no ``tracked`` frames) keep
+    every event.
 
     Heel strikes of opposite feet closer than ``min_opposite_strike_s`` contradict each other
     (a foot is in stance between two contacts): both are dropped. Inside the window, losses of
