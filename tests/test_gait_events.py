@@ -217,6 +217,8 @@ def test_heel_has_nearly_stopped_at_force_plate_contact(c3d_dir: Path, name: str
         speed = np.einsum("ij,ij->i", np.gradient(heel, 1.0 / rate, axis=0), progression.direction)
         contact = round(on_s * rate)
         swing = speed[max(0, contact - round(0.4 * rate)) : contact + 1]
-        ratio = speed[contact] / np.nanmax(swing)
+        peak = np.nanmax(swing)
+        assert peak > 0.5, (name, side, peak)  # m/s: a real swing before the contact
+        ratio = speed[contact] / peak
         print(f"{name} {side} contact {on_s:.3f} s: heel speed {ratio:.2f} of its swing peak")
-        assert ratio < 0.25, (name, side, ratio)
+        assert -0.1 < ratio < 0.25, (name, side, ratio)

@@ -39,6 +39,27 @@ def test_shipped_norms_equal_the_shared_source_files(shared_data) -> None:
         assert shipped == source, f"{name} differs from shared/data/norms/{name}"
 
 
+def test_speed_groups_equal_the_workbook_anova_sheet(shared_data) -> None:
+    """schwartz2008_speed_groups.csv holds the "Dimensionless Speed" block of the workbook's
+    ANOVA sheet unchanged (N, Mean, Std. Deviation, Minimum, Maximum per group)."""
+    import xlrd
+
+    from groundup.norms.data import schwartz_speed_groups
+
+    book = xlrd.open_workbook(str(shared_data / "norms" / "schwartz2008_original.xls"))
+    sheet = book.sheet_by_name("ANOVA")
+    first = next(r for r in range(sheet.nrows) if sheet.row_values(r)[0] == "Dimensionless Speed")
+    names = {"Very Slow": "very_slow", "Slow": "slow", "Free": "free", "Fast": "fast"}
+    names["Very Fast"] = "very_fast"
+    source = {}
+    for row in range(first, first + 5):
+        values = sheet.row_values(row)
+        n, mean, sd, _se, _low95, _high95, minimum, maximum = values[2:10]
+        source[names[values[1]]] = (int(n), mean, sd, minimum, maximum)
+    shipped = {g.speed: (g.n, g.mean, g.sd, g.minimum, g.maximum) for g in schwartz_speed_groups()}
+    assert shipped == source
+
+
 def test_known_values_from_the_manifest() -> None:
     knee = schwartz_curves()[("Knee Flex/Extension", "free")]
     assert knee.pct[0] == 0 and len(knee.pct) == 51

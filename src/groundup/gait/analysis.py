@@ -29,7 +29,12 @@ from groundup.errors import (
     QualityIssue,
 )
 from groundup.gait.events_forceplate import ForcePlateEventDetection, PlateContact
-from groundup.gait.events_kinematic import HreljacMarshallEventDetection, guard_keypoint_events
+from groundup.gait.events_kinematic import (
+    HreljacMarshallEventDetection,
+    bridge_short_losses,
+    guard_keypoint_events,
+    max_lost_frames,
+)
 from groundup.gait.progression import Progression, compute_progression, require_walking
 from groundup.gait.spatiotemporal import Spatiotemporal, compute_spatiotemporal
 from groundup.gait.sync_check import check_marker_plate_sync
@@ -231,7 +236,7 @@ def analyze_gait(
             min_opposite_strike_s(),
             max_untracked_run_s(),
         )
-        usable = _usable_frames(progression, dropped)
+        usable = _usable_frames(progression, dropped, filled.point_rate_hz)
         if dropped:
             quality.append(_dropped_events_issue(dropped))
     if contacts and kinematic:
@@ -260,10 +265,16 @@ def analyze_gait(
     )
 
 
-def _usable_frames(progression: Progression, dropped: list[GaitEvent]) -> dict[str, np.ndarray]:
-    """Per side, the frames a step or stride may span: tracked, and not at a dropped event."""
+def _usable_frames(
+    progression: Progression, dropped: list[GaitEvent], rate_hz: float
+) -> dict[str, np.ndarray]:
+    """Per side, the frames a step or stride may span: tracked (losses short enough for an
+    event's window bridged, as gap filling bridges them), and not at a dropped event."""
     assert progression.tracked is not None
-    usable = {side: mask.copy() for side, mask in progression.tracked.items()}
+    allowed = max_lost_frames(max_untracked_run_s(), rate_hz)
+    usable = {
+        side: bridge_short_losses(mask, allowed) for side, mask in progression.tracked.items()
+    }
     for ev in dropped:
         for mask in usable.values():
             mask[min(max(ev.frame, 0), len(mask) - 1)] = False

@@ -368,13 +368,31 @@ class FrontalInterFootEventDetection:
         return sorted(events, key=lambda e: e.time_s)
 
 
-def _longest_false_run(mask: np.ndarray) -> int:
-    """Length of the longest run of False in a boolean array (0 when all True)."""
-    longest = run = 0
-    for value in mask:
-        run = 0 if value else run + 1
-        longest = max(longest, run)
-    return longest
+def _window_tracked(window: np.ndarray, allowed: int) -> bool:
+    """Tracked at both ends of the window, and at most ``allowed`` frames lost inside it."""
+    return bool(window[0] and window[-1] and np.count_nonzero(~window) <= allowed)
+
+
+def bridge_short_losses(mask: np.ndarray, max_frames: int) -> np.ndarray:
+    """``mask`` (tracked frames) with interior runs of at most ``max_frames`` untracked frames
+    set to tracked: losses that gap filling bridges (see :func:`guard_keypoint_events`)."""
+    out = np.asarray(mask, dtype=bool).copy()
+    if max_frames <= 0:
+        return out
+    lost = np.flatnonzero(~out)
+    if lost.size == 0:
+        return out
+    runs = np.split(lost, np.flatnonzero(np.diff(lost) > 1) + 1)
+    for run in runs:
+        if run[0] > 0 and run[-1] < len(out) - 1 and len(run) <= max_frames:
+            out[run] = True
+    return out
+
+
+def max_lost_frames(max_untracked_run_s: float, rate_hz: float) -> int:
+    """The frames of tracking an event window may lose: ``max_untracked_run_s`` at ``rate_hz``,
+    at least one frame when it is above zero."""
+    return max(1, round(max_untracked_run_s * rate_hz)) if max_untracked_run_s > 0 else 0
 
 
 def guard_keypoint_events(
@@ -398,15 +416,15 @@ def guard_keypoint_events(
     every event.
 
     Heel strikes of opposite feet closer than ``min_opposite_strike_s`` contradict each other
-    (a foot is in stance between two contacts): both are dropped. Inside the window, losses of
-    tracking up to ``max_untracked_run_s`` long (at least one frame when it is above zero) are
-    tolerated: gap filling bridges them.
+    (a foot is in stance between two contacts): both are dropped. Inside the window, up to
+    ``max_untracked_run_s`` of lost tracking in all (at least one frame when it is above zero)
+    is tolerated, never at the window's first or last frame: gap filling bridges it.
     """
     if progression.tracked is None:
         return list(events), []
     per_point = progression.tracked_keypoint or {}
     half = max(1, round(window_s * rate_hz))
-    allowed = max(1, round(max_untracked_run_s * rate_hz)) if max_untracked_run_s > 0 else 0
+    allowed = max_lost_frames(max_untracked_run_s, rate_hz)
     kept: list[GaitEvent] = []
     dropped: list[GaitEvent] = []
     for ev in events:
@@ -417,7 +435,7 @@ def guard_keypoint_events(
         masks = [per_point.get(f"{s}_{part}", progression.tracked[s]) for s in sides]
         start, stop = ev.frame - half, ev.frame + half + 1
         inside = start >= 0 and stop <= len(masks[0])
-        if inside and all(_longest_false_run(m[start:stop]) <= allowed for m in masks):
+        if inside and all(_window_tracked(m[start:stop], allowed) for m in masks):
             kept.append(ev)
         else:
             dropped.append(ev)

@@ -41,6 +41,11 @@ def max_untracked_run_s() -> float:
     return float(video_gait_knowledge()["event_guard"]["max_untracked_run_s"])
 
 
+def max_trunk_tilt_deg() -> float:
+    """The largest trunk angle from vertical of a usable landmark result (see the YAML)."""
+    return float(video_gait_knowledge()["landmark_plausibility"]["max_trunk_tilt_deg"])
+
+
 def event_guard() -> tuple[float, float]:
     """(edge margin in body heights, window either side of an event in s) for keypoint events."""
     guard = video_gait_knowledge()["event_guard"]

@@ -64,9 +64,12 @@ class ReferenceChoice:
 
 def dimensionless_speed(speed_m_s: float | None, leg_length_m: float | None) -> float | None:
     """Walking speed / sqrt(g * leg length) (Hof 1996), or None when either is unknown."""
-    if not speed_m_s or not leg_length_m or leg_length_m <= 0:
+    if not speed_m_s or not leg_length_m:
         return None
-    return float(speed_m_s) / math.sqrt(G_M_S2 * float(leg_length_m))
+    speed, leg = float(speed_m_s), float(leg_length_m)
+    if not (math.isfinite(speed) and math.isfinite(leg)) or leg <= 0:
+        return None
+    return speed / math.sqrt(G_M_S2 * leg)
 
 
 def speed_group_for(dimensionless: float) -> tuple[str, str]:

@@ -25,6 +25,7 @@ import numpy as np
 
 from groundup.errors import GroundUpError
 from groundup.keypoints.blazepose import BLAZEPOSE_NAMES
+from groundup.keypoints.knowledge import max_trunk_tilt_deg
 
 # BlazePose landmark order -> GroundUp canonical names: one table, kept with the keypoint label
 # aliases (foot_index -> toe; "left"/"right" are the person's anatomical sides).
@@ -32,9 +33,6 @@ BLAZEPOSE_CANONICAL_NAMES: tuple[str, ...] = tuple(BLAZEPOSE_NAMES)
 N_LANDMARKS = 33
 _SHOULDERS = (BLAZEPOSE_NAMES.index("left_shoulder"), BLAZEPOSE_NAMES.index("right_shoulder"))
 _HIPS = (BLAZEPOSE_NAMES.index("left_hip"), BLAZEPOSE_NAMES.index("right_hip"))
-# A walking trunk stays near vertical: within 18 degrees in every frame of the reference clips,
-# side and rear views. 60 degrees leaves room for a stooped gait and refuses sideways skeletons.
-MAX_TRUNK_TILT_DEG = 60.0
 
 # ---------------------------------------------------------------- pose_detection_cpu.pbtxt
 DETECTOR_INPUT_PX = 224
@@ -457,8 +455,9 @@ class PoseLandmarks:
 
     @property
     def upright(self) -> bool:
-        """The trunk (mid-hip to mid-shoulder) points up the image, within
-        ``MAX_TRUNK_TILT_DEG`` of vertical (image y grows downward).
+        """The trunk (mid-hip to mid-shoulder) points up the image, within the
+        ``max_trunk_tilt_deg`` of ``knowledge/video_gait.yaml`` of vertical (image y grows
+        downward).
 
         Anyone walking is upright in a clip shown the right way up (rotation metadata is applied
         when decoding), so a skeleton lying sideways or upside down is a failure of the landmark
@@ -473,7 +472,7 @@ class PoseLandmarks:
         if up <= 0:
             return False
         tilt_deg = math.degrees(math.atan2(abs(float(shoulder[0] - hip[0])), float(up)))
-        return tilt_deg <= MAX_TRUNK_TILT_DEG
+        return tilt_deg <= max_trunk_tilt_deg()
 
     @property
     def usable(self) -> bool:
