@@ -153,20 +153,27 @@ def test_sports2d_demo_event_timing(sports2d_analysis) -> None:
     assert _matched(hs, ref) >= 0.8 * len(ref), hs
 
 
-def _reencoded(clip: Path, out: Path, transform) -> Path:
-    """The clip with ``transform`` applied to every RGB frame, re-encoded as H.264 at 30 fps."""
+def _reencoded(
+    clip: Path, out: Path, transform, codec: str = "libx264", display_rotation: int | None = None
+) -> Path:
+    """The clip with ``transform`` applied to every RGB frame, re-encoded at 30 fps (H.264 by
+    default; ``display_rotation`` writes the display-matrix rotation a phone writes)."""
     import av
 
+    options = {"libx264": {"crf": "18", "preset": "veryfast"}}
+    options["libx265"] = {"crf": "22", "preset": "ultrafast", "x265-params": "log-level=error"}
     with av.open(str(clip)) as source, av.open(str(out), "w") as target:
         stream = source.streams.video[0]
         encoder = None
         for frame in source.decode(stream):
             image = np.ascontiguousarray(transform(frame.to_ndarray(format="rgb24")))
             if encoder is None:
-                encoder = target.add_stream("libx264", rate=30)
+                encoder = target.add_stream(codec, rate=30)
                 encoder.height, encoder.width = image.shape[:2]
                 encoder.pix_fmt = "yuv420p"
-                encoder.options = {"crf": "18", "preset": "veryfast"}
+                encoder.options = options[codec]
+                if display_rotation is not None:
+                    encoder.set_display_rotation(display_rotation)
             for packet in encoder.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
                 target.mux(packet)
         assert encoder is not None
@@ -233,6 +240,37 @@ def test_sports2d_at_low_resolution(shared_data: Path, tmp_path: Path) -> None:
     hs = _events(analysis)
     assert _alternate(hs), hs
     assert _matched(hs, [(None, f) for f in SPORTS2D_IC_FRAMES]) >= 6, hs
+    cadence = _cadence(analysis)
+    assert cadence is not None and 95.0 <= cadence <= 102.0
+
+
+def test_sports2d_as_a_phone_writes_it(
+    shared_data: Path, tmp_path: Path, sports2d_analysis
+) -> None:
+    """The Sports2D clip as a phone held sideways stores it: HEVC, the pixels turned a quarter
+    turn, and a display-matrix rotation that turns them back. GroundUp applies the rotation and
+    finds the original's heel strikes with the same sides and the cadence. (Within 3 frames: the
+    heel-impact peak can move by that much with the re-encoding's pixel noise; measured 0-3.)"""
+    from groundup.video.decode import probe_video
+    from groundup.video.pose_run import video_to_trial
+
+    source = shared_data / "video" / "sports2d_demo.mp4"
+    clip = _reencoded(
+        source,
+        tmp_path / "phone.mp4",
+        lambda image: np.rot90(image, 1),
+        codec="libx265",
+        display_rotation=-90,
+    )
+    info = probe_video(clip)
+    assert (info.width_px, info.height_px, info.rotation_deg) == (1768, 994, 90)
+    analysis = analyze_keypoints(video_to_trial(clip))
+    assert analysis.video is not None and analysis.video["direction"] == "right_to_left"
+    hs = _events(analysis)
+    assert _alternate(hs), hs
+    for side, frame in _events(sports2d_analysis):
+        if 60 <= frame <= 175:
+            assert any(s == side and abs(f - frame) <= 3 for s, f in hs), (side, frame, hs)
     cadence = _cadence(analysis)
     assert cadence is not None and 95.0 <= cadence <= 102.0
 
