@@ -146,6 +146,12 @@ def spatiotemporal_rows(
         if norm is not None:
             sources[norm.source_key] = norm_source(norm.source_key)
         unflagged = from_video and key in VIDEO_UNFLAGGED
+        if norm is None:
+            comparison = ""
+        elif unflagged:
+            comparison = VIDEO_UNFLAGGED_TEXT
+        else:
+            comparison = COMPARISON_TEXT.get(norm.comparison, norm.comparison)
         rows.append(
             {
                 "label": label,
@@ -159,11 +165,7 @@ def spatiotemporal_rows(
                 if f"{key}_si_pct" in si
                 else "",
                 "norm": norm.text if norm else "no reference value with a source",
-                "comparison": VIDEO_UNFLAGGED_TEXT
-                if norm and unflagged
-                else COMPARISON_TEXT.get(norm.comparison, norm.comparison)
-                if norm
-                else "",
+                "comparison": comparison,
                 "flag": bool(norm and not unflagged and norm.comparison in {"below", "above"}),
                 "source": norm.source_key if norm else "",
             }

@@ -44,6 +44,7 @@ from groundup.video.decode import DecodeLog, VideoInfo, iter_frames, probe_video
 from groundup.video.extend import continues, extend_backward
 from groundup.video.small_people import FILM_CLOSER, small_people_seen, small_subject_issue
 from groundup.video.tracking import (
+    MAX_HIP_OFFSET_RADII,
     MAX_SIZE_RATIO,
     PersonTracker,
     Track,
@@ -54,9 +55,6 @@ from groundup.video.tracking import (
 
 ProgressCallback = Callable[[int, int], None]
 
-# A crop's landmarks belong to the subject when their mid-hip lies within this fraction of the
-# full-body radius (about half a body height) from the subject's detected mid-hip.
-MAX_HIP_OFFSET_RADII = 0.5
 # Legs visible: knee and ankle of at least one side with confidence >= this, for >= MIN_LEGS_S.
 LEG_CONFIDENCE = 0.5
 MIN_LEGS_S = 1.0

@@ -22,13 +22,11 @@ import numpy as np
 from groundup.errors import QualityIssue
 from groundup.video.blazepose import PoseDetector, TiledPoseDetector
 from groundup.video.decode import DecodeLog, VideoInfo, iter_frames
+from groundup.video.tracking import MAX_HIP_OFFSET_RADII
 
 # Frames probed, spread evenly over the clip.
 PROBE_FRAMES = 8
 
-# Two detections are one person when their mid-hips lie within this many full-body radii (the
-# landmark pass's own test, pose_run.MAX_HIP_OFFSET_RADII).
-SAME_PERSON_RADII = 0.5
 
 # The message that goes with every "nobody found" error, and the warning of a result that
 # needed tiles: what to re-film.
@@ -51,7 +49,7 @@ def small_people_seen(
             continue
         found = whole.detect(vf.image)
         if any(
-            not any(w.hip_near(t.hip_px, SAME_PERSON_RADII) for w in found)
+            not any(w.hip_near(t.hip_px, MAX_HIP_OFFSET_RADII) for w in found)
             for t in tiled.detect(vf.image)
         ):
             return True

@@ -35,6 +35,9 @@ from scipy.optimize import linear_sum_assignment
 from groundup.errors import NoWalkingError
 from groundup.video.blazepose import PersonDetection
 
+# A crop's landmarks belong to a detected person, and two detections are one person, when the
+# mid-hips lie within this fraction of the full-body radius (about half a body height).
+MAX_HIP_OFFSET_RADII = 0.5
 MAX_HIP_JUMP_RADII = 0.6
 GAP_ALLOWANCE_RADII = 0.05
 AMBIGUITY_MARGIN_RADII = 0.2
