@@ -222,3 +222,33 @@ def test_heel_has_nearly_stopped_at_force_plate_contact(c3d_dir: Path, name: str
         ratio = speed[contact] / peak
         print(f"{name} {side} contact {on_s:.3f} s: heel speed {ratio:.2f} of its swing peak")
         assert -0.1 < ratio < 0.25, (name, side, ratio)
+
+
+def test_impact_is_the_first_peak_reaching_half_the_highest() -> None:
+    """Inside the search window the heel impact is the first acceleration peak that reaches
+    half the window's highest peak; a smaller early bump is passed over."""
+    frames = np.arange(40, dtype=float)
+
+    def bump(centre: float, height: float) -> np.ndarray:
+        return height * np.exp(-0.5 * ((frames - centre) / 1.5) ** 2)
+
+    impact = HreljacMarshallEventDetection._impact
+    window = (0.5, 0.5)  # s either side of the anchor, at 30 frames/s: the whole signal
+    two_similar = bump(12, 8.0) + bump(24, 10.0)
+    assert impact(two_similar, 20.0, 30.0, window, 0.5) == pytest.approx(12.0, abs=0.2)
+    assert impact(two_similar, 20.0, 30.0, window, 1.0) == pytest.approx(24.0, abs=0.2)
+    small_first = bump(12, 3.0) + bump(24, 10.0)
+    assert impact(small_first, 20.0, 30.0, window, 0.5) == pytest.approx(24.0, abs=0.2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CLEAN_CONTACTS))
+def test_first_peak_rule_picks_the_highest_peak_on_marker_trials(c3d_dir: Path, name: str) -> None:
+    """On every lab trial the first-peak impact rule gives the same heel strikes as taking the
+    window's highest peak (docs/gait-events.md): it changes only noisy video keypoints."""
+    trial = fill_gaps(read_c3d(c3d_dir / name))
+    first = HreljacMarshallEventDetection().detect(trial)
+    highest = HreljacMarshallEventDetection(impact_peak_fraction=1.0).detect(trial)
+    assert [(e.side, e.kind, e.frame) for e in first] == [
+        (e.side, e.kind, e.frame) for e in highest
+    ]
