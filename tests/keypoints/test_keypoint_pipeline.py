@@ -91,6 +91,51 @@ def test_standing_person_gives_no_steps(sports2d_landmarks: Trial) -> None:
         analyze_keypoints(sports2d_landmarks.replace(points=still, point_confidence=conf))
 
 
+def _walking_in_place(trial: Trial) -> Trial:
+    """The walker held at the middle of the picture: the pelvis's horizontal travel taken out of
+    every keypoint, as a treadmill or a camera panning with the walker would show them."""
+    hip_x = (trial.points["left_hip"][:, 0] + trial.points["right_hip"][:, 0]) / 2
+    seen = np.flatnonzero(np.isfinite(hip_x))
+    travel = np.interp(np.arange(trial.n_frames), seen, hip_x[seen])
+    assert trial.image_size_px is not None
+    shift = np.stack([travel - trial.image_size_px[0] / 2, np.zeros(trial.n_frames)], axis=1)
+    return trial.replace(points={k: v - shift for k, v in trial.points.items()})
+
+
+def test_walking_in_place_gives_the_same_steps(sports2d_landmarks: Trial) -> None:
+    """Walking on the spot in the picture (treadmill, panning camera): the steps come from the
+    feet moving against the pelvis and the direction from the way the feet and face point. The
+    Sports2D walker held still in the picture gives the original's heel strikes, sides and
+    cadence. Before, the pelvis standing still meant "no walking" (and a panning clip of the same
+    walk gave 6 events and 116 steps/min)."""
+    original = analyze_keypoints(sports2d_landmarks)
+    in_place = analyze_keypoints(_walking_in_place(sports2d_landmarks))
+    assert _heel_strikes(in_place) == _heel_strikes(original)
+    assert in_place.video is not None and in_place.video["direction"] == "right_to_left"
+    assert "walking_in_place" in {q.code for q in in_place.quality}
+    assert "walking_in_place" not in {q.code for q in original.quality}
+    cadence = in_place.spatiotemporal.to_json()["cadence_steps_per_min"]
+    assert 95.0 <= cadence <= 102.0
+
+
+def test_walking_in_place_direction_follows_the_facing(sports2d_landmarks: Trial) -> None:
+    """The same walk in place, mirrored left to right: the subject now faces image right, and
+    the direction (which sets the sign of the sagittal angles) follows; knee flexion keeps its
+    sign and size."""
+    in_place = _walking_in_place(sports2d_landmarks)
+    assert in_place.image_size_px is not None
+    width = in_place.image_size_px[0]
+    mirrored = in_place.replace(
+        points={k: np.stack([width - v[:, 0], v[:, 1]], axis=1) for k, v in in_place.points.items()}
+    )
+    a, b = analyze_keypoints(in_place), analyze_keypoints(mirrored)
+    assert b.video is not None and b.video["direction"] == "left_to_right"
+    assert [f for _, f in _heel_strikes(a)] == [f for _, f in _heel_strikes(b)]
+    knee_a, knee_b = angles_for(a)["left_knee_flexion_deg"], angles_for(b)["left_knee_flexion_deg"]
+    assert np.nanmax(knee_a) > 45.0
+    np.testing.assert_allclose(knee_a, knee_b, atol=0.5)
+
+
 def test_no_lower_body_is_no_gait(sports2d_landmarks: Trial) -> None:
     conf = {
         k: (np.zeros_like(v) if any(p in k for p in ("knee", "ankle", "heel", "toe")) else v)

@@ -9,9 +9,11 @@ velocity.
 is ``-y``) and the mid-hip keypoints as the pelvis (docs/video-gait.md):
 
 - side views (``view="sagittal"``, the default for 2-D): progression is along image x, its sign
-  from the pelvis's horizontal velocity; a frame counts as walking when the pelvis moves faster
-  than :data:`STANDING_SPEED_HEIGHTS_PER_S` body heights per second (pixels per second mean
-  nothing without a scale);
+  the way the subject faces (:func:`facing_sign_x`; the pelvis's horizontal velocity where the
+  facing is unknown); a frame counts as walking when the pelvis moves faster than
+  :data:`STANDING_SPEED_HEIGHTS_PER_S` body heights per second (pixels per second mean nothing
+  without a scale), or, walking in place (treadmill, panning camera), when the feet alternate
+  along x by :data:`MIN_SAGITTAL_ALTERNATION_HEIGHTS`;
 - rear and front views (``view="frontal_posterior"`` / ``"frontal_anterior"``): the walker moves
   along the camera's depth axis, which one image cannot measure. On a ground plane seen by a
   camera above it, a point farther away is imaged higher (nearer the horizon; Hartley R,
@@ -63,7 +65,15 @@ STANDING_SPEED_HEIGHTS_PER_S = 0.08
 # height; standing gives noise below 1 %, and exercises that move both legs together (jumping
 # jacks, squats) give no left-right difference.
 MIN_ALTERNATION_HEIGHTS = 0.02
+# Side views where the pelvis stays at about the same place in the picture (a treadmill, or a
+# camera panning to follow the walker): a frame counts as walking when the feet's left-right
+# difference along image x swings by at least this much over a stride window. Walking steps are
+# about 0.25-0.45 of the body height long (a slow pathological step of 0.4 m is 0.23 H), so the
+# difference swings by about twice that; standing, squats and other two-legged exercises in
+# profile leave it nearly constant, and a foot shuffling on the spot moves it by a few per cent.
+MIN_SAGITTAL_ALTERNATION_HEIGHTS = 0.2
 _ALTERNATION_WINDOW_S = 1.5  # about one stride
+_FACING_WINDOW_S = 1.0  # running vote over about a stride for the facing direction
 FRONTAL_VIEWS = ("frontal_posterior", "frontal_anterior")
 VIEWS_2D = ("sagittal", *FRONTAL_VIEWS)
 _HEAD_NAMES = ("left_eye", "right_eye", "nose", "left_ear", "right_ear")
@@ -99,6 +109,9 @@ class Progression:
     # read from the heel alone and a toe off from the toe alone, so a toe leaving the picture
     # while the heel lands (a foot at the frame edge) must not drop the heel strike.
     tracked_keypoint: dict[str, np.ndarray] | None = None
+    # 2-D side views: walking frames where the pelvis stayed at about the same place in the
+    # picture (treadmill or a camera following the walker; see :func:`facing_sign_x`).
+    in_place_mask: np.ndarray | None = None
 
     @property
     def walking(self) -> np.ndarray:
@@ -273,6 +286,45 @@ def leg_alternation(trial: Trial, axis: int, height_px: np.ndarray) -> np.ndarra
     return swing
 
 
+def facing_sign_x(trial: Trial) -> np.ndarray:
+    """Which way a subject seen from the side faces, per frame: +1 image right, -1 left, NaN
+    unknown.
+
+    For walking on the spot in the picture (a treadmill, or a camera panning with the walker),
+    where the pelvis's image travel cannot tell the walking direction. Two cues vote: each foot's
+    heel-to-toe vector points forward, and the nose lies ahead of the ears; the sign of their
+    sum is taken as a running median over about a stride. On the four side-view walkers of the
+    reference clips the feet agree with the pelvis's travel in 96-100 % of frames and the head
+    in 100 % (docs/video-gait.md, "Walking in place").
+    """
+    n = trial.n_frames
+    votes = []
+    for side in ("left", "right"):
+        heel, toe = trial.points.get(f"{side}_heel"), trial.points.get(f"{side}_toe")
+        if heel is not None and toe is not None:
+            votes.append(np.sign(toe[:, 0] - heel[:, 0]))
+    nose = trial.points.get("nose")
+    ears = [
+        trial.points[f"{side}_ear"][:, 0]
+        for side in ("left", "right")
+        if f"{side}_ear" in trial.points
+    ]
+    if nose is not None and ears:
+        with _quiet_nan_warnings():
+            votes.append(2.0 * np.sign(nose[:, 0] - np.nanmean(np.stack(ears), axis=0)))
+    if not votes:
+        return np.full(n, np.nan)
+    with _quiet_nan_warnings():
+        total = np.nansum(np.stack(votes), axis=0)
+    total[~np.isfinite(np.stack(votes)).any(axis=0)] = np.nan
+    smooth = _running_nanmedian(
+        np.sign(total), max(1, round(_FACING_WINDOW_S * trial.point_rate_hz))
+    )
+    out = np.sign(smooth)
+    out[out == 0] = np.nan
+    return out
+
+
 def _image_progression(trial: Trial, view: str) -> Progression:
     if view not in VIEWS_2D:
         raise InputError(f"Unknown camera view {view!r}.", f"Choose one of: {', '.join(VIEWS_2D)}.")
@@ -283,11 +335,19 @@ def _image_progression(trial: Trial, view: str) -> Progression:
     velocity = np.gradient(smooth, 1.0 / rate, axis=0)
     n = trial.n_frames
     direction = np.full((n, 2), np.nan)
+    in_place = np.zeros(n, dtype=bool)
     if view == "sagittal":
         speed = np.abs(velocity[:, 0])
         with np.errstate(invalid="ignore"):
-            walking = np.isfinite(speed) & (speed >= STANDING_SPEED_HEIGHTS_PER_S * height)
-        direction[walking, 0] = np.sign(velocity[walking, 0])
+            crossing = np.isfinite(speed) & (speed >= STANDING_SPEED_HEIGHTS_PER_S * height)
+        facing = facing_sign_x(trial)
+        alternating = leg_alternation(trial, 0, height) >= MIN_SAGITTAL_ALTERNATION_HEIGHTS
+        in_place = ~crossing & alternating & np.isfinite(facing)
+        walking = crossing | in_place
+        # People walk facing forward; the pelvis's image travel can reverse when a panning
+        # camera overtakes the walker, so the facing decides where it is known.
+        forward = np.where(np.isfinite(facing), facing, np.sign(velocity[:, 0]))
+        direction[walking, 0] = forward[walking]
         direction[walking, 1] = 0.0
     else:
         speed = np.linalg.norm(velocity, axis=1)
@@ -305,6 +365,7 @@ def _image_progression(trial: Trial, view: str) -> Progression:
         view=view,
         body_height_px=height,
         walking_mask=walking,
+        in_place_mask=in_place,
         tracked={side: tracked_foot_frames(trial, side, height) for side in ("left", "right")},
         tracked_keypoint={
             f"{side}_{part}": tracked_foot_frames(trial, side, height, parts=(part,))
@@ -371,12 +432,14 @@ def require_walking(progression: Progression, rate_hz: float, min_walking_s: flo
             top = float(np.nanmax(rel)) if rel is not None and np.isfinite(rel).any() else 0.0
             found = (
                 f"the pelvis crossed the image faster than {STANDING_SPEED_HEIGHTS_PER_S:g} body "
-                f"heights per second for only {walking_s:.2f} s (top speed {top:.2f} heights/s)"
+                f"heights per second, or the feet alternated in place (a swing of at least "
+                f"{MIN_SAGITTAL_ALTERNATION_HEIGHTS:g} body heights), for only {walking_s:.2f} s "
+                f"(top pelvis speed {top:.2f} heights/s)"
             )
         raise NoWalkingError(
             f"No walking was found: {found}.",
             "Film the patient walking at least two full strides (four steps) across the view "
-            "with a still camera for a side view, or walking straight away from or toward the "
+            "(or on a treadmill) for a side view, or walking straight away from or toward the "
             "camera for a rear or front view, with the whole body and feet in the picture.",
         )
     if walking_s < min_walking_s:

@@ -12,10 +12,13 @@ View (:func:`detect_view`), from the keypoints alone:
   image left; seen from the front, on the image right. The sign of ``x(right) - x(left)`` of the
   shoulders and hips decides. This trusts the pose model's left/right labels (BlazePose's face
   visibility is no help: it stays high from behind, as on the reference rear-view clip).
-- **direction**: side views, from the pelvis's horizontal travel ("left_to_right" or
-  "right_to_left"); frontal views, "away" from behind and "toward" from the front (a person
-  walks facing forward), checked against the trend of the apparent body height (shrinking when
-  walking away from a still camera; a follow camera keeps it constant).
+- **direction**: side views, the way the subject faces ("left_to_right" or "right_to_left";
+  :func:`groundup.gait.progression.facing_sign_x`: feet heel-to-toe and head ears-to-nose),
+  which also holds on a treadmill or with a panning camera where the pelvis stays put; the
+  pelvis's horizontal travel where neither feet nor head are seen; frontal views, "away" from
+  behind and "toward" from the front (a person walks facing forward), checked against the
+  trend of the apparent body height (shrinking when walking away from a still camera; a follow
+  camera keeps it constant).
 
 Scale (:func:`scale_from_height`): the subject's apparent standing height in pixels
 (:func:`groundup.gait.progression.body_height_px`, eyes to soles / 0.936) divided by the height
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from groundup.errors import InputError, QualityIssue
-from groundup.gait.progression import VIEWS_2D, body_height_px, pelvis_centre
+from groundup.gait.progression import VIEWS_2D, body_height_px, facing_sign_x, pelvis_centre
 from groundup.keypoints.knowledge import scale_accuracy_pct
 from groundup.trial import Trial
 
@@ -145,6 +148,11 @@ def _direction(trial: Trial, view: str, height: np.ndarray, issues: list[Quality
             pelvis, _ = pelvis_centre(trial)
         except InputError:
             return "unknown"
+        facing = facing_sign_x(trial)
+        if np.isfinite(facing).any():
+            # People walk facing forward; this also holds on a treadmill or with a camera
+            # panning along, where the pelvis stays put in the picture.
+            return "left_to_right" if np.nanmean(facing) > 0 else "right_to_left"
         x = pelvis[:, 0]
         idx = np.flatnonzero(np.isfinite(x))
         if idx.size < 2:
