@@ -251,6 +251,8 @@ def analyze_gait(
         raise _no_events_error(events, trial, progression_error, kinematic_error, contacts)
     quality += _event_quality(chosen)
 
+    if progression is not None:
+        quality += _in_place_quality(progression, filled.point_rate_hz)
     conditioned = butterworth_lowpass(filled, cutoff_hz)
     spatiotemporal = compute_spatiotemporal(conditioned, chosen, progression, usable)
     return GaitAnalysis(
@@ -263,6 +265,32 @@ def analyze_gait(
         quality=quality,
         marker_gaps=marker_gaps,
     )
+
+
+def _in_place_quality(progression: Progression, rate_hz: float) -> list[QualityIssue]:
+    """A note when most of the walking happened in place (treadmill; in video also a camera
+    panning with the walker): see :mod:`groundup.gait.progression`."""
+    if progression.in_place_mask is None:
+        return []
+    walking_s = float(progression.walking.sum()) / rate_hz
+    in_place_s = float(progression.in_place_mask.sum()) / rate_hz
+    if walking_s <= 0 or in_place_s < 0.5 * walking_s:
+        return []
+    where = (
+        "a treadmill, or a camera following them"
+        if progression.body_height_px is not None
+        else "a treadmill"
+    )
+    return [
+        QualityIssue(
+            "walking_in_place",
+            f"The patient walked in place for {in_place_s:.1f} of {walking_s:.1f} s of walking "
+            f"({where}): steps were found from the feet moving against the pelvis and the "
+            "walking direction from the way the feet point. Events, cadence and joint angles "
+            "hold; walking speed and stride length are not measured there (on a treadmill they "
+            "come from the belt).",
+        )
+    ]
 
 
 def _usable_frames(

@@ -72,6 +72,10 @@ MIN_ALTERNATION_HEIGHTS = 0.02
 # difference swings by about twice that; standing, squats and other two-legged exercises in
 # profile leave it nearly constant, and a foot shuffling on the spot moves it by a few per cent.
 MIN_SAGITTAL_ALTERNATION_HEIGHTS = 0.2
+# Marker trials on a treadmill: the same rule in metres, along the way the feet point. Adult
+# steps are 0.5-0.8 m (a slow pathological step about 0.3 m), so walking swings the heels'
+# fore-aft difference by about 0.6-1.6 m; a static trial or standing leaves it still.
+MIN_TREADMILL_ALTERNATION_M = 0.3
 _ALTERNATION_WINDOW_S = 1.5  # about one stride
 _FACING_WINDOW_S = 1.0  # running vote over about a stride for the facing direction
 FRONTAL_VIEWS = ("frontal_posterior", "frontal_anterior")
@@ -208,8 +212,64 @@ def compute_progression(trial: Trial, view: str | None = None) -> Progression:
     speed = np.linalg.norm(velocity, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         direction = velocity / speed[:, None]
-    direction[~(speed >= STANDING_SPEED_M_S)] = np.nan
-    return Progression(pelvis, direction, speed, axis, sign, names)
+    crossing = speed >= STANDING_SPEED_M_S
+    direction[~crossing] = np.nan
+    forward = foot_forward_3d(trial, axis) if trial.point_units == "m" else None
+    if forward is None:
+        return Progression(pelvis, direction, speed, axis, sign, names)
+    with np.errstate(invalid="ignore"):
+        heel_gap = np.einsum(
+            "ij,ij->i", trial.points["left_heel"] - trial.points["right_heel"], forward
+        )
+        alternating = _running_swing(heel_gap, rate) >= MIN_TREADMILL_ALTERNATION_M
+    in_place = ~crossing & np.isfinite(speed) & alternating & np.isfinite(forward).all(axis=1)
+    direction[in_place] = forward[in_place]
+    return Progression(
+        pelvis,
+        direction,
+        speed,
+        axis,
+        sign,
+        names,
+        walking_mask=crossing | in_place,
+        in_place_mask=in_place,
+    )
+
+
+def foot_forward_3d(trial: Trial, vertical_axis: int) -> np.ndarray | None:
+    """Per frame, the horizontal unit vector the feet point along (heel to toe, both feet
+    averaged, low-passed at 2 Hz); None without heel and toe markers on both sides.
+
+    On a treadmill the pelvis stays in place, so its velocity cannot give the walking
+    direction; the feet point forward (toe-out angles of 5-10 degrees cancel between the two
+    feet)."""
+    names = ("left_heel", "left_toe", "right_heel", "right_toe")
+    if any(n not in trial.points for n in names):
+        return None
+    p = trial.points
+    both = np.stack([p["left_toe"] - p["left_heel"], p["right_toe"] - p["right_heel"]])
+    with _quiet_nan_warnings():
+        vector = np.nanmean(both, axis=0)
+    vector[:, vertical_axis] = 0.0
+    rate = trial.point_rate_hz
+    vector = lowpass_array(vector, rate, min(_SMOOTH_CUTOFF_HZ, 0.4 * rate), order=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return vector / np.linalg.norm(vector, axis=1)[:, None]
+
+
+def _running_swing(signal: np.ndarray, rate_hz: float) -> np.ndarray:
+    """Peak-to-peak of a signal (low-passed at 2 Hz) over a window of about one stride, per
+    frame (0 where the signal is not seen)."""
+    smooth = lowpass_array(signal, rate_hz, min(_SMOOTH_CUTOFF_HZ, 0.4 * rate_hz), order=2)
+    half = max(1, round(_ALTERNATION_WINDOW_S * rate_hz / 2))
+    swing = np.zeros(signal.shape[0])
+    finite = np.isfinite(smooth)
+    for i in range(signal.shape[0]):
+        seg = smooth[max(0, i - half) : i + half + 1]
+        seg = seg[np.isfinite(seg)]
+        if finite[i] and seg.size > half:
+            swing[i] = float(seg.max() - seg.min())
+    return swing
 
 
 def body_height_px(trial: Trial) -> np.ndarray:
@@ -271,19 +331,9 @@ def leg_alternation(trial: Trial, axis: int, height_px: np.ndarray) -> np.ndarra
             break
     else:
         return np.zeros(trial.n_frames)
-    rate = trial.point_rate_hz
     with np.errstate(invalid="ignore"):
         diff = (left[:, axis] - right[:, axis]) / height_px
-    diff = lowpass_array(diff, rate, min(_SMOOTH_CUTOFF_HZ, 0.4 * rate), order=2)
-    half = max(1, round(_ALTERNATION_WINDOW_S * rate / 2))
-    swing = np.zeros(trial.n_frames)
-    finite = np.isfinite(diff)
-    for i in range(trial.n_frames):
-        seg = diff[max(0, i - half) : i + half + 1]
-        seg = seg[np.isfinite(seg)]
-        if finite[i] and seg.size > half:
-            swing[i] = float(seg.max() - seg.min())
-    return swing
+    return _running_swing(diff, trial.point_rate_hz)
 
 
 def facing_sign_x(trial: Trial) -> np.ndarray:

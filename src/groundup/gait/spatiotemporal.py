@@ -10,7 +10,9 @@ Introduction, 4th ed., ch. 2):
 - double support %: both feet on the ground (initial + terminal double support) in % of stride;
 - cadence: steps per minute (60 / mean step time, or 120 / mean stride time without steps);
 - step length: distance along the walking direction between the two heels at a heel strike;
-- stride length: distance between successive heel-strike positions of the same heel;
+- stride length: distance between successive heel-strike positions of the same heel (not on a
+  treadmill, where the belt moves the heel: strides mostly walked in place have none, and so no
+  walking speed);
 - step width: distance across the walking direction between the heels at successive opposite
   heel strikes;
 - walking speed: stride length / stride time.
@@ -227,9 +229,19 @@ def _direction_at(progression: Progression, frame: int) -> np.ndarray | None:
     return d if np.isfinite(d).all() else None
 
 
+def _mostly_in_place(trial: Trial, progression: Progression, t0: float, t1: float) -> bool:
+    mask = progression.in_place_mask
+    if mask is None:
+        return False
+    span = mask[trial.frame_of(t0) : trial.frame_of(t1) + 1]
+    return bool(span.size and span.mean() > 0.5)
+
+
 def _distance_along(
     trial: Trial, progression: Progression, side: Side, t0: float, t1: float
 ) -> float | None:
+    if _mostly_in_place(trial, progression, t0, t1):
+        return None  # on a treadmill the belt, not the walker, moves the heel between strikes
     p0, p1 = _heel_at(trial, side, t0), _heel_at(trial, side, t1)
     d = _direction_at(progression, trial.frame_of(0.5 * (t0 + t1)))
     if p0 is None or p1 is None or d is None:

@@ -101,28 +101,6 @@ def _stride_quality(analysis: GaitAnalysis) -> list[QualityIssue]:
     return issues
 
 
-def _in_place_quality(analysis: GaitAnalysis) -> list[QualityIssue]:
-    """A note when most of the walking happened on the spot in the picture (side views)."""
-    progression = analysis.progression
-    if progression is None or progression.in_place_mask is None:
-        return []
-    rate = analysis.trial.point_rate_hz
-    walking_s = float(progression.walking.sum()) / rate
-    in_place_s = float(progression.in_place_mask.sum()) / rate
-    if walking_s <= 0 or in_place_s < 0.5 * walking_s:
-        return []
-    return [
-        QualityIssue(
-            "walking_in_place",
-            f"The patient stayed at about the same place in the picture for {in_place_s:.1f} of "
-            f"{walking_s:.1f} s of walking (a treadmill, or a camera following them). Steps were "
-            "found from the feet moving relative to the pelvis and the walking direction from "
-            "the way the feet and face point; events, cadence and joint angles hold. On a "
-            "treadmill, walking speed and step lengths come from the belt, not the video.",
-        )
-    ]
-
-
 def analyze_keypoints(
     trial: Trial,
     view: str | None = None,
@@ -163,7 +141,7 @@ def analyze_keypoints(
     analysis.quality = [
         q for q in analysis.quality if q.code not in ("long_marker_gap", "empty_marker")
     ]
-    analysis.quality += _stride_quality(analysis) + _in_place_quality(analysis)
+    analysis.quality += _stride_quality(analysis)
 
     smooth = smooth_keypoints(cleaned)
     angles = keypoint_angles(smooth, info.view, info.direction)
