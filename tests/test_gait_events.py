@@ -254,33 +254,42 @@ def test_first_peak_rule_picks_the_highest_peak_on_marker_trials(c3d_dir: Path, 
     ]
 
 
-def _on_a_treadmill(trial):
-    """The trial as a treadmill would record it: the pelvis's horizontal travel taken out of
-    every marker (the belt carries the feet back; the pelvis stays in place)."""
+def _pelvis_and_axis(trial):
     from groundup.gait.progression import detect_vertical_axis, pelvis_centre
 
     pelvis, _ = pelvis_centre(trial)
     axis, _ = detect_vertical_axis(trial, pelvis)
-    travel = np.empty_like(pelvis)
     frames = np.arange(trial.n_frames)
+    filled = np.empty_like(pelvis)
     for k in range(pelvis.shape[1]):
         seen = np.isfinite(pelvis[:, k])
-        travel[:, k] = np.interp(frames, np.flatnonzero(seen), pelvis[seen, k])
+        filled[:, k] = np.interp(frames, np.flatnonzero(seen), pelvis[seen, k])
+    return filled, axis
+
+
+def _on_a_treadmill(trial):
+    """The trial as a treadmill would record it: the pelvis's travel along the walking line
+    (first to last frame) taken out of every marker; its sideways sway (0.1-0.25 m/s at
+    instants) and its fore-aft surge within each stride stay."""
+    pelvis, axis = _pelvis_and_axis(trial)
+    travel = pelvis - pelvis[0]
     travel[:, axis] = 0.0
-    travel -= travel[0]
+    line = travel[-1] / np.linalg.norm(travel[-1])
+    along = (travel @ line)[:, None] * line
     return trial.replace(
-        points={k: v - travel for k, v in trial.points.items()}, force_plates=[], events=[]
+        points={k: v - along for k, v in trial.points.items()}, force_plates=[], events=[]
     )
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CLEAN_CONTACTS))
 def test_walking_on_a_treadmill_gives_the_same_steps(c3d_dir: Path, name: str) -> None:
-    """Treadmill walking (the pelvis stays in place): steps are found from the feet alternating
-    and the direction from the way the feet point (docs/gait-events.md, "Walking in place").
-    Each real trial turned into a treadmill trial gives the overground heel strikes within one
-    frame wherever both heels are seen, the same cadence and step length, the same walking
-    direction, and no stride length or walking speed (the belt moves the heel)."""
+    """Treadmill walking (the pelvis gets nowhere over a stride): steps are found from the feet
+    alternating and the direction from the line the heels travel along, pointed the way the feet
+    point (docs/gait-events.md, "Walking in place"). Each real trial turned into a treadmill
+    trial, its pelvis still swaying, gives the overground heel strikes within one frame wherever
+    both heels are seen, the same cadence, step length and width, the same walking direction,
+    and no stride length or walking speed (the belt moves the heel)."""
     trial = fill_gaps(read_c3d(c3d_dir / name))
     overground = analyze_gait(trial, events="kinematic")
     treadmill = analyze_gait(_on_a_treadmill(trial), events="kinematic")
@@ -302,6 +311,9 @@ def test_walking_on_a_treadmill_gives_the_same_steps(c3d_dir: Path, name: str) -
     # treadmill version has fewer steps to average (101.4 vs 103.5 there; <= 1 % elsewhere).
     assert b["cadence_steps_per_min"] == pytest.approx(a["cadence_steps_per_min"], rel=0.03)
     assert b["step_length_m"] == pytest.approx(a["step_length_m"], abs=0.03)
+    # Width: heel to heel at the strike on the belt, against the line of the other heel's
+    # strikes overground (measured 0.4-4 cm apart).
+    assert b["step_width_m"] == pytest.approx(a["step_width_m"], abs=0.05)
     assert b["stride_length_m"] is None and b["walking_speed_m_s"] is None
     assert a["walking_speed_m_s"] is not None
     assert "walking_in_place" in {q.code for q in treadmill.quality}
@@ -325,3 +337,95 @@ def test_standing_on_a_treadmill_is_not_walking(c3d_dir: Path) -> None:
     standing = trial.replace(points=still, force_plates=[], events=[], analogs={})
     with pytest.raises(NoWalkingError, match="No walking"):
         analyze_gait(standing, events="kinematic")
+
+
+def test_swinging_one_leg_is_not_walking(c3d_dir: Path) -> None:
+    """A real standing frame with the right leg swung forward and back (+-30 degrees at
+    0.8 Hz about the hip; a functional or stretching trial): the heels' difference swings, but
+    the standing foot does not step, so no walking is found."""
+    from groundup.errors import NoWalkingError
+
+    trial = read_c3d(c3d_dir / "nantes_pig_motion3_ff.c3d")
+    rate = trial.point_rate_hz
+    frames = int(6 * rate)
+    angle = np.radians(30.0) * np.sin(2 * np.pi * 0.8 * np.arange(frames) / rate)
+    hip = trial.points["right_hip"][90] if "right_hip" in trial.points else None
+    if hip is None or not np.isfinite(hip).all():
+        hip = trial.points["right_asis"][90] - np.array([0.0, 0.0, 0.08])
+    swung = {}
+    for name, v in trial.points.items():
+        still = np.repeat(v[90:91], frames, axis=0)
+        if name in ("right_heel", "right_toe", "right_ankle", "right_knee"):
+            r = still - hip  # about the lateral (x) axis: y forward, z up in this lab
+            y = r[:, 1] * np.cos(angle) - r[:, 2] * np.sin(angle)
+            z = r[:, 1] * np.sin(angle) + r[:, 2] * np.cos(angle)
+            still = np.stack([r[:, 0], y, z], axis=1) + hip
+        swung[name] = still
+    with pytest.raises(NoWalkingError, match="No walking"):
+        analyze_gait(trial.replace(points=swung, force_plates=[], events=[]), events="kinematic")
+
+
+def test_a_standing_pause_between_two_walks_has_no_steps(c3d_dir: Path) -> None:
+    """A real walk, 1 s standing with the feet apart, then the same walk turned back: the pause
+    gives no event and the cadence is the single walk's (the stride window reaches into the
+    walking on both sides of the pause, so 'walking in place' must see a foot move at the
+    frame itself; before that rule the pause gave a heel strike and 98 steps/min for 110)."""
+    trial = fill_gaps(read_c3d(c3d_dir / "nantes_pig_motion3_ff.c3d"))
+    pelvis, axis = _pelvis_and_axis(trial)
+    start, end = pelvis[0].copy(), pelvis[-1].copy()
+    horizontal = [k for k in range(3) if k != axis]
+
+    def turned_back(v: np.ndarray) -> np.ndarray:
+        out = v.copy()
+        out[:, horizontal] = (
+            2 * end[horizontal] - (v[:, horizontal] - start[horizontal]) - end[horizontal]
+        )
+        return out
+
+    hold = int(trial.point_rate_hz)
+    n = trial.n_frames
+
+    def joined(pause: int) -> dict[str, np.ndarray]:
+        return {
+            k: np.concatenate([v, np.repeat(v[-1:], pause, axis=0), turned_back(v)])
+            for k, v in trial.points.items()
+        }
+
+    one_walk = analyze_gait(trial.replace(force_plates=[], events=[]), events="kinematic")
+    paused = analyze_gait(
+        trial.replace(points=joined(hold), force_plates=[], events=[]), events="kinematic"
+    )
+    inside = [e for e in paused.events if n + 10 <= e.frame < n + hold - 10]
+    assert inside == [], inside
+    cadence = paused.spatiotemporal.to_json()["cadence_steps_per_min"]
+    assert cadence == pytest.approx(
+        one_walk.spatiotemporal.to_json()["cadence_steps_per_min"], rel=0.02
+    )
+
+
+@pytest.mark.parametrize("name", sorted(CLEAN_CONTACTS))
+def test_step_width_does_not_follow_the_pelvis_sway(c3d_dir: Path, name: str) -> None:
+    """Step width is measured from the heels alone (the line of the other heel's strikes): an
+    extra sideways sway of the pelvis markers (3 cm at the step frequency) changes no width by
+    more than a millimetre. Measured against the pelvis's momentary direction, which leans
+    toward the landing foot, widths were 1-5 cm narrower (docs/gait-events.md)."""
+    trial = fill_gaps(read_c3d(c3d_dir / name))
+    base = analyze_gait(trial, events="kinematic")
+    _, axis = _pelvis_and_axis(trial)
+    walking_axis = int(np.argmax(np.abs(np.nanmean(base.progression.direction, axis=0))))
+    lateral = np.zeros(3)
+    lateral[next(k for k in range(3) if k not in (axis, walking_axis))] = 1.0
+    cadence_hz = base.spatiotemporal.to_json()["cadence_steps_per_min"] / 60.0
+    sway = 0.03 * np.sin(np.pi * cadence_hz * np.arange(trial.n_frames) / trial.point_rate_hz)
+    pelvis_names = {"left_asis", "right_asis", "left_psis", "right_psis", "sacrum"}
+    swayed = trial.replace(
+        points={
+            k: (v + sway[:, None] * lateral if k in pelvis_names else v)
+            for k, v in trial.points.items()
+        }
+    )
+    moved = analyze_gait(swayed, events="kinematic")
+    a = base.spatiotemporal.to_json()["step_width_m"]
+    b = moved.spatiotemporal.to_json()["step_width_m"]
+    assert a is not None and 0.02 <= a <= 0.2, a
+    assert b == pytest.approx(a, abs=0.001)

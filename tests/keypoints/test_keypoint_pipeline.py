@@ -136,6 +136,31 @@ def test_walking_in_place_direction_follows_the_facing(sports2d_landmarks: Trial
     np.testing.assert_allclose(knee_a, knee_b, atol=0.5)
 
 
+def test_swinging_one_leg_in_profile_is_not_walking(sports2d_landmarks: Trial) -> None:
+    """A real standing frame of the Sports2D walker with the right leg swung about the hip
+    (+-30 degrees at 0.8 Hz) for 5 s: the feet's difference swings, but the standing foot does
+    not step, so this is not walking in place (before the each-foot rule it gave 6 heel strikes
+    and 139 steps/min)."""
+    trial = sports2d_landmarks
+    rate = trial.point_rate_hz
+    frames = int(5 * rate)
+    rng = np.random.default_rng(0)
+    angle = np.radians(30.0) * np.sin(2 * np.pi * 0.8 * np.arange(frames) / rate)
+    hip = trial.points["right_hip"][100]
+    points = {}
+    for name, v in trial.points.items():
+        still = np.repeat(v[100:101], frames, axis=0)
+        if name in ("right_knee", "right_ankle", "right_heel", "right_toe"):
+            r = still - hip
+            x = r[:, 0] * np.cos(angle) - r[:, 1] * np.sin(angle)
+            y = r[:, 0] * np.sin(angle) + r[:, 1] * np.cos(angle)
+            still = np.stack([x, y], axis=1) + hip
+        points[name] = still + rng.normal(0, 1.0, still.shape)
+    conf = {k: np.repeat(v[100:101], frames) for k, v in trial.point_confidence.items()}
+    with pytest.raises(NoWalkingError, match="body heights per second"):
+        analyze_keypoints(trial.replace(points=points, point_confidence=conf))
+
+
 def test_no_lower_body_is_no_gait(sports2d_landmarks: Trial) -> None:
     conf = {
         k: (np.zeros_like(v) if any(p in k for p in ("knee", "ankle", "heel", "toe")) else v)

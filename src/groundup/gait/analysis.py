@@ -276,17 +276,15 @@ def _in_place_quality(progression: Progression, rate_hz: float) -> list[QualityI
     in_place_s = float(progression.in_place_mask.sum()) / rate_hz
     if walking_s <= 0 or in_place_s < 0.5 * walking_s:
         return []
-    where = (
-        "a treadmill, or a camera following them"
-        if progression.body_height_px is not None
-        else "a treadmill"
-    )
+    video = progression.body_height_px is not None
+    where = "a treadmill, or a camera following them" if video else "a treadmill"
+    pointing = "the way the feet and face point" if video else "the line the heels travel along"
     return [
         QualityIssue(
             "walking_in_place",
             f"The patient walked in place for {in_place_s:.1f} of {walking_s:.1f} s of walking "
             f"({where}): steps were found from the feet moving against the pelvis and the "
-            "walking direction from the way the feet point. Events, cadence and joint angles "
+            f"walking direction from {pointing}. Events, cadence and joint angles "
             "hold; walking speed and stride length are not measured there (on a treadmill they "
             "come from the belt).",
         )

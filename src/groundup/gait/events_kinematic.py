@@ -270,6 +270,10 @@ class HreljacMarshallEventDetection:
     zeni: ZeniEventDetection = ZeniEventDetection()
     name: str = "hreljac2000+zeni2008"
 
+    def __post_init__(self) -> None:
+        if not 0.0 < self.impact_peak_fraction <= 1.0:
+            raise ValueError("impact_peak_fraction must lie in (0, 1].")
+
     def required(self, side: Side) -> list[str]:
         return self.zeni.required(side)
 

@@ -217,13 +217,21 @@ def compute_progression(trial: Trial, view: str | None = None) -> Progression:
     forward = foot_forward_3d(trial, axis) if trial.point_units == "m" else None
     if forward is None:
         return Progression(pelvis, direction, speed, axis, sign, names)
-    with np.errstate(invalid="ignore"):
-        heel_gap = np.einsum(
-            "ij,ij->i", trial.points["left_heel"] - trial.points["right_heel"], forward
+    # Treadmill: the pelvis sways (0.1-0.25 m/s at instants) but gets nowhere over a stride,
+    # so "in place" is judged from its net travel over the stride window.
+    in_place = (
+        (_net_speed(smooth, axis, rate) < STANDING_SPEED_M_S)
+        & stepping_in_place(
+            _along(trial.points["left_heel"] - pelvis, forward),
+            _along(trial.points["right_heel"] - pelvis, forward),
+            rate,
+            MIN_TREADMILL_ALTERNATION_M,
+            STANDING_SPEED_M_S,
         )
-        alternating = _running_swing(heel_gap, rate) >= MIN_TREADMILL_ALTERNATION_M
-    in_place = ~crossing & np.isfinite(speed) & alternating & np.isfinite(forward).all(axis=1)
-    direction[in_place] = forward[in_place]
+        & np.isfinite(forward).all(axis=1)
+    )
+    belt = _belt_axis(trial, pelvis, axis, forward, in_place) if in_place.any() else None
+    direction[in_place] = belt if belt is not None else forward[in_place]
     return Progression(
         pelvis,
         direction,
@@ -231,9 +239,66 @@ def compute_progression(trial: Trial, view: str | None = None) -> Progression:
         axis,
         sign,
         names,
-        walking_mask=crossing | in_place,
+        walking_mask=(crossing & ~in_place) | in_place,
         in_place_mask=in_place,
     )
+
+
+def _along(vectors: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.einsum("ij,ij->i", vectors, unit)
+
+
+def _net_speed(smooth_pelvis: np.ndarray, vertical_axis: int, rate_hz: float) -> np.ndarray:
+    """Horizontal distance the pelvis covers over the stride window, per second of it: between
+    the first and last frames of the window where the pelvis is seen (NaN where those span less
+    than half the window)."""
+    half = max(1, round(_ALTERNATION_WINDOW_S * rate_hz / 2))
+    n = smooth_pelvis.shape[0]
+    seen = np.flatnonzero(np.isfinite(smooth_pelvis).all(axis=1))
+    out = np.full(n, np.nan)
+    if seen.size < 2:
+        return out
+    frames = np.arange(n)
+    lo = seen[np.minimum(np.searchsorted(seen, frames - half, side="left"), seen.size - 1)]
+    hi = seen[np.maximum(np.searchsorted(seen, frames + half, side="right") - 1, 0)]
+    ok = hi - lo >= half
+    travel = smooth_pelvis[hi[ok]] - smooth_pelvis[lo[ok]]
+    travel[:, vertical_axis] = 0.0
+    out[ok] = np.linalg.norm(travel, axis=1) / ((hi[ok] - lo[ok]) / rate_hz)
+    return out
+
+
+def stepping_in_place(
+    left_fore_aft: np.ndarray,
+    right_fore_aft: np.ndarray,
+    rate_hz: float,
+    min_swing: float,
+    min_speed: float,
+) -> np.ndarray:
+    """Frames of walking in place, from each heel's fore-aft position relative to the pelvis.
+
+    Three conditions, all over the stride window except the last:
+
+    - the heels' difference swings by at least ``min_swing`` (the feet take turns in front);
+    - each heel on its own swings by at least half of that (both legs step: swinging one leg
+      while standing on the other is not walking);
+    - at the frame itself, a heel moves against the pelvis at ``min_speed`` or more (on a
+      treadmill the stance foot rides the belt backwards while the other swings; a pause
+      standing between two walks has both feet still, though its window reaches the walking).
+    """
+    both = _running_swing(left_fore_aft - right_fore_aft, rate_hz) >= min_swing
+    each = np.minimum(
+        _running_swing(left_fore_aft, rate_hz), _running_swing(right_fore_aft, rate_hz)
+    )
+    cutoff = min(_SMOOTH_CUTOFF_HZ, 0.4 * rate_hz)
+    speeds = []
+    for signal in (left_fore_aft, right_fore_aft):
+        smooth = lowpass_array(signal, rate_hz, cutoff, order=2)
+        speeds.append(np.abs(np.gradient(smooth, 1.0 / rate_hz)))
+    with np.errstate(invalid="ignore"), _quiet_nan_warnings():
+        moving = np.nanmax(np.stack(speeds), axis=0) >= min_speed
+    return both & (each >= 0.5 * min_swing) & moving
 
 
 def foot_forward_3d(trial: Trial, vertical_axis: int) -> np.ndarray | None:
@@ -255,6 +320,41 @@ def foot_forward_3d(trial: Trial, vertical_axis: int) -> np.ndarray | None:
     vector = lowpass_array(vector, rate, min(_SMOOTH_CUTOFF_HZ, 0.4 * rate), order=2)
     with np.errstate(invalid="ignore", divide="ignore"):
         return vector / np.linalg.norm(vector, axis=1)[:, None]
+
+
+def _belt_axis(
+    trial: Trial,
+    pelvis: np.ndarray,
+    vertical_axis: int,
+    feet_forward: np.ndarray,
+    in_place: np.ndarray,
+) -> np.ndarray | None:
+    """The one direction of walking in place in a trial (a treadmill's belt), pointed the way
+    the feet point; None where no frame is in place.
+
+    The principal axis of both heels' horizontal positions relative to the pelvis over the frames
+    walked in place: walking moves them fore-aft by a step length or more and sideways by a few
+    centimetres. On the reference trials turned into treadmill trials it lies within 0.7 degree
+    of the true direction, where the feet's own direction wanders by 3-7 degrees from frame to
+    frame (toe-out, foot roll), which would turn the step length into step width.
+    """
+    horizontal = [k for k in range(pelvis.shape[1]) if k != vertical_axis]
+    rel = np.concatenate(
+        [
+            trial.points[f"{side}_heel"][in_place][:, horizontal] - pelvis[in_place][:, horizontal]
+            for side in ("left", "right")
+        ]
+    )
+    rel = rel[np.isfinite(rel).all(axis=1)]
+    if rel.shape[0] < 3:
+        return None
+    rel -= rel.mean(axis=0)
+    principal = np.linalg.eigh(rel.T @ rel)[1][:, -1]
+    axis_vec = np.zeros(pelvis.shape[1])
+    axis_vec[horizontal] = principal
+    with _quiet_nan_warnings():
+        pointing = np.nanmean(feet_forward[in_place], axis=0)
+    return -axis_vec if float(axis_vec @ pointing) < 0 else axis_vec
 
 
 def _running_swing(signal: np.ndarray, rate_hz: float) -> np.ndarray:
@@ -375,6 +475,25 @@ def facing_sign_x(trial: Trial) -> np.ndarray:
     return out
 
 
+def _image_stepping_in_place(trial: Trial, pelvis: np.ndarray, height_px: np.ndarray) -> np.ndarray:
+    """:func:`stepping_in_place` for a side view: heel x relative to the mid-hip, in body
+    heights (the ankle where a heel is missing from the keypoint set)."""
+    rel = []
+    for side in ("left", "right"):
+        foot = trial.points.get(f"{side}_heel", trial.points.get(f"{side}_ankle"))
+        if foot is None:
+            return np.zeros(trial.n_frames, dtype=bool)
+        with np.errstate(invalid="ignore"):
+            rel.append((foot[:, 0] - pelvis[:, 0]) / height_px)
+    return stepping_in_place(
+        rel[0],
+        rel[1],
+        trial.point_rate_hz,
+        MIN_SAGITTAL_ALTERNATION_HEIGHTS,
+        STANDING_SPEED_HEIGHTS_PER_S,
+    )
+
+
 def _image_progression(trial: Trial, view: str) -> Progression:
     if view not in VIEWS_2D:
         raise InputError(f"Unknown camera view {view!r}.", f"Choose one of: {', '.join(VIEWS_2D)}.")
@@ -391,8 +510,7 @@ def _image_progression(trial: Trial, view: str) -> Progression:
         with np.errstate(invalid="ignore"):
             crossing = np.isfinite(speed) & (speed >= STANDING_SPEED_HEIGHTS_PER_S * height)
         facing = facing_sign_x(trial)
-        alternating = leg_alternation(trial, 0, height) >= MIN_SAGITTAL_ALTERNATION_HEIGHTS
-        in_place = ~crossing & alternating & np.isfinite(facing)
+        in_place = ~crossing & np.isfinite(facing) & _image_stepping_in_place(trial, pelvis, height)
         walking = crossing | in_place
         # People walk facing forward; the pelvis's image travel can reverse when a panning
         # camera overtakes the walker, so the facing decides where it is known.
@@ -501,6 +619,8 @@ def require_walking(progression: Progression, rate_hz: float, min_walking_s: flo
         raise NoWalkingError(
             f"No walking was found: the pelvis moved faster than {STANDING_SPEED_M_S} m/s for "
             f"only {walking_s:.2f} s (top speed {top:.2f} m/s).",
-            "Gait analysis needs at least one stride of walking through the capture volume. "
-            "Check that this is a walking trial, not a static or standing trial.",
+            "Gait analysis needs at least one stride of walking through the capture volume, or "
+            "on a treadmill, where steps are found from the feet: that needs heel and toe "
+            "markers on both feet. Check that this is a walking trial, not a static or "
+            "standing trial.",
         )

@@ -13,8 +13,11 @@ Introduction, 4th ed., ch. 2):
 - stride length: distance between successive heel-strike positions of the same heel (not on a
   treadmill, where the belt moves the heel: strides mostly walked in place have none, and so no
   walking speed);
-- step width: distance across the walking direction between the heels at successive opposite
-  heel strikes;
+- step width: distance of the heel at its strike from the line of progression joining the other
+  heel's strikes before and after it (the instrumented-walkway definition; at the end of the
+  walk, the other heel's two strikes before it; where the other heel has a single strike, the
+  line of this heel's own stride; the walking direction only where neither exists); walking in
+  place, the distance across the belt's direction between the two heels at the heel strike;
 - walking speed: stride length / stride time.
 
 Symmetry index (Robinson RO, Herzog W, Nigg BM (1987) Use of force platform variables to
@@ -208,12 +211,30 @@ def compute_spatiotemporal(
                 continue
             params.step_times_s.append(step)
             if metric:
-                length, width = _step_geometry(trial, progression, side, t, previous[-1])
+                following = [x for x in hs_other if x > t]
+                # The other heel's strikes that frame this one (before and after; at the end of
+                # the walk, the two before) give the line of progression for the width.
+                line_end = (
+                    following[0] if following else (previous[-2] if len(previous) > 1 else None)
+                )
+                length, width = _step_geometry(
+                    trial,
+                    progression,
+                    side,
+                    t,
+                    previous[-1],
+                    line_end,
+                    own_previous[-1] if own_previous else None,
+                )
                 if length is not None:
                     params.step_lengths_m.append(length)
                 if width is not None:
                     result.step_widths_m.append(width)
     return result
+
+
+# Shorter than this, a stride's heel-to-heel line gives no reliable direction for step width.
+_MIN_STRIDE_FOR_LINE_M = 0.3
 
 
 def _heel_at(trial: Trial, side: Side, time_s: float) -> np.ndarray | None:
@@ -250,7 +271,13 @@ def _distance_along(
 
 
 def _step_geometry(
-    trial: Trial, progression: Progression, side: Side, t: float, t_other: float
+    trial: Trial,
+    progression: Progression,
+    side: Side,
+    t: float,
+    t_other: float,
+    t_other_line: float | None = None,
+    t_own_previous: float | None = None,
 ) -> tuple[float | None, float | None]:
     own = _heel_at(trial, side, t)
     other_now = _heel_at(trial, other_side(side), t)
@@ -259,10 +286,35 @@ def _step_geometry(
     if d is None or own is None:
         return None, None
     length = float((own - other_now) @ d) if other_now is not None else None
-    width = None
-    if other_then is not None:
-        delta = own - other_then
-        delta[progression.vertical_axis] = 0.0
-        across = delta - (delta @ d) * d
-        width = float(np.linalg.norm(across))
-    return length, width
+    vertical = progression.vertical_axis
+    if _mostly_in_place(trial, progression, t_other, t):
+        # On a treadmill the belt has carried the other heel back since it landed: measure
+        # across the belt's direction between the two heels now, both on the belt.
+        return length, _across(own, other_now, d, vertical) if other_now is not None else None
+    if other_then is None:
+        return length, None
+    # The line of progression joins the other heel's strikes before and after this one (the
+    # instrumented-walkway definition; ``t_other_line`` is the other strike on that line); the
+    # pelvis's momentary direction sways toward the landing foot and changed widths by
+    # centimetres.
+    other_line = _heel_at(trial, other_side(side), t_other_line) if t_other_line else None
+    own_previous = _heel_at(trial, side, t_own_previous) if t_own_previous else None
+    lines = []
+    if other_line is not None:
+        lines.append(other_line - other_then)
+    if own_previous is not None:
+        lines.append(own - own_previous)  # this foot's own stride, where the other has no line
+    for line in lines:
+        line[vertical] = 0.0
+        span = float(np.linalg.norm(line))
+        if span >= _MIN_STRIDE_FOR_LINE_M:
+            d = line / span
+            break
+    return length, _across(own, other_then, d, vertical)
+
+
+def _across(a: np.ndarray, b: np.ndarray, direction: np.ndarray, vertical_axis: int) -> float:
+    """Horizontal distance between two points across a direction."""
+    delta = a - b
+    delta[vertical_axis] = 0.0
+    return float(np.linalg.norm(delta - (delta @ direction) * direction))
