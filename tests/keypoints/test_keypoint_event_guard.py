@@ -181,3 +181,35 @@ def test_short_losses_are_bridged_for_steps_but_not_at_the_ends() -> None:
     assert bridged.tolist() == [0, 1, 1, 1, 1, 0, 0, 1, 1, 0]
     assert bridge_short_losses(mask, 2).tolist() == [0, 1, 1, 1, 1, 1, 1, 1, 1, 0]
     assert bridge_short_losses(mask, 0).tolist() == mask.tolist()
+
+
+def test_opposite_toe_offs_together_are_a_jump_not_steps() -> None:
+    """Toe offs of both feet within 0.2 s contradict walking (a foot lands between them): both
+    are dropped, like heel strikes of both feet that close; toe offs half a stride apart stay.
+    Measured on a real clip: a person exercising on a box gave left and right toe offs 0-1
+    frames apart, and a spurious extra toe off of Sports2D's walker fell 5 frames from the other
+    foot's."""
+    from groundup.gait.events_kinematic import guard_keypoint_events
+    from groundup.trial import GaitEvent
+
+    rate = 30.0
+    trial = _synthetic_rear_view(fps=rate, n=120)
+    base = compute_progression(trial, "sagittal")
+    everywhere = np.ones(120, dtype=bool)
+    progression = dataclasses.replace(
+        base,
+        tracked={"left": everywhere, "right": everywhere},
+        tracked_keypoint={
+            f"{s}_{p}": everywhere for s in ("left", "right") for p in ("heel", "toe")
+        },
+    )
+
+    def toe_off(side: str, frame: int) -> GaitEvent:
+        return GaitEvent(side, "toe_off", frame / rate, frame, "test")
+
+    together = [toe_off("left", 40), toe_off("right", 42)]
+    kept, dropped = guard_keypoint_events(together, progression, rate, 0.1, 0.2, 0.035)
+    assert kept == [] and len(dropped) == 2
+    apart = [toe_off("left", 40), toe_off("right", 57)]
+    kept, dropped = guard_keypoint_events(apart, progression, rate, 0.1, 0.2, 0.035)
+    assert len(kept) == 2 and dropped == []

@@ -152,3 +152,35 @@ def test_walker_too_small_even_for_tiles(shared_data: Path, tmp_path: Path) -> N
     with pytest.raises(NoWalkingError) as info:
         analyze_keypoints(video_to_trial(clip))
     assert "film from closer" in info.value.fix
+
+
+@pytest.mark.slow
+def test_exercising_person_is_not_given_a_gait(shared_data: Path, tmp_path: Path) -> None:
+    """Sports2D's person exercising on the box, enlarged to fill the left of the picture, with
+    the whole clip shrunk to 30 % in a corner (the walker about 120 px tall, too small for the
+    whole-frame detector): the exerciser, who moves 0.9 body heights about the box, is the only
+    candidate. Before the opposite-toe-off rule his jumps gave 15 events and a confident
+    cadence (113, step asymmetry 67 %); now his left and right toe offs, 0-1 frames apart, are
+    dropped as contradicting walking, no cadence is reported, and the dropped events are named."""
+    import cv2
+
+    from groundup.keypoints.pipeline import analyze_keypoints
+    from groundup.video.pose_run import video_to_trial
+
+    source = shared_data / "video" / "sports2d_demo.mp4"
+    info = probe_video(source)
+
+    def frames() -> Iterable[np.ndarray]:
+        for vf in iter_frames(source, info):
+            canvas = np.full_like(vf.image, 110)
+            exerciser = cv2.resize(vf.image[0:500, 400:900], None, fx=1.8, fy=1.8)
+            canvas[40 : 40 + exerciser.shape[0], : exerciser.shape[1]] = exerciser
+            whole = cv2.resize(vf.image, None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA)
+            canvas[-whole.shape[0] :, -whole.shape[1] :] = whole
+            yield canvas
+
+    clip = _write(tmp_path / "box.mp4", frames(), 30)
+    analysis = analyze_keypoints(video_to_trial(clip))
+    assert analysis.spatiotemporal.to_json()["cadence_steps_per_min"] is None
+    dropped = [q for q in analysis.quality if q.code == "events_dropped_untracked"]
+    assert dropped and "toe off" in dropped[0].message

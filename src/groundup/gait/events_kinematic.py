@@ -438,9 +438,11 @@ def guard_keypoint_events(
     every event.
 
     Heel strikes of opposite feet closer than ``min_opposite_strike_s`` contradict each other
-    (a foot is in stance between two contacts): both are dropped. Inside the window, up to
-    ``max_untracked_run_s`` of lost tracking in all (at least one frame when it is above zero)
-    is tolerated, never at the window's first or last frame: gap filling bridges it.
+    (a foot is in stance between two contacts), and so do toe offs (in walking the other foot
+    lands between them; both feet leaving the ground together is a jump): both are dropped.
+    Inside the window, up to ``max_untracked_run_s`` of lost tracking in all (at least one frame
+    when it is above zero) is tolerated, never at the window's first or last frame: gap filling
+    bridges it.
     """
     if progression.tracked is None:
         return list(events), []
@@ -461,13 +463,15 @@ def guard_keypoint_events(
             kept.append(ev)
         else:
             dropped.append(ev)
-    strikes = sorted((e for e in kept if e.kind == "heel_strike"), key=lambda e: e.time_s)
-    contradicted = {
-        id(e)
-        for a, b in itertools.pairwise(strikes)
-        if a.side != b.side and b.time_s - a.time_s < min_opposite_strike_s
-        for e in (a, b)
-    }
+    contradicted: set[int] = set()
+    for kind in ("heel_strike", "toe_off"):
+        same_kind = sorted((e for e in kept if e.kind == kind), key=lambda e: e.time_s)
+        contradicted |= {
+            id(e)
+            for a, b in itertools.pairwise(same_kind)
+            if a.side != b.side and b.time_s - a.time_s < min_opposite_strike_s
+            for e in (a, b)
+        }
     dropped += [e for e in kept if id(e) in contradicted]
     kept = [e for e in kept if id(e) not in contradicted]
     return kept, sorted(dropped, key=lambda e: e.time_s)
