@@ -12,8 +12,8 @@ is ``-y``) and the mid-hip keypoints as the pelvis (docs/video-gait.md):
   the way the subject faces (:func:`facing_sign_x`; the pelvis's horizontal velocity where the
   facing is unknown); a frame counts as walking when the pelvis moves faster than
   :data:`STANDING_SPEED_HEIGHTS_PER_S` body heights per second (pixels per second mean nothing
-  without a scale), or, walking in place (treadmill, panning camera), when the feet alternate
-  along x by :data:`MIN_SAGITTAL_ALTERNATION_HEIGHTS`;
+  without a scale), or, walking in place (treadmill, panning camera), when both feet step
+  against the hips (:func:`stepping_in_place`, :data:`MIN_SAGITTAL_ALTERNATION_HEIGHTS`);
 - rear and front views (``view="frontal_posterior"`` / ``"frontal_anterior"``): the walker moves
   along the camera's depth axis, which one image cannot measure. On a ground plane seen by a
   camera above it, a point farther away is imaged higher (nearer the horizon; Hartley R,
@@ -67,7 +67,8 @@ STANDING_SPEED_HEIGHTS_PER_S = 0.08
 MIN_ALTERNATION_HEIGHTS = 0.02
 # Side views where the pelvis stays at about the same place in the picture (a treadmill, or a
 # camera panning to follow the walker): a frame counts as walking when the feet's left-right
-# difference along image x swings by at least this much over a stride window. Walking steps are
+# difference along image x swings by at least this much over a stride window (and each foot by
+# half of it, and a foot moves at the frame: :func:`stepping_in_place`). Walking steps are
 # about 0.25-0.45 of the body height long (a slow pathological step of 0.4 m is 0.23 H), so the
 # difference swings by about twice that; standing, squats and other two-legged exercises in
 # profile leave it nearly constant, and a foot shuffling on the spot moves it by a few per cent.
@@ -113,8 +114,8 @@ class Progression:
     # read from the heel alone and a toe off from the toe alone, so a toe leaving the picture
     # while the heel lands (a foot at the frame edge) must not drop the heel strike.
     tracked_keypoint: dict[str, np.ndarray] | None = None
-    # 2-D side views: walking frames where the pelvis stayed at about the same place in the
-    # picture (treadmill or a camera following the walker; see :func:`facing_sign_x`).
+    # Walking frames where the pelvis got nowhere: a treadmill, or in 2-D side views a camera
+    # following the walker (see :func:`stepping_in_place`); None where not assessed.
     in_place_mask: np.ndarray | None = None
 
     @property
@@ -239,7 +240,7 @@ def compute_progression(trial: Trial, view: str | None = None) -> Progression:
         axis,
         sign,
         names,
-        walking_mask=(crossing & ~in_place) | in_place,
+        walking_mask=crossing | in_place,
         in_place_mask=in_place,
     )
 
