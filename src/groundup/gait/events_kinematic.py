@@ -29,7 +29,7 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from groundup.errors import MissingMarkersError
-from groundup.gait.progression import Progression, compute_progression, require_walking
+from groundup.gait.progression import Progression, along, compute_progression, require_walking
 from groundup.signal.filters import lowpass_array
 from groundup.trial import SIDES, GaitEvent, Side, Trial, other_side
 
@@ -86,7 +86,7 @@ def _peaks(
 def _along_direction(position: np.ndarray, progression: Progression) -> np.ndarray:
     """Component of ``position - pelvis`` along the walking direction, per frame."""
     rel = position - progression.pelvis
-    return np.einsum("ij,ij->i", rel, progression.direction)
+    return along(rel, progression.direction)
 
 
 def _event(side: Side, kind: str, frame_pos: float, rate_hz: float, method: str) -> GaitEvent:
@@ -204,7 +204,7 @@ class OConnorEventDetection:
             heel = _smooth(trial, f"{side}_heel", self.cutoff_hz)
             centre = (heel + _smooth(trial, f"{side}_toe", self.cutoff_hz)) / 2
             velocity = np.gradient(centre, 1.0 / rate, axis=0)
-            forward = np.einsum("ij,ij->i", velocity, progression.direction)
+            forward = along(velocity, progression.direction)
             vertical = progression.up_sign * velocity[:, progression.vertical_axis]
             for mid in _peaks(forward, rate, self.min_stride_s):
                 m = round(mid)
@@ -378,7 +378,7 @@ class FrontalInterFootEventDetection:
         rate = trial.point_rate_hz
         left = _smooth(trial, "left_heel", self.cutoff_hz)
         right = _smooth(trial, "right_heel", self.cutoff_hz)
-        ahead = np.einsum("ij,ij->i", left - right, progression.direction)
+        ahead = along(left - right, progression.direction)
         events = [
             _event("left", "heel_strike", p, rate, self.name)
             for p in _peaks(ahead, rate, self.min_stride_s, self.prominence_fraction)

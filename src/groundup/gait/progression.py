@@ -223,8 +223,8 @@ def compute_progression(trial: Trial, view: str | None = None) -> Progression:
     in_place = (
         (_net_speed(smooth, axis, rate) < STANDING_SPEED_M_S)
         & stepping_in_place(
-            _along(trial.points["left_heel"] - pelvis, forward),
-            _along(trial.points["right_heel"] - pelvis, forward),
+            along(trial.points["left_heel"] - pelvis, forward),
+            along(trial.points["right_heel"] - pelvis, forward),
             rate,
             MIN_TREADMILL_ALTERNATION_M,
             STANDING_SPEED_M_S,
@@ -245,7 +245,8 @@ def compute_progression(trial: Trial, view: str | None = None) -> Progression:
     )
 
 
-def _along(vectors: np.ndarray, unit: np.ndarray) -> np.ndarray:
+def along(vectors: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """Per frame, the component of ``vectors`` along the unit vectors ``unit`` (both (n, d))."""
     with np.errstate(invalid="ignore"):
         return np.einsum("ij,ij->i", vectors, unit)
 
