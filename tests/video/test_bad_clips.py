@@ -155,32 +155,64 @@ def test_walker_too_small_even_for_tiles(shared_data: Path, tmp_path: Path) -> N
 
 
 @pytest.mark.slow
-def test_exercising_person_is_not_given_a_gait(shared_data: Path, tmp_path: Path) -> None:
+def test_small_walker_found_beside_a_larger_exerciser(shared_data: Path, tmp_path: Path) -> None:
     """Sports2D's person exercising on the box, enlarged to fill the left of the picture, with
     the whole clip shrunk to 30 % in a corner (the walker about 120 px tall, too small for the
-    whole-frame detector): the exerciser, who moves 0.9 body heights about the box, is the only
-    candidate. Before the opposite-toe-off rule his jumps gave 15 events and a confident
-    cadence (113, step asymmetry 67 %); now his left and right toe offs, 0-1 frames apart, are
-    dropped as contradicting walking, no cadence is reported, and the dropped events are named."""
+    whole-frame detector; as a patient far down a corridor with someone large in front).
+
+    The whole-frame pass finds only the exerciser, who moves 0.9 body heights about the box.
+    His jumps used to give 15 events and a confident cadence (113, step asymmetry 67 %); the
+    opposite-toe-off rule drops them, so he shows no stride. Tiled detection then finds the
+    walker, who is analysed instead: the annotated contacts are found as on the 35 % clip
+    (6 of 8 within 3 frames), the cadence is in range, and the result says what happened.
+    Picked with ``--subject``, the exerciser is kept, gets no cadence and the dropped toe offs
+    are named."""
     import cv2
 
     from groundup.keypoints.pipeline import analyze_keypoints
-    from groundup.video.pose_run import video_to_trial
+    from groundup.video.pose_run import run_video_pose
+    from tests.keypoints.conftest import SPORTS2D_IC_FRAMES
 
     source = shared_data / "video" / "sports2d_demo.mp4"
     info = probe_video(source)
+    scale = 0.3
 
     def frames() -> Iterable[np.ndarray]:
         for vf in iter_frames(source, info):
             canvas = np.full_like(vf.image, 110)
             exerciser = cv2.resize(vf.image[0:500, 400:900], None, fx=1.8, fy=1.8)
             canvas[40 : 40 + exerciser.shape[0], : exerciser.shape[1]] = exerciser
-            whole = cv2.resize(vf.image, None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA)
+            whole = cv2.resize(vf.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
             canvas[-whole.shape[0] :, -whole.shape[1] :] = whole
             yield canvas
 
     clip = _write(tmp_path / "box.mp4", frames(), 30)
-    analysis = analyze_keypoints(video_to_trial(clip))
-    assert analysis.spatiotemporal.to_json()["cadence_steps_per_min"] is None
-    dropped = [q for q in analysis.quality if q.code == "events_dropped_untracked"]
+    height, width = info.height_px, info.width_px
+    corner_x0, corner_y0 = width - scale * width, height - scale * height
+
+    pose = run_video_pose(clip)
+    codes = {q.code for q in pose.trial.quality}
+    assert {"small_subject", "larger_person_not_walking"} <= codes
+    hip_x = (pose.trial.points["left_hip"][:, 0] + pose.trial.points["right_hip"][:, 0]) / 2
+    hip_y = (pose.trial.points["left_hip"][:, 1] + pose.trial.points["right_hip"][:, 1]) / 2
+    seen = np.isfinite(hip_x)
+    assert seen.sum() > 60
+    assert (hip_x[seen] > corner_x0).all() and (hip_y[seen] > corner_y0).all()  # never the box
+    analysis = analyze_keypoints(pose.trial)
+    strikes = [e.frame for e in analysis.events if e.kind == "heel_strike"]
+    found = sum(any(abs(f - ic) <= 3 for f in strikes) for ic in SPORTS2D_IC_FRAMES)
+    print(f"\nwalker at 30 % beside the exerciser: {found} of 8 within 3 frames, {strikes}")
+    assert found >= 6
+    cadence = analysis.spatiotemporal.to_json()["cadence_steps_per_min"]
+    assert cadence is not None and 95.0 <= cadence <= 102.0
+
+    box = pose.track_boxes_px[next(t for t in pose.track_boxes_px if t != pose.subject_track_id)]
+    first = int(np.flatnonzero(np.isfinite(box).all(axis=1))[0])
+    x0, y0, x1, y1 = box[first]
+    assert x1 < corner_x0  # the exerciser's box, at the left
+    picked = run_video_pose(clip, subject_xy=((x0 + x1) / 2, (y0 + y1) / 2), subject_frame=first)
+    assert "larger_person_not_walking" not in {q.code for q in picked.trial.quality}
+    exerciser = analyze_keypoints(picked.trial)
+    assert exerciser.spatiotemporal.to_json()["cadence_steps_per_min"] is None
+    dropped = [q for q in exerciser.quality if q.code == "events_dropped_untracked"]
     assert dropped and "toe off" in dropped[0].message

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -171,19 +172,26 @@ def run_video_pose(
 ) -> VideoPoseResult:
     """Decode, detect and track everyone, choose the subject, and return their landmarks.
 
-    The detector first sees each whole frame. When that finds nobody walking, and a probe of a
-    few frames with tiled detection sees people the whole-frame detector missed
-    (:mod:`groundup.video.small_people`), the clip is analysed again with tiled detection and
-    the result carries a ``small_subject`` warning; otherwise the first error stands, with the
-    advice to film closer added.
+    The detector first sees each whole frame. Where that finds nobody walking, or the person it
+    chose shows no gait (no stride: someone exercising or standing while the walker is too small
+    for the whole-frame detector), a probe of a few frames with tiled detection looks for people
+    the whole-frame detector missed (:mod:`groundup.video.small_people`). If it sees some, the
+    clip is analysed again with tiled detection, and that result is kept when its subject shows
+    a gait; it carries a ``small_subject`` warning (and ``larger_person_not_walking`` where it
+    replaces a person without gait). Otherwise the first result stands, or its error, with the
+    advice to film closer added. A person picked with ``subject_xy`` is never replaced.
     """
     path = Path(path)
     args = (subject_xy, subject_frame, progress, num_threads, detect_every_frames, extend)
     whole = PoseDetector(num_threads=num_threads)
     try:
-        return _run_video_pose(path, whole, *args)
+        result = _run_video_pose(path, whole, *args)
     except NoWalkingError as error:
         first_error = error
+    else:
+        if subject_xy is not None or shows_gait(result.trial):
+            return result
+        return _small_walker_instead(path, whole, args, result)
     info = probe_video(path)
     tiled = TiledPoseDetector(num_threads=num_threads)
     if not small_people_seen(path, info, whole, tiled):
@@ -192,10 +200,69 @@ def run_video_pose(
         result = _run_video_pose(path, tiled, *args)
     except NoWalkingError as error:
         raise NoWalkingError(error.problem, f"{error.fix} {FILM_CLOSER}") from None
+    return _as_small_subject(result)
+
+
+def _small_walker_instead(
+    path: Path, whole: PoseDetector, args: tuple[Any, ...], first: VideoPoseResult
+) -> VideoPoseResult:
+    """The subject of an analysis with tiled detection, where the whole-frame subject (``first``)
+    shows no gait and the tiles find a smaller person who does; else ``first``."""
+    tiled = TiledPoseDetector(num_threads=args[3])
+    if not small_people_seen(path, first.info, whole, tiled):
+        return first
+    try:
+        result = _run_video_pose(
+            path, tiled, *args, not_subject_boxes_px=first.track_boxes_px[first.subject_track_id]
+        )
+    except NoWalkingError:
+        return first
+    if not shows_gait(result.trial):
+        return first
+    result = _as_small_subject(result)
+    result.trial = result.trial.with_quality(
+        QualityIssue(
+            "larger_person_not_walking",
+            "A larger person in view showed no walking (no full stride), so the smaller walking "
+            "person found by searching the picture in parts was analysed. If that is not the "
+            "patient, pick them with --subject x,y.",
+        )
+    )
+    return result
+
+
+def _as_small_subject(result: VideoPoseResult) -> VideoPoseResult:
+    """``result`` (found with tiled detection) with the ``small_subject`` warning."""
     height = body_height_px(result.trial)
     median = float(np.nanmedian(height)) if np.isfinite(height).any() else None
-    result.trial = result.trial.with_quality(small_subject_issue(median, info.height_px))
+    result.trial = result.trial.with_quality(small_subject_issue(median, result.info.height_px))
     return result
+
+
+def _inside_boxes(track: Track, boxes_px: np.ndarray) -> bool:
+    """Whether the track's mid-hip lies inside ``boxes_px`` (per frame, NaN where absent) in at
+    least half of the frames where both exist: the same person as the one those boxes follow."""
+    inside = [
+        bool(x0 <= det.hip_px[0] <= x1 and y0 <= det.hip_px[1] <= y1)
+        for f, det in track.detections.items()
+        if f < len(boxes_px)
+        for x0, y0, x1, y1 in [boxes_px[f]]
+        if np.isfinite(boxes_px[f]).all()
+    ]
+    return bool(inside) and sum(inside) >= 0.5 * len(inside)
+
+
+def shows_gait(trial: Trial) -> bool:
+    """Whether the shared keypoint gait engine finds at least one stride in ``trial`` (a cadence):
+    the test of "the person whose gait cycles span the clip" once a subject has been chosen."""
+    from groundup.errors import GroundUpError
+    from groundup.keypoints.pipeline import analyze_keypoints
+
+    try:
+        analysis = analyze_keypoints(trial)
+    except GroundUpError:
+        return False
+    return analysis.spatiotemporal.to_json()["cadence_steps_per_min"] is not None
 
 
 def _run_video_pose(
@@ -207,6 +274,7 @@ def _run_video_pose(
     num_threads: int,
     detect_every_frames: int | None,
     extend: bool,
+    not_subject_boxes_px: np.ndarray | None = None,
 ) -> VideoPoseResult:
     """One analysis of the clip with the given person detector (see :func:`run_video_pose`).
 
@@ -245,8 +313,13 @@ def _run_video_pose(
     frame_times = np.asarray(times, dtype=float)
 
     tracker.tracks = stitch_tracks(tracker.tracks, fps, tracker.max_gap_frames)
+    not_subject = frozenset(
+        t.track_id
+        for t in tracker.tracks
+        if not_subject_boxes_px is not None and _inside_boxes(t, not_subject_boxes_px)
+    )
     subject, reason = choose_subject(
-        tracker.tracks, fps, subject_xy, subject_frame, tracker.max_gap_frames
+        tracker.tracks, fps, subject_xy, subject_frame, tracker.max_gap_frames, not_subject
     )
     sid = subject.track_id
     max_gap = tracker.max_gap_frames

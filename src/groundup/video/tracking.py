@@ -348,9 +348,13 @@ def choose_subject(
     subject_xy: tuple[float, float] | None = None,
     subject_frame: int | None = None,
     max_gap_frames: int | None = None,
+    not_subject: frozenset[int] = frozenset(),
 ) -> tuple[Track, str]:
-    """The subject's track and a sentence saying who was chosen and why."""
-    if not tracks:
+    """The subject's track and a sentence saying who was chosen and why.
+
+    Tracks whose id is in ``not_subject`` are still described but never chosen.
+    """
+    if not [t for t in tracks if t.track_id not in not_subject]:
         raise NoWalkingError(
             "No person was found in the clip.",
             "Film the whole body, feet included, from the side or from behind, in good light.",
@@ -365,7 +369,9 @@ def choose_subject(
         if not rest:
             return "nobody else was seen"
         parts = [
-            f"person {number[t.track_id]} {summaries[t.track_id].describe()}" for t in rest[:4]
+            f"person {number[t.track_id]} {summaries[t.track_id].describe()}"
+            + (" (analysed first: no full stride)" if t.track_id in not_subject else "")
+            for t in rest[:4]
         ]
         more = f" and {len(rest) - 4} more" if len(rest) > 4 else ""
         return "; ".join(parts) + more
@@ -387,9 +393,8 @@ def choose_subject(
         )
 
     min_frames = max(5, round(MIN_TRACK_S * fps))
-    eligible = [
-        t for t in tracks if summaries[t.track_id].seen_s * fps >= min_frames - 1e-9
-    ] or list(tracks)
+    pool = [t for t in tracks if t.track_id not in not_subject]
+    eligible = [t for t in pool if summaries[t.track_id].seen_s * fps >= min_frames - 1e-9] or pool
     walkers = [
         t for t in eligible if summaries[t.track_id].walked_body_heights >= MIN_WALK_BODY_HEIGHTS
     ]
