@@ -425,6 +425,70 @@ def test_posterior_event_timing(posterior_trial) -> None:
     assert _matched(hs, POSTERIOR_IC) >= 0.8 * len(POSTERIOR_IC), hs
 
 
+def _with_walk_back(trial, first: str, gap_frames: int = 12):
+    """The rear-view clip's landmarks joined with a walk back toward the camera: the same
+    landmarks played backward (the walker comes nearer, growing and moving down the picture)
+    and mirrored left to right with their labels kept (the left side on the picture's right,
+    as seen from the front), after ``gap_frames`` unseen frames for the turn. ``first`` is
+    "away" or "toward". Sides and contact times of the walk back are not those of a real one
+    (played backward, contacts and lift-offs change places): only its view is."""
+    import numpy as np
+
+    width = trial.image_size_px[0]
+    n = trial.n_frames
+
+    def back(xy):
+        out = xy[::-1].copy()
+        out[:, 0] = width - out[:, 0]
+        return out
+
+    def join(a, b, fill):
+        return np.concatenate([a, np.full((gap_frames, *a.shape[1:]), fill), b])
+
+    points, confidence = {}, {}
+    for name, xy in trial.points.items():
+        parts = (xy, back(xy)) if first == "away" else (back(xy), xy)
+        points[name] = join(*parts, np.nan)
+    for name, c in trial.point_confidence.items():
+        confidence[name] = join(c, c[::-1], 0.0) if first == "away" else join(c[::-1], c, 0.0)
+    total = 2 * n + gap_frames
+    return trial.replace(
+        points=points,
+        point_confidence=confidence,
+        frame_times_s=np.arange(total) / trial.point_rate_hz,
+    )
+
+
+def test_rear_view_with_a_walk_back_keeps_one_direction(posterior_trial) -> None:
+    """A rear-view clip where the patient turns and walks back toward the camera (a hallway
+    walk filmed from one end): one clip is analysed as one view, so the walk back is left out
+    with a warning naming its frames, and the walk away gives exactly the events it gives
+    alone, whichever comes first. Given --view frontal_anterior, the walk toward is kept."""
+    alone = analyze_keypoints(posterior_trial)
+    n, gap = posterior_trial.n_frames, 12
+    expected = [(e.side, e.kind, round(e.frame)) for e in alone.events]
+    for first, shift in (("away", 0), ("toward", n + gap)):
+        analysis = analyze_keypoints(_with_walk_back(posterior_trial, first, gap))
+        assert analysis.video is not None and analysis.video["view"] == "frontal_posterior"
+        got = [(e.side, e.kind, round(e.frame) - shift) for e in analysis.events]
+        assert got == expected, (first, got)
+        warning = [q.message for q in analysis.quality if q.code == "walked_both_ways"]
+        span = f"{n}-{2 * n + gap - 1}" if first == "away" else f"0-{n + gap - 1}"
+        assert (
+            warning
+            and f"frames {span}," in warning[0]
+            and "toward the camera as well" in (warning[0])
+        ), warning
+    given = analyze_keypoints(
+        _with_walk_back(posterior_trial, "away", gap), view="frontal_anterior"
+    )
+    assert given.video is not None and given.video["view"] == "frontal_anterior"
+    strikes = _events(given)
+    assert strikes and all(f >= n + gap for _, f in strikes), strikes
+    assert _alternate(strikes), strikes
+    assert any("away from the camera as well" in q.message for q in given.quality)
+
+
 def test_handheld_oblique_clip(shared_data: Path) -> None:
     trial = _trial(shared_data, "handheld_oblique_approach_feet_cut.mp4")
     try:

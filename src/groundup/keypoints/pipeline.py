@@ -23,7 +23,12 @@ from groundup.keypoints.cleaning import (
 )
 from groundup.keypoints.knowledge import valid_variables
 from groundup.keypoints.metrics import video_metrics
-from groundup.keypoints.view import detect_view, scale_from_height
+from groundup.keypoints.view import (
+    detect_view,
+    frames_facing_back,
+    runs_of,
+    scale_from_height,
+)
 from groundup.trial import SIDES, Trial
 
 LOWER_BODY = tuple(
@@ -71,6 +76,30 @@ def _require_lower_body(trial: Trial) -> None:
             "Film the patient walking with the whole body, feet included, in the picture for at "
             "least two full strides (four steps).",
         )
+
+
+def _without_frames(trial: Trial, frames: np.ndarray) -> Trial:
+    """The trial with every keypoint unseen (NaN) in ``frames`` (boolean, one per frame)."""
+    points = {name: xy.copy() for name, xy in trial.points.items()}
+    for xy in points.values():
+        xy[frames] = np.nan
+    return trial.replace(points=points)
+
+
+def _walked_both_ways(back: np.ndarray, view: str) -> QualityIssue:
+    """The warning for a front or rear view whose walk back after a turn (``back``) was left
+    out: one clip is analysed as one view, since the sides of the heel-vs-heel events and the
+    frontal-plane angles depend on it."""
+    spans = ", ".join(f"{a}-{b - 1}" for a, b in runs_of(back))
+    kept = "away from" if view == "frontal_posterior" else "toward"
+    other = "toward" if view == "frontal_posterior" else "away from"
+    return QualityIssue(
+        "walked_both_ways",
+        f"The patient turned and walked {other} the camera as well (frames {spans}, with the "
+        f"turn); those frames were left out and only the walking {kept} the camera was "
+        "analysed. Film each direction as its own clip: from behind for walking away, from the "
+        "front for walking toward the camera.",
+    )
 
 
 def _stride_quality(analysis: GaitAnalysis) -> list[QualityIssue]:
@@ -131,6 +160,12 @@ def analyze_keypoints(
     cleaned, report = clean_keypoints(trial, min_confidence, max_gap_s)
     _require_lower_body(cleaned)
     info = detect_view(cleaned, view)
+    if info.view != "sagittal":
+        back = frames_facing_back(cleaned, view)
+        if back.any():
+            cleaned = _without_frames(cleaned, back)
+            info = detect_view(cleaned, view)
+            cleaned = cleaned.with_quality(_walked_both_ways(back, info.view))
     cleaned = cleaned.with_quality(*info.quality)
     scale = scale_from_height(cleaned, info.view, subject_height)
     analysis = analyze_gait(cleaned, events="kinematic", max_gap_s=max_gap_s, view=info.view)

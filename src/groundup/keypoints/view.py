@@ -40,6 +40,9 @@ from groundup.trial import Trial
 
 _SAGITTAL_MAX_WIDTH = 0.12
 _FRONTAL_MIN_WIDTH = 0.20
+# A front or rear view where the subject faces the other way for at least this long (about a
+# stride) walked back; shorter sign changes of the left/right order are label noise.
+_MIN_FACING_RUN_S = 1.0
 DIRECTIONS = ("left_to_right", "right_to_left", "toward", "away", "unknown")
 
 
@@ -135,6 +138,54 @@ def detect_view(trial: Trial, view: str | None = None) -> ViewInfo:
             )
     direction = _direction(trial, view, height, issues)
     return ViewInfo(view, direction, detected, ratio, tuple(issues))
+
+
+def frames_facing_back(trial: Trial, view: str | None = None) -> np.ndarray:
+    """Frames of a front or rear view where the subject faces the other way than ``view``
+    (``"frontal_posterior"`` or ``"frontal_anterior"``, as the user gave it), or than in most of
+    the clip where ``view`` is None (boolean, one per frame): the walk back after a turn, with
+    the turn itself.
+
+    Facing comes from the left/right order of the shoulders and hips in the picture (as for
+    posterior vs anterior in :func:`detect_view`), as a running median over about a stride; a
+    run of the minority facing counts when it lasts at least ``_MIN_FACING_RUN_S``, and it is
+    widened over the neighbouring frames where the body is seen sideways (shoulder + hip width
+    under the side-view limit): the turn.
+    """
+    from groundup.gait.progression import _running_nanmedian
+
+    n = trial.n_frames
+    height = body_height_px(trial)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        signed = np.nanmean(np.stack([_width(trial, "shoulder"), _width(trial, "hip")]), axis=0)
+        width = (np.abs(_width(trial, "shoulder")) + np.abs(_width(trial, "hip"))) / height
+    window = max(1, round(_MIN_FACING_RUN_S * trial.point_rate_hz))
+    facing = np.sign(_running_nanmedian(np.sign(signed), window))
+    known = np.isfinite(facing) & (facing != 0)
+    if not known.any():
+        return np.zeros(n, dtype=bool)
+    if view is not None:
+        kept = 1.0 if view == "frontal_posterior" else -1.0
+    else:
+        kept = 1.0 if np.count_nonzero(facing[known] > 0) >= known.sum() / 2 else -1.0
+    back = known & (facing == -kept)
+    out = np.zeros(n, dtype=bool)
+    for start, stop in runs_of(back):
+        if stop - start < window:
+            continue
+        while start > 0 and not (width[start - 1] >= _SAGITTAL_MAX_WIDTH):
+            start -= 1  # sideways or unseen just before: the turn
+        while stop < n and not (width[stop] >= _SAGITTAL_MAX_WIDTH):
+            stop += 1
+        out[start:stop] = True
+    return out
+
+
+def runs_of(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of each run of True in a boolean series."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
 
 
 def _frontal_side(signed: np.ndarray) -> str:
