@@ -396,7 +396,7 @@ def body_height_px(trial: Trial) -> np.ndarray:
         bottom = np.nanmax(np.stack(soles), axis=0)
     extent = (bottom - top) / eye_height_fraction()
     extent[~(extent > 0)] = np.nan
-    return _running_nanmedian(extent, max(1, round(trial.point_rate_hz)))
+    return running_nanmedian(extent, max(1, round(trial.point_rate_hz)))
 
 
 @contextmanager
@@ -407,7 +407,7 @@ def _quiet_nan_warnings() -> Iterator[None]:
         yield
 
 
-def _running_nanmedian(x: np.ndarray, window: int) -> np.ndarray:
+def running_nanmedian(x: np.ndarray, window: int) -> np.ndarray:
     half = window // 2
     out = np.full_like(x, np.nan)
     finite = np.isfinite(x)
@@ -469,7 +469,7 @@ def facing_sign_x(trial: Trial) -> np.ndarray:
     with _quiet_nan_warnings():
         total = np.nansum(np.stack(votes), axis=0)
     total[~np.isfinite(np.stack(votes)).any(axis=0)] = np.nan
-    smooth = _running_nanmedian(
+    smooth = running_nanmedian(
         np.sign(total), max(1, round(_FACING_WINDOW_S * trial.point_rate_hz))
     )
     out = np.sign(smooth)

@@ -34,7 +34,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from groundup.errors import InputError, QualityIssue
-from groundup.gait.progression import VIEWS_2D, body_height_px, facing_sign_x, pelvis_centre
+from groundup.gait.progression import (
+    VIEWS_2D,
+    body_height_px,
+    facing_sign_x,
+    pelvis_centre,
+    running_nanmedian,
+)
 from groundup.keypoints.knowledge import scale_accuracy_pct
 from groundup.trial import Trial
 
@@ -152,8 +158,6 @@ def frames_facing_back(trial: Trial, view: str | None = None) -> np.ndarray:
     widened over the neighbouring frames where the body is seen sideways (shoulder + hip width
     under the side-view limit): the turn.
     """
-    from groundup.gait.progression import _running_nanmedian
-
     n = trial.n_frames
     height = body_height_px(trial)
     with warnings.catch_warnings(), np.errstate(invalid="ignore"):
@@ -161,7 +165,7 @@ def frames_facing_back(trial: Trial, view: str | None = None) -> np.ndarray:
         signed = np.nanmean(np.stack([_width(trial, "shoulder"), _width(trial, "hip")]), axis=0)
         width = (np.abs(_width(trial, "shoulder")) + np.abs(_width(trial, "hip"))) / height
     window = max(1, round(_MIN_FACING_RUN_S * trial.point_rate_hz))
-    facing = np.sign(_running_nanmedian(np.sign(signed), window))
+    facing = np.sign(running_nanmedian(np.sign(signed), window))
     known = np.isfinite(facing) & (facing != 0)
     if not known.any():
         return np.zeros(n, dtype=bool)
