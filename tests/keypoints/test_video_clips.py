@@ -489,6 +489,27 @@ def test_rear_view_with_a_walk_back_keeps_one_direction(posterior_trial) -> None
     assert any("away from the camera as well" in q.message for q in given.quality)
 
 
+def test_rear_view_without_a_turn_keeps_every_frame(posterior_trial) -> None:
+    """No walk back is found where there is none: a left/right label swap of the whole body
+    for 1.2 s in mid-clip (no sideways frames: no turn), or a --view that the keypoints
+    contradict throughout (nothing would be left), leave every frame in."""
+    import numpy as np
+
+    points = {name: xy.copy() for name, xy in posterior_trial.points.items()}
+    swap = slice(60, 60 + round(1.2 * posterior_trial.point_rate_hz))
+    for name in [n for n in points if n.startswith("left_")]:
+        right = "right_" + name.removeprefix("left_")
+        points[name][swap] = posterior_trial.points[right][swap]
+        points[right][swap] = posterior_trial.points[name][swap]
+    swapped = analyze_keypoints(posterior_trial.replace(points=points))
+    assert "walked_both_ways" not in {q.code for q in swapped.quality}
+    contradicted = analyze_keypoints(posterior_trial, view="frontal_anterior")
+    assert "walked_both_ways" not in {q.code for q in contradicted.quality}
+    assert contradicted.video is not None and contradicted.video["view"] == "frontal_anterior"
+    assert len(_events(contradicted)) >= 4
+    assert np.isfinite(contradicted.trial.points["left_heel"]).any(axis=1).sum() > 150
+
+
 def test_handheld_oblique_clip(shared_data: Path) -> None:
     trial = _trial(shared_data, "handheld_oblique_approach_feet_cut.mp4")
     try:

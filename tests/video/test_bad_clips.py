@@ -193,6 +193,8 @@ def test_small_walker_found_beside_a_larger_exerciser(shared_data: Path, tmp_pat
     pose = run_video_pose(clip)
     codes = {q.code for q in pose.trial.quality}
     assert {"small_subject", "larger_person_not_walking"} <= codes
+    choice = next(q.message for q in pose.trial.quality if q.code == "subject_choice")
+    assert "(analysed first: no full stride)" in choice
     hip_x = (pose.trial.points["left_hip"][:, 0] + pose.trial.points["right_hip"][:, 0]) / 2
     hip_y = (pose.trial.points["left_hip"][:, 1] + pose.trial.points["right_hip"][:, 1]) / 2
     seen = np.isfinite(hip_x)

@@ -24,8 +24,9 @@ from groundup.keypoints.cleaning import (
 from groundup.keypoints.knowledge import valid_variables
 from groundup.keypoints.metrics import video_metrics
 from groundup.keypoints.view import (
+    WalkBack,
     detect_view,
-    frames_facing_back,
+    find_walk_back,
     runs_of,
     scale_from_height,
 )
@@ -86,13 +87,14 @@ def _without_frames(trial: Trial, frames: np.ndarray) -> Trial:
     return trial.replace(points=points)
 
 
-def _walked_both_ways(back: np.ndarray, view: str) -> QualityIssue:
-    """The warning for a front or rear view whose walk back after a turn (``back``) was left
-    out: one clip is analysed as one view, since the sides of the heel-vs-heel events and the
-    frontal-plane angles depend on it."""
-    spans = ", ".join(f"{a}-{b - 1}" for a, b in runs_of(back))
-    kept = "away from" if view == "frontal_posterior" else "toward"
-    other = "toward" if view == "frontal_posterior" else "away from"
+def _walked_both_ways(walk_back: WalkBack) -> QualityIssue:
+    """The warning for a front or rear view whose walk back after a turn was left out: one clip
+    is analysed as one view, since the sides of the heel-vs-heel events and the frontal-plane
+    angles depend on it."""
+    spans = ", ".join(f"{a}-{b - 1}" for a, b in runs_of(walk_back.frames))
+    posterior = walk_back.kept_view == "frontal_posterior"
+    kept = "away from" if posterior else "toward"
+    other = "toward" if posterior else "away from"
     return QualityIssue(
         "walked_both_ways",
         f"The patient turned and walked {other} the camera as well (frames {spans}, with the "
@@ -160,12 +162,11 @@ def analyze_keypoints(
     cleaned, report = clean_keypoints(trial, min_confidence, max_gap_s)
     _require_lower_body(cleaned)
     info = detect_view(cleaned, view)
-    if info.view != "sagittal":
-        back = frames_facing_back(cleaned, view)
-        if back.any():
-            cleaned = _without_frames(cleaned, back)
-            info = detect_view(cleaned, view)
-            cleaned = cleaned.with_quality(_walked_both_ways(back, info.view))
+    walk_back = find_walk_back(cleaned, view) if info.view != "sagittal" else None
+    if walk_back is not None:
+        cleaned = _without_frames(cleaned, walk_back.frames)
+        info = detect_view(cleaned, view)
+        cleaned = cleaned.with_quality(_walked_both_ways(walk_back))
     cleaned = cleaned.with_quality(*info.quality)
     scale = scale_from_height(cleaned, info.view, subject_height)
     analysis = analyze_gait(cleaned, events="kinematic", max_gap_s=max_gap_s, view=info.view)

@@ -49,6 +49,8 @@ _FRONTAL_MIN_WIDTH = 0.20
 # A front or rear view where the subject faces the other way for at least this long (about a
 # stride) walked back; shorter sign changes of the left/right order are label noise.
 _MIN_FACING_RUN_S = 1.0
+# A turn may leave the subject unseen (the pose model loses a body seen sideways) this long.
+_MAX_TURN_UNSEEN_S = 0.5
 DIRECTIONS = ("left_to_right", "right_to_left", "toward", "away", "unknown")
 
 
@@ -146,17 +148,28 @@ def detect_view(trial: Trial, view: str | None = None) -> ViewInfo:
     return ViewInfo(view, direction, detected, ratio, tuple(issues))
 
 
-def frames_facing_back(trial: Trial, view: str | None = None) -> np.ndarray:
-    """Frames of a front or rear view where the subject faces the other way than ``view``
-    (``"frontal_posterior"`` or ``"frontal_anterior"``, as the user gave it), or than in most of
-    the clip where ``view`` is None (boolean, one per frame): the walk back after a turn, with
-    the turn itself.
+@dataclass(frozen=True)
+class WalkBack:
+    """Frames of a front or rear view where the subject walked back the other way (boolean, one
+    per frame, with the turn), and the view of the frames kept."""
+
+    frames: np.ndarray
+    kept_view: str
+
+
+def find_walk_back(trial: Trial, view: str | None = None) -> WalkBack | None:
+    """The walk back after a turn in a front or rear view, or None.
 
     Facing comes from the left/right order of the shoulders and hips in the picture (as for
-    posterior vs anterior in :func:`detect_view`), as a running median over about a stride; a
-    run of the minority facing counts when it lasts at least ``_MIN_FACING_RUN_S``, and it is
-    widened over the neighbouring frames where the body is seen sideways (shoulder + hip width
-    under the side-view limit): the turn.
+    posterior vs anterior in :func:`detect_view`), as a running median over about a stride. The
+    facing kept is that of ``view`` when the user gave one, else that of most frames. A run of
+    the other facing counts when it lasts at least ``_MIN_FACING_RUN_S`` and shows a turn: it is
+    widened over the neighbouring frames seen sideways (shoulder + hip width under the side-view
+    limit) or unseen for at most ``_MAX_TURN_UNSEEN_S``, and it must then reach the start or the
+    end of the clip or have met sideways frames. A run in mid-clip with no sideways frames is a
+    left/right label swap of the pose model, not a turn, and is left alone. Nothing is found
+    where the kept facing is seen for less than ``_MIN_FACING_RUN_S`` (a given view that the
+    keypoints contradict throughout).
     """
     n = trial.n_frames
     height = body_height_px(trial)
@@ -165,25 +178,48 @@ def frames_facing_back(trial: Trial, view: str | None = None) -> np.ndarray:
         signed = np.nanmean(np.stack([_width(trial, "shoulder"), _width(trial, "hip")]), axis=0)
         width = (np.abs(_width(trial, "shoulder")) + np.abs(_width(trial, "hip"))) / height
     window = max(1, round(_MIN_FACING_RUN_S * trial.point_rate_hz))
+    max_unseen = max(1, round(_MAX_TURN_UNSEEN_S * trial.point_rate_hz))
     facing = np.sign(running_nanmedian(np.sign(signed), window))
     known = np.isfinite(facing) & (facing != 0)
     if not known.any():
-        return np.zeros(n, dtype=bool)
+        return None
     if view is not None:
         kept = 1.0 if view == "frontal_posterior" else -1.0
     else:
         kept = 1.0 if np.count_nonzero(facing[known] > 0) >= known.sum() / 2 else -1.0
-    back = known & (facing == -kept)
+    if np.count_nonzero(known & (facing == kept)) < window:
+        return None
+    sideways = np.isfinite(width) & (width < _SAGITTAL_MAX_WIDTH)
+    seen = np.isfinite(width)
+
+    def widen(i: int, step: int) -> tuple[int, bool]:
+        """Step from frame i over the turn; the last frame reached and whether it was seen
+        sideways anywhere."""
+        unseen, turned = 0, False
+        while 0 <= i + step < n:
+            j = i + step
+            if sideways[j]:
+                unseen, turned = 0, True
+            elif seen[j]:
+                break
+            else:
+                unseen += 1
+                if unseen > max_unseen:
+                    break
+            i = j
+        return i, turned
+
     out = np.zeros(n, dtype=bool)
-    for start, stop in runs_of(back):
+    for start, stop in runs_of(known & (facing == -kept)):
         if stop - start < window:
             continue
-        while start > 0 and not (width[start - 1] >= _SAGITTAL_MAX_WIDTH):
-            start -= 1  # sideways or unseen just before: the turn
-        while stop < n and not (width[stop] >= _SAGITTAL_MAX_WIDTH):
-            stop += 1
-        out[start:stop] = True
-    return out
+        first, turned_before = widen(start, -1)
+        last, turned_after = widen(stop - 1, 1)
+        if first == 0 or last == n - 1 or turned_before or turned_after:
+            out[first : last + 1] = True
+    if not out.any():
+        return None
+    return WalkBack(out, "frontal_posterior" if kept > 0 else "frontal_anterior")
 
 
 def runs_of(mask: np.ndarray) -> list[tuple[int, int]]:

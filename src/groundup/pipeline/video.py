@@ -71,7 +71,9 @@ def analyse_video(
         progress(f"Pose in {path.name} ({done}/{total} frames)", 0.8 * done / max(total, 1))
 
     preload = _preload_gait_engine()
-    pose = run_video_pose(path, subject_xy=options.subject_xy, progress=frames_done)
+    pose = run_video_pose(
+        path, subject_xy=options.subject_xy, progress=frames_done, view=options.view
+    )
     preload.join()
     progress(f"Gait from {path.name}", 0.8)
     doc = analyse_keypoint_trial(pose.trial, options, age_years, height_m)

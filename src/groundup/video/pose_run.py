@@ -169,6 +169,7 @@ def run_video_pose(
     num_threads: int = 1,
     detect_every_frames: int | None = None,
     extend: bool = True,
+    view: str | None = None,
 ) -> VideoPoseResult:
     """Decode, detect and track everyone, choose the subject, and return their landmarks.
 
@@ -180,6 +181,7 @@ def run_video_pose(
     a gait; it carries a ``small_subject`` warning (and ``larger_person_not_walking`` where it
     replaces a person without gait). Otherwise the first result stands, or its error, with the
     advice to film closer added. A person picked with ``subject_xy`` is never replaced.
+    ``view`` is the camera view the user gave, if any, for that gait check.
     """
     path = Path(path)
     args = (subject_xy, subject_frame, progress, num_threads, detect_every_frames, extend)
@@ -189,9 +191,10 @@ def run_video_pose(
     except NoWalkingError as error:
         first_error = error
     else:
-        if subject_xy is not None or shows_gait(result.trial):
+        if subject_xy is not None or shows_gait(result.trial, view):
             return result
-        return _small_walker_instead(path, whole, args, result)
+        tiled = TiledPoseDetector(num_threads=num_threads)
+        return _small_walker_instead(path, whole, tiled, args, result, view)
     info = probe_video(path)
     tiled = TiledPoseDetector(num_threads=num_threads)
     if not small_people_seen(path, info, whole, tiled):
@@ -204,11 +207,15 @@ def run_video_pose(
 
 
 def _small_walker_instead(
-    path: Path, whole: PoseDetector, args: tuple[Any, ...], first: VideoPoseResult
+    path: Path,
+    whole: PoseDetector,
+    tiled: TiledPoseDetector,
+    args: tuple[Any, ...],
+    first: VideoPoseResult,
+    view: str | None,
 ) -> VideoPoseResult:
     """The subject of an analysis with tiled detection, where the whole-frame subject (``first``)
     shows no gait and the tiles find a smaller person who does; else ``first``."""
-    tiled = TiledPoseDetector(num_threads=args[3])
     if not small_people_seen(path, first.info, whole, tiled):
         return first
     try:
@@ -217,7 +224,7 @@ def _small_walker_instead(
         )
     except NoWalkingError:
         return first
-    if not shows_gait(result.trial):
+    if not shows_gait(result.trial, view):
         return first
     result = _as_small_subject(result)
     result.trial = result.trial.with_quality(
@@ -240,26 +247,30 @@ def _as_small_subject(result: VideoPoseResult) -> VideoPoseResult:
 
 
 def _inside_boxes(track: Track, boxes_px: np.ndarray) -> bool:
-    """Whether the track's mid-hip lies inside ``boxes_px`` (per frame, NaN where absent) in at
-    least half of the frames where both exist: the same person as the one those boxes follow."""
-    inside = [
-        bool(x0 <= det.hip_px[0] <= x1 and y0 <= det.hip_px[1] <= y1)
-        for f, det in track.detections.items()
-        if f < len(boxes_px)
-        for x0, y0, x1, y1 in [boxes_px[f]]
-        if np.isfinite(boxes_px[f]).all()
-    ]
-    return bool(inside) and sum(inside) >= 0.5 * len(inside)
+    """Whether the track is the person that ``boxes_px`` (per frame, NaN where absent) follow:
+    in at least half of the frames where both exist, its mid-hip lies inside the box and its
+    body size agrees with the box's (within the tracker's size ratio; a small person passing
+    behind a large one is inside their box but not their size)."""
+    same = []
+    for f, det in track.detections.items():
+        if f >= len(boxes_px) or not np.isfinite(boxes_px[f]).all():
+            continue
+        x0, y0, x1, y1 = boxes_px[f]
+        inside = x0 <= det.hip_px[0] <= x1 and y0 <= det.hip_px[1] <= y1
+        radius = max(0.5 * float(max(x1 - x0, y1 - y0)), 1e-6)
+        low, high = sorted((radius, max(det.body_radius_px, 1e-6)))
+        same.append(bool(inside and high / low <= MAX_SIZE_RATIO))
+    return bool(same) and sum(same) >= 0.5 * len(same)
 
 
-def shows_gait(trial: Trial) -> bool:
+def shows_gait(trial: Trial, view: str | None = None) -> bool:
     """Whether the shared keypoint gait engine finds at least one stride in ``trial`` (a cadence):
     the test of "the person whose gait cycles span the clip" once a subject has been chosen."""
     from groundup.errors import GroundUpError
     from groundup.keypoints.pipeline import analyze_keypoints
 
     try:
-        analysis = analyze_keypoints(trial)
+        analysis = analyze_keypoints(trial, view=view)
     except GroundUpError:
         return False
     return analysis.spatiotemporal.to_json()["cadence_steps_per_min"] is not None
