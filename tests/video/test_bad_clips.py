@@ -102,6 +102,19 @@ def _shrunk_sports2d(clip: Path, out: Path, scale: float) -> Path:
     return _write(out, frames(), 30)
 
 
+def _assert_sports2d_walk(analysis, label: str) -> None:
+    """The Sports2D walker's suggested checks (ANNOTATIONS.md): at least 6 of the 8 annotated
+    contacts within 3 frames, cadence within 95-102 steps/min."""
+    from tests.keypoints.conftest import SPORTS2D_IC_FRAMES
+
+    strikes = [e.frame for e in analysis.events if e.kind == "heel_strike"]
+    found = sum(any(abs(f - ic) <= 3 for f in strikes) for ic in SPORTS2D_IC_FRAMES)
+    print(f"\n{label}: {found} of 8 contacts within 3 frames, strikes {strikes}")
+    assert found >= 6
+    cadence = analysis.spatiotemporal.to_json()["cadence_steps_per_min"]
+    assert cadence is not None and 95.0 <= cadence <= 102.0
+
+
 def test_tiles_cover_the_picture() -> None:
     from groundup.video.blazepose import TiledPoseDetector
 
@@ -126,18 +139,12 @@ def test_small_walker_found_by_tiles_and_flagged(shared_data: Path, tmp_path: Pa
     patient was small and to film closer."""
     from groundup.keypoints.pipeline import analyze_keypoints
     from groundup.video.pose_run import video_to_trial
-    from tests.keypoints.conftest import SPORTS2D_IC_FRAMES
 
     clip = _shrunk_sports2d(shared_data / "video" / "sports2d_demo.mp4", tmp_path / "far.mp4", 0.35)
     analysis = analyze_keypoints(video_to_trial(clip))
     small = [q for q in analysis.quality if q.code == "small_subject"]
     assert small and "film from closer" in small[0].message
-    strikes = [e.frame for e in analysis.events if e.kind == "heel_strike"]
-    found = sum(any(abs(f - ic) <= 3 for f in strikes) for ic in SPORTS2D_IC_FRAMES)
-    print(f"\nwalker at 35 %: {found} of 8 contacts within 3 frames, strikes {strikes}")
-    assert found >= 6
-    cadence = analysis.spatiotemporal.to_json()["cadence_steps_per_min"]
-    assert cadence is not None and 95.0 <= cadence <= 102.0
+    _assert_sports2d_walk(analysis, "walker at 35 %")
 
 
 @pytest.mark.slow
@@ -171,7 +178,6 @@ def test_small_walker_found_beside_a_larger_exerciser(shared_data: Path, tmp_pat
 
     from groundup.keypoints.pipeline import analyze_keypoints
     from groundup.video.pose_run import run_video_pose
-    from tests.keypoints.conftest import SPORTS2D_IC_FRAMES
 
     source = shared_data / "video" / "sports2d_demo.mp4"
     info = probe_video(source)
@@ -200,13 +206,7 @@ def test_small_walker_found_beside_a_larger_exerciser(shared_data: Path, tmp_pat
     seen = np.isfinite(hip_x)
     assert seen.sum() > 60
     assert (hip_x[seen] > corner_x0).all() and (hip_y[seen] > corner_y0).all()  # never the box
-    analysis = analyze_keypoints(pose.trial)
-    strikes = [e.frame for e in analysis.events if e.kind == "heel_strike"]
-    found = sum(any(abs(f - ic) <= 3 for f in strikes) for ic in SPORTS2D_IC_FRAMES)
-    print(f"\nwalker at 30 % beside the exerciser: {found} of 8 within 3 frames, {strikes}")
-    assert found >= 6
-    cadence = analysis.spatiotemporal.to_json()["cadence_steps_per_min"]
-    assert cadence is not None and 95.0 <= cadence <= 102.0
+    _assert_sports2d_walk(analyze_keypoints(pose.trial), "walker at 30 % beside the exerciser")
 
     box = pose.track_boxes_px[next(t for t in pose.track_boxes_px if t != pose.subject_track_id)]
     first = int(np.flatnonzero(np.isfinite(box).all(axis=1))[0])
