@@ -100,6 +100,16 @@ def _width(trial: Trial, part: str) -> np.ndarray:
     return right[:, 0] - left[:, 0]
 
 
+def _left_right_widths(trial: Trial, height_px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame: the signed image width right minus left (mean of shoulders and hips; positive
+    seen from behind) and (shoulder width + hip width) / body height (small in a side view)."""
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        signed = np.nanmean(np.stack([_width(trial, "shoulder"), _width(trial, "hip")]), axis=0)
+        ratio = (np.abs(_width(trial, "shoulder")) + np.abs(_width(trial, "hip"))) / height_px
+    return signed, ratio
+
+
 def _median(x: np.ndarray) -> float | None:
     x = x[np.isfinite(x)]
     return float(np.median(x)) if x.size else None
@@ -110,10 +120,7 @@ def detect_view(trial: Trial, view: str | None = None) -> ViewInfo:
     if view is not None and view not in VIEWS_2D:
         raise InputError(f"Unknown camera view {view!r}.", f"Choose one of: {', '.join(VIEWS_2D)}.")
     height = body_height_px(trial)
-    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        signed = np.nanmean(np.stack([_width(trial, "shoulder"), _width(trial, "hip")]), axis=0)
-        ratio_series = (np.abs(_width(trial, "shoulder")) + np.abs(_width(trial, "hip"))) / height
+    signed, ratio_series = _left_right_widths(trial, height)
     ratio = _median(ratio_series)
     issues: list[QualityIssue] = []
     detected = view is None
@@ -172,11 +179,7 @@ def find_walk_back(trial: Trial, view: str | None = None) -> WalkBack | None:
     keypoints contradict throughout).
     """
     n = trial.n_frames
-    height = body_height_px(trial)
-    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        signed = np.nanmean(np.stack([_width(trial, "shoulder"), _width(trial, "hip")]), axis=0)
-        width = (np.abs(_width(trial, "shoulder")) + np.abs(_width(trial, "hip"))) / height
+    signed, width = _left_right_widths(trial, body_height_px(trial))
     window = max(1, round(_MIN_FACING_RUN_S * trial.point_rate_hz))
     max_unseen = max(1, round(_MAX_TURN_UNSEEN_S * trial.point_rate_hz))
     facing = np.sign(running_nanmedian(np.sign(signed), window))
