@@ -30,7 +30,7 @@ from scipy.signal import find_peaks
 
 from groundup.errors import MissingMarkersError
 from groundup.gait.progression import Progression, along, compute_progression, require_walking
-from groundup.signal.filters import lowpass_array
+from groundup.signal.filters import finite_runs, lowpass_array
 from groundup.trial import SIDES, GaitEvent, Side, Trial, other_side
 
 # Two same-side heel strikes are at least this far apart. Adult strides last 0.9-1.4 s and a fast
@@ -38,11 +38,6 @@ from groundup.trial import SIDES, GaitEvent, Side, Trial, other_side
 _MIN_STRIDE_S = 0.5
 # An extremum must stand out by this share of the signal's range to count (noise rejection).
 _MIN_PROMINENCE_FRACTION = 0.15
-
-
-def _finite_runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(int), 0]))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 def _refine_peak(signal: np.ndarray, i: int) -> float:
@@ -70,7 +65,7 @@ def _peaks(
     if span <= 0:
         return []
     found: list[float] = []
-    for start, stop in _finite_runs(finite):
+    for start, stop in finite_runs(finite):
         seg = signal[start:stop]
         if seg.size < 3:
             continue

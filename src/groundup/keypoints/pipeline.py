@@ -27,9 +27,9 @@ from groundup.keypoints.view import (
     WalkBack,
     detect_view,
     find_walk_back,
-    runs_of,
     scale_from_height,
 )
+from groundup.signal.filters import finite_runs
 from groundup.trial import SIDES, Trial
 
 LOWER_BODY = tuple(
@@ -91,7 +91,7 @@ def _walked_both_ways(walk_back: WalkBack) -> QualityIssue:
     """The warning for a front or rear view whose walk back after a turn was left out: one clip
     is analysed as one view, since the sides of the heel-vs-heel events and the frontal-plane
     angles depend on it."""
-    spans = ", ".join(f"{a}-{b - 1}" for a, b in runs_of(walk_back.frames))
+    spans = ", ".join(f"{a}-{b - 1}" for a, b in finite_runs(walk_back.frames))
     posterior = walk_back.kept_view == "frontal_posterior"
     kept = "away from" if posterior else "toward"
     other = "toward" if posterior else "away from"

@@ -42,6 +42,7 @@ from groundup.gait.progression import (
     running_nanmedian,
 )
 from groundup.keypoints.knowledge import scale_accuracy_pct
+from groundup.signal.filters import finite_runs
 from groundup.trial import Trial
 
 _SAGITTAL_MAX_WIDTH = 0.12
@@ -213,7 +214,7 @@ def find_walk_back(trial: Trial, view: str | None = None) -> WalkBack | None:
         return i, turned
 
     out = np.zeros(n, dtype=bool)
-    for start, stop in runs_of(known & (facing == -kept)):
+    for start, stop in finite_runs(known & (facing == -kept)):
         if stop - start < window:
             continue
         first, turned_before = widen(start, -1)
@@ -223,12 +224,6 @@ def find_walk_back(trial: Trial, view: str | None = None) -> WalkBack | None:
     if not out.any():
         return None
     return WalkBack(out, "frontal_posterior" if kept > 0 else "frontal_anterior")
-
-
-def runs_of(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(start, stop) of each run of True in a boolean series."""
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
 
 
 def _frontal_side(signed: np.ndarray) -> str:
