@@ -102,9 +102,10 @@ def find_marker(trial: Trial, *labels: str) -> np.ndarray | None:
     """A marker by its source label (``LSHO``, ``IS070607:LSHO`` ...), or None when absent/empty."""
     wanted = {_label_key(label) for label in labels}
     for name, arr in trial.points.items():
-        if _label_key(trial.point_labels.get(name, name)) in wanted or _label_key(name) in wanted:
-            if np.isfinite(arr).all(axis=1).any():
-                return np.asarray(arr, dtype=float)[:, :3]
+        label = _label_key(trial.point_labels.get(name, name))
+        named = label in wanted or _label_key(name) in wanted
+        if named and np.isfinite(arr).all(axis=1).any():
+            return np.asarray(arr, dtype=float)[:, :3]
     return None
 
 

@@ -89,7 +89,7 @@ class VirtualCamera:
         return centre, np.stack([x_axis, y_axis, z_axis])
 
     def project(self, points_m: np.ndarray, body: BodyKeypoints) -> np.ndarray:
-        """Image coordinates (px, x right, y down) of lab points ``(n, 3)``; NaN behind the camera."""
+        """Image coordinates (px, x right, y down) of lab points ``(n, 3)``; NaN behind it."""
         centre, rotation = self.pose(body)
         cam = (points_m - centre) @ rotation.T
         width, height = self.image_size_px
