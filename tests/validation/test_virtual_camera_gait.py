@@ -267,13 +267,15 @@ def test_print_virtual_camera_table(c3d_dir: Path, capsys: pytest.CaptureFixture
                     joint = variable.removeprefix("left_").removeprefix("right_")
                     per_variable.setdefault((view, joint), []).append(err.rms_deg)
             exempt = " (exempt)" if name in EVENTS_EXEMPT else ""
+            pelvis = angles.get("pelvis_obliquity_deg")
+            obliquity = _fmt(pelvis.rms_deg, 1) if pelvis is not None else "-"
             lines.append(
                 f"{name}{exempt} | {condition} | {_fmt(_mae_ms(hs))} ({len(hs)}, {hs_missed}) | "
                 f"{_fmt(_mae_ms(to))} ({len(to)}, {to_missed}) | {_fmt(_mae_ms(to_true))} | "
                 f"{_fmt(1000 * float(np.mean(hs_bias)) if hs_bias else float('nan'))} | "
                 f"{pair('hip_flexion')} | {pair('knee_flexion')} | {pair('ankle_dorsiflexion')} | "
-                f"{_fmt(angles['pelvis_obliquity_deg'].rms_deg, 1) if 'pelvis_obliquity_deg' in angles else '-'} | "  # noqa: E501
-                f"{pair('knee_fppa')} | {pair('hip_flexion', stored)} {pair('knee_flexion', stored)}"
+                f"{obliquity} | {pair('knee_fppa')} | "
+                f"{pair('hip_flexion', stored)} {pair('knee_flexion', stored)}"
             )
     lines.append("")
     lines.append("per variable (median and max RMS over trials, CGM1 reference, no dropped frames)")
