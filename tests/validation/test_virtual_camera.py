@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from groundup.errors import InputError, MissingMarkersError
 from groundup.io.c3d import read_c3d
 from groundup.trial import Trial
 from groundup.validation.body_keypoints import BodyKeypoints, WalkerFrame, body_keypoints
@@ -117,3 +118,17 @@ def test_trial_with_head_and_shoulder_markers_needs_no_stand_in(c3d_dir: Path) -
     body = body_keypoints(read_c3d(c3d_dir / "btk_pig_flatfoot_full.c3d"))
     assert body.stand_ins == ()
     assert body.sources["left_shoulder"] == "LSHO marker"
+
+
+def test_marker_trial_without_heels_gets_a_clear_message(c3d_extra_dir: Path) -> None:
+    with pytest.raises(MissingMarkersError) as info:
+        body_keypoints(read_c3d(c3d_extra_dir / "c3dorg_sample03_gait_raw.c3d"))
+    assert "left_heel" in info.value.problem and "marker" in info.value.fix
+
+
+def test_keypoint_trial_cannot_be_filmed_again() -> None:
+    flat = Trial(points={"left_hip": np.zeros((10, 2))}, point_rate_hz=30.0, point_units="px")
+    with pytest.raises(InputError, match="3-D lab markers"):
+        body_keypoints(flat)
+    with pytest.raises(InputError, match="view"):
+        VirtualCamera.default("frontal_anterior")  # type: ignore[arg-type]

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from groundup.errors import MissingMarkersError
+from groundup.errors import InputError, MissingMarkersError
 from groundup.gait.progression import detect_vertical_axis
 from groundup.kinematics.anthropometry import read_c3d_processing, resolve_anthropometry
 from groundup.kinematics.cgm1 import find_wand, hip_joint_centres
@@ -117,7 +117,9 @@ def _joint_centres(trial: Trial, processing: dict[str, float]) -> dict[str, np.n
     for side in SIDES:
         missing += trial.missing([f"{side}_{m}" for m in ("knee", "ankle", "heel", "toe")])
     if missing:
-        raise MissingMarkersError("Virtual-camera keypoints", missing, [])
+        raise MissingMarkersError(
+            "Virtual-camera keypoints", missing, ["the marker trial's own gait analysis"]
+        )
     pts = {n: np.asarray(a, dtype=float)[:, :3] for n, a in trial.points.items()}
     anthro = resolve_anthropometry(trial, processing)
     origin = 0.5 * (pts["left_asis"] + pts["right_asis"])
@@ -180,10 +182,15 @@ def body_keypoints(trial: Trial) -> BodyKeypoints:
     """The 3-D keypoints of a marker trial (metres; see the module docstring).
 
     Raises :class:`~groundup.errors.MissingMarkersError` when the pelvis (ASIS and sacrum or
-    PSIS), knee, ankle, heel or toe markers of either side are missing.
+    PSIS), knee, ankle, heel or toe markers of either side are missing, and
+    :class:`~groundup.errors.InputError` for a 2-D trial.
     """
     if trial.n_dims != 3:
-        raise MissingMarkersError("Virtual-camera keypoints (3-D markers)", ["3-D markers"], [])
+        raise InputError(
+            "The virtual camera films 3-D lab markers; this trial is 2-D keypoints already.",
+            "Give a C3D or TRC marker trial (metres) with pelvis, knee, ankle, heel and toe "
+            "markers.",
+        )
     trial = fill_gaps(trial, _MAX_GAP_S)
     processing: dict[str, float] = {}
     if trial.source_kind == "c3d" and trial.source_path and Path(trial.source_path).exists():
