@@ -89,10 +89,6 @@ class BodyKeypoints:
     def n_frames(self) -> int:
         return int(next(iter(self.points_m.values())).shape[0])
 
-    @property
-    def trunk_is_stand_in(self) -> bool:
-        return "left_shoulder" in self.stand_ins
-
 
 def _label_key(label: str) -> str:
     return "".join(ch for ch in label.split(":")[-1].lower() if ch.isalnum())
@@ -109,8 +105,11 @@ def find_marker(trial: Trial, *labels: str) -> np.ndarray | None:
     return None
 
 
-def _joint_centres(trial: Trial, processing: dict[str, float]) -> dict[str, np.ndarray]:
-    """CGM1 hip, knee and ankle joint centres per side (see the module docstring)."""
+def _joint_centres(
+    trial: Trial, processing: dict[str, float]
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """CGM1 hip, knee and ankle joint centres per side (see the module docstring), and the
+    pelvis's left-pointing axis per frame."""
     missing = trial.missing(("left_asis", "right_asis"))
     if not (trial.has("sacrum") or (trial.has("left_psis") and trial.has("right_psis"))):
         missing.append("sacrum (or both PSIS)")
@@ -152,8 +151,7 @@ def _joint_centres(trial: Trial, processing: dict[str, float]) -> dict[str, np.n
         else:
             ajc = ankle + ankle_offset * medial
         out[f"{side}_hip"], out[f"{side}_knee"], out[f"{side}_ankle"] = hjc[side], kjc, ajc
-    out["pelvis_left_axis"] = y_axis
-    return out
+    return out, y_axis
 
 
 def _walker_frame(trial: Trial, hips: np.ndarray, feet: list[np.ndarray]) -> WalkerFrame:
@@ -195,8 +193,7 @@ def body_keypoints(trial: Trial) -> BodyKeypoints:
     processing: dict[str, float] = {}
     if trial.source_kind == "c3d" and trial.source_path and Path(trial.source_path).exists():
         processing = read_c3d_processing(trial.source_path)
-    centres = _joint_centres(trial, processing)
-    left_axis = centres.pop("pelvis_left_axis")
+    centres, left_axis = _joint_centres(trial, processing)
     points: dict[str, np.ndarray] = dict(centres)
     sources = {
         f"{s}_{j}": f"CGM1 {j} joint centre" for s in SIDES for j in ("hip", "knee", "ankle")
