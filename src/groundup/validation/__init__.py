@@ -1,0 +1,1 @@
+"""Known-truth checks of GroundUp's own measurement (the virtual camera; docs/virtual-camera.md)."""
