@@ -110,6 +110,13 @@ class GaitCurves:
     symmetry: dict[str, dict[str, float | None]] = field(default_factory=dict)
     quality: list[QualityIssue] = field(default_factory=list)
     kinematics: dict[str, object] | None = None
+    near_side: Side | None = None
+
+    def camera_leg(self, side: str) -> str | None:
+        """ "near" / "far" for the legs of a side view whose walking direction is known."""
+        if self.view != "sagittal" or self.near_side is None:
+            return None
+        return "near" if side == self.near_side else "far"
 
     def to_json(self, validate: bool = True) -> dict[str, object]:
         per_side: dict[str, object] = {}
@@ -136,6 +143,7 @@ class GaitCurves:
             "n_points": 101,
             "variables": list(self.variables),
             "dropped_variables": list(self.dropped_variables),
+            "near_side": self.near_side,
             "reference": self.reference.to_json(),
             "sides": per_side,
             "gait_variable_scores_deg": {k: round(v, 3) for k, v in self.gvs.items()},
@@ -184,7 +192,9 @@ def _deviation(
     rule = variables_config()["deviation_rule"]
     band_sd, flag_sd = float(rule["band_sd"]), float(rule["flag_sd"])
     ref = result.reference
-    error = measurement_error(result.source, result.view, base)
+    leg = result.camera_leg(side)
+    error_view = "sagittal_far_leg" if leg == "far" else result.view
+    error = measurement_error(result.source, error_view, base)
     timing_deg = abs(slope) * timing_pct if timing_pct is not None else 0.0
     error_deg = None if error is None else float(error["error_deg"]) + timing_deg
     z = (value - n_mean) / n_sd if n_sd > 0 else None
@@ -207,6 +217,7 @@ def _deviation(
         "beyond_limit_deg": _r(beyond),
         "flagged": bool(beyond is not None and beyond != 0.0),
         "approximate": result.source == "video",
+        "camera_leg": leg,
         "norm": f"{ref.dataset} {ref.speed_group} ({ref.population})",
     }
 
@@ -350,6 +361,10 @@ def _symmetry(result: GaitCurves) -> None:
         }
 
 
+# A walker moving left to right in the picture shows their right side to the camera.
+NEAR_SIDE_BY_DIRECTION: dict[str, Side] = {"left_to_right": "right", "right_to_left": "left"}
+
+
 def compute_gait_curves(
     angles_deg: dict[str, np.ndarray],
     rate_hz: float,
@@ -362,11 +377,14 @@ def compute_gait_curves(
     age_years: float | None = None,
     speed_group: str | None = None,
     kinematics: dict[str, object] | None = None,
+    walking_direction: str | None = None,
 ) -> GaitCurves:
     """Normalised gait curves with normative comparison (see the module docstring).
 
     ``angles_deg``: ``{side}_{name}_deg`` arrays per frame (or unsided video names such as
-    ``pelvis_obliquity_deg``); ``events``: heel strikes and toe-offs (times from frame 0).
+    ``pelvis_obliquity_deg``); ``events``: heel strikes and toe-offs (times from frame 0);
+    ``walking_direction`` (side views: "left_to_right" / "right_to_left") tells the leg facing
+    the camera from the far one.
     """
     if rate_hz <= 0:
         raise InputError("The angle sampling rate must be positive.", "Pass the frame rate in Hz.")
@@ -393,6 +411,9 @@ def compute_gait_curves(
         variables=bases,
         dropped_variables=dropped,
         kinematics=kinematics,
+        near_side=NEAR_SIDE_BY_DIRECTION.get(walking_direction or "")
+        if canon_view == "sagittal"
+        else None,
     )
     for side in SIDES:
         sc = sides[side]

@@ -151,7 +151,7 @@ def _figure(
 
 def _reference_text(base: str, reference: dict[str, Any]) -> Markup:
     group = str(reference.get("speed_group", "")).replace("_", " ")
-    text = Markup("{} ({}), {} speed; patient: {}. Norm set: {}.").format(
+    text = Markup("{} Population: {}, {} speed; patient: {}. Norm set: {}.").format(
         reference.get("citation", reference.get("dataset", "")),
         reference.get("population", ""),
         group,
@@ -201,11 +201,13 @@ def _drivers_text(base: str, drivers: list[dict[str, Any]]) -> Markup:
         p = f"{base}/drivers/{i}"
         name = variable_title(str(d.get("variable", ""))).split(" (")[0].lower()
         if d.get("kind") == "offset":
-            what = Markup("offset {}").format(
+            what = Markup("curve shifted by {}").format(
                 num(d.get("offset_deg"), f"{p}/offset_deg", 1, "°", signed=True)
             )
         else:
-            what = Markup("shape, GVS {}").format(num(d.get("gvs_deg"), f"{p}/gvs_deg", 1, "°"))
+            what = Markup("shape differs, GVS {}").format(
+                num(d.get("gvs_deg"), f"{p}/gvs_deg", 1, "°")
+            )
         parts.append(Markup("{} {} ({})").format(d.get("side", ""), name, what))
     return Markup("; driven by ") + Markup(", ").join(parts) if parts else Markup("")
 
@@ -223,7 +225,7 @@ def _gps(base: str, curves: dict[str, Any]) -> dict[str, Any]:
         typical = entry.get("typical_adult")
         notes = Markup("")
         if isinstance(typical, dict):
-            notes = Markup("{} the typical adult range (up to {})").format(
+            notes = Markup("{} the typical adult range, up to {}").format(
                 "within" if typical.get("inside") else "above",
                 num(typical.get("upper_limit_deg"), f"{p}/typical_adult/upper_limit_deg", 1, "°"),
             )
@@ -309,10 +311,13 @@ def _flag_rule(curves: dict[str, Any]) -> str:
     if curves.get("source") == "video":
         return (
             f"flagged only when beyond the reference mean ± {flag_sd:g} SD by more than the known "
-            "2-D video error of that angle (values from video are approximate; an angle with no "
-            "known error is not flagged)"
+            "2-D video error of that angle plus the error of the event timing (values from video "
+            "are approximate; an angle with no known 2-D error is not flagged)"
         )
-    return f"flagged when more than {flag_sd:g} SD from the reference mean"
+    return (
+        f"flagged when beyond the reference mean ± {flag_sd:g} SD by more than the error of the "
+        "event timing (the reference curve's slope over one frame)"
+    )
 
 
 def curves_block(index: int, curves: dict[str, Any], assets_dir: Path) -> dict[str, Any]:
