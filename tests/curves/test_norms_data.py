@@ -176,3 +176,39 @@ def test_norm_set_is_chosen_by_age_and_named() -> None:
     assert "age not given" in unknown.selected_by and "give the age" in unknown.note
     assert choose_reference(18, None, None).dataset == "WBDS2018"
     assert choose_reference(17.9, None, None).dataset == "Schwartz2008"
+
+
+def test_shipped_adult_spatiotemporal_values_equal_the_h2a_table(shared_data) -> None:
+    """wbds2018_adult_spatiotemporal.csv: every subject and speed of h2a_allspeeds_43subs.csv,
+    speed unchanged, cadence and step length rounded to 3 and 4 decimals."""
+    source = shared_data / "norms" / "adult_wbds" / "spatiotemporal" / "h2a_allspeeds_43subs.csv"
+    with source.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    with (NORMS_DIR / "wbds2018_adult_spatiotemporal.csv").open(newline="", encoding="utf-8") as fh:
+        shipped = list(csv.DictReader(fh))
+    assert len(shipped) == len(rows) == 258
+    for src, row in zip(rows, shipped, strict=True):
+        assert row["age_group"] == src["AgeGroup"].lower()
+        assert row["speed_category"] == src["SpeedCat"] and row["speed_m_s"] == src["Speed"]
+        assert abs(float(row["cadence_steps_per_min"]) - float(src["Cadence"])) <= 5.01e-4
+        assert abs(float(row["step_length_m"]) - float(src["StepLength"])) <= 5.01e-5
+
+
+def test_adult_cadence_at_speed_follows_the_wbds_subjects() -> None:
+    """MANIFEST.md: at V5 (about their comfortable speed) the young adults walked 1.23 m/s at
+    116 steps/min with 0.64 m steps; older adults 1.27 m/s, 122 steps/min, 0.62 m."""
+    from groundup.norms.spatiotemporal import adult_value_at_speed, age_groups_for
+
+    young = adult_value_at_speed("cadence_steps_per_min", 1.23, 30)
+    assert young is not None and young.groups == ("young",)
+    assert abs(young.mean - 116) < 2 and 3 < young.sd < 9 and young.n_subjects >= 10
+    step = adult_value_at_speed("step_length_m", 1.23, 30)
+    assert step is not None and abs(step.mean - 0.64) < 0.02
+    older = adult_value_at_speed("cadence_steps_per_min", 1.27, 65)
+    assert older is not None and older.groups == ("older",) and abs(older.mean - 122) < 2
+    slow = adult_value_at_speed("cadence_steps_per_min", 0.7, 30)
+    assert slow is not None and slow.mean < young.mean - 20  # cadence falls with speed
+    assert age_groups_for(46) == ("young", "older") and age_groups_for(None) == ("young", "older")
+    assert age_groups_for(40) == ("young",) and age_groups_for(80) == ("older",)
+    assert adult_value_at_speed("cadence_steps_per_min", 2.5, 30) is None  # no extrapolation
+    assert adult_value_at_speed("cadence_steps_per_min", None, 30) is None

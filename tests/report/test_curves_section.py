@@ -43,3 +43,27 @@ def test_marker_gps_is_placed_against_the_typical_adult_range(tmp_path: Path) ->
     assert "driven by left hip rotation (curve shifted by +9.0" in text
     assert not [r for r in block["deviations"] if "about" in _text(r["value"])]
     assert "age not given" in _text(block["reference"])
+
+
+def test_adult_cadence_and_step_length_are_compared_at_the_patients_speed() -> None:
+    """Adults with a speed in m/s: cadence and step length against the WBDS adults at that speed
+    (a slow walk is not 'low cadence'); children and unknown speed keep the other references."""
+    from groundup.report.gait_section import spatiotemporal_rows
+
+    spatio = {
+        "walking_speed_m_s": 0.7,
+        "cadence_steps_per_min": 90.0,
+        "step_length_m": 0.47,
+        "left": {},
+        "right": {},
+    }
+    rows, cited = spatiotemporal_rows(0, spatio, 30, "female")
+    by_label = {r["label"]: r for r in rows}
+    assert "at 0.70 m/s" in by_label["Cadence"]["norm"]
+    cadence = by_label["Cadence"]
+    assert cadence["comparison"].startswith("within") and not cadence["flag"]
+    assert "fukuchi2018" in {c["key"] for c in cited}
+    child_rows, _ = spatiotemporal_rows(0, spatio, 10, "female")
+    assert "m/s (treadmill" not in " ".join(r["norm"] for r in child_rows)
+    no_speed, _ = spatiotemporal_rows(0, dict(spatio, walking_speed_m_s=None), 30, "female")
+    assert "m/s (treadmill" not in " ".join(r["norm"] for r in no_speed)
