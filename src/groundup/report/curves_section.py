@@ -151,8 +151,8 @@ def _figure(
 
 def _reference_text(base: str, reference: dict[str, Any]) -> Markup:
     group = str(reference.get("speed_group", "")).replace("_", " ")
-    text = Markup("{} Population: {}, {} speed; patient: {}. Norm set: {}.").format(
-        reference.get("citation", reference.get("dataset", "")),
+    text = Markup("{}. Population: {}, {} speed; patient: {}. Norm set: {}.").format(
+        str(reference.get("citation", reference.get("dataset", ""))).rstrip("."),
         reference.get("population", ""),
         group,
         reference.get("patient_group", "unknown"),
@@ -195,7 +195,7 @@ def _score_rows(base: str, curves: dict[str, Any], ordered: list[str]) -> list[d
 
 
 def _drivers_text(base: str, drivers: list[dict[str, Any]]) -> Markup:
-    """ "driven by left hip rotation (offset +17.8°), ..."."""
+    """ "driven by left hip rotation (curve shifted by +17.8°), ..."."""
     parts = []
     for i, d in enumerate(drivers):
         p = f"{base}/drivers/{i}"
@@ -209,7 +209,7 @@ def _drivers_text(base: str, drivers: list[dict[str, Any]]) -> Markup:
                 num(d.get("gvs_deg"), f"{p}/gvs_deg", 1, "°")
             )
         parts.append(Markup("{} {} ({})").format(d.get("side", ""), name, what))
-    return Markup("; driven by ") + Markup(", ").join(parts) if parts else Markup("")
+    return Markup("driven by ") + Markup(", ").join(parts) if parts else Markup("")
 
 
 def _gps(base: str, curves: dict[str, Any]) -> dict[str, Any]:
@@ -223,16 +223,16 @@ def _gps(base: str, curves: dict[str, Any]) -> dict[str, Any]:
         p = f"{base}/gait_profile_score/{key}"
         cell = num(value, f"{p}/value_deg", 1, "°")
         typical = entry.get("typical_adult")
-        notes = Markup("")
+        notes: list[Markup] = []
         if isinstance(typical, dict):
-            notes = Markup("{} the typical adult range, up to {}").format(
-                "within" if typical.get("inside") else "above",
-                num(typical.get("upper_limit_deg"), f"{p}/typical_adult/upper_limit_deg", 1, "°"),
-            )
+            upper = typical.get("upper_limit_deg")
+            limit = num(upper, f"{p}/typical_adult/upper_limit_deg", 1, "°")
+            word = "within" if typical.get("inside") else "above"
+            notes.append(Markup("{} the typical adult range, up to {}").format(word, limit))
         if key == "overall" and entry.get("drivers"):
-            notes += _drivers_text(p, entry["drivers"])
+            notes.append(_drivers_text(p, entry["drivers"]))
         if notes:
-            cell = Markup("{} ({})").format(cell, notes)
+            cell = Markup("{} ({})").format(cell, Markup("; ").join(notes))
         out["cells"][key] = cell
         out["values"][key] = value
         if not entry.get("complete", False):
@@ -256,7 +256,7 @@ def _summary(p: str, d: dict[str, Any]) -> Markup:
     if d.get("approximate"):
         return Markup(
             "{}: approximately {} from video (reference {}; beyond the normal limit even "
-            "allowing {} of 2-D video error)"
+            "allowing {} of measurement error: 2-D video and event timing)"
         ).format(
             what,
             value,
