@@ -55,10 +55,18 @@ def measurement_errors() -> dict[str, Any]:
 
 def measurement_error(source: str, view: str, variable: str) -> dict[str, Any] | None:
     """The known angle error of ``variable`` measured by ``source`` in ``view``
-    (``measurement_error.yaml``: ``error_deg``, ``statistic``, ``source``), or None if unknown."""
+    (``measurement_error.yaml``): ``error_deg`` = the larger of the published total error and
+    GroundUp's own measured floor, ``source`` = where that figure comes from; None when no total
+    error is known (a floor alone is a lower bound, not the error)."""
     by_view = (measurement_errors()["errors"].get(source) or {}).get(view) or {}
     entry = by_view.get(variable, by_view.get("default"))
-    return dict(entry) if entry is not None else None
+    if entry is None or entry.get("error_deg") is None:
+        return None
+    out = dict(entry)
+    floor = entry.get("floor_deg")
+    if floor is not None and float(floor) > float(entry["error_deg"]):
+        out["error_deg"], out["source"] = float(floor), entry["floor_source"]
+    return out
 
 
 @lru_cache(maxsize=1)
