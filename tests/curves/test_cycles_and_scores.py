@@ -8,7 +8,7 @@ import yaml
 
 from groundup.gait.cycles import N_POINTS, normalise_side
 from groundup.norms import compute_gait_curves
-from groundup.norms.data import NORMS_DIR, schwartz_curves
+from groundup.norms.data import NORMS_DIR, reference_curve
 from groundup.trial import SIDES, GaitEvent
 from tests.curves.conftest import PIG_TRIALS
 
@@ -74,74 +74,102 @@ def test_duration_outlier_is_rejected_by_mad_rule() -> None:
     assert "Leys et al. 2013" in sc.cycles[-1].reason
 
 
-def _norm_trial(offset_deg: float, n_cycles: int = 4, rate: float = 100.0):
-    """Angles made from the free-speed normative means (+ offset on left knee flexion)."""
+def _norm_trial(
+    offset_deg: float,
+    n_cycles: int = 4,
+    rate: float = 100.0,
+    dataset: str = "WBDS2018",
+    variable: str = "knee_flexion",
+):
+    """Angles made from a reference's mean curves (adults by default; children "free" speed),
+    plus ``offset_deg`` on the left ``variable``."""
     cfg = yaml.safe_load((NORMS_DIR / "variables.yaml").read_text())["variables"]
     duration = 1.0
     n = int(rate * duration * n_cycles) + 1
     t = np.arange(n) / rate
     phase = 100.0 * (t % duration) / duration
     angles = {}
-    for base, spec in cfg.items():
-        if spec["norm"] is None:
+    for base in cfg:
+        norm = reference_curve(dataset, base, "free")
+        if norm is None:
             continue
-        norm = schwartz_curves()[(spec["norm"], "free")]
         for side in SIDES:
             y = np.interp(phase, norm.pct, norm.mean)
             angles[f"{side}_{base}_deg"] = y + (
-                offset_deg if (side, base) == ("left", "knee_flexion") else 0
+                offset_deg if (side, base) == ("left", variable) else 0
             )
     strikes = [i * duration for i in range(n_cycles + 1)]
     events = _events({"left": strikes, "right": strikes})
     return angles, rate, events
 
 
-def test_known_offset_is_recovered_in_the_gvs() -> None:
+@pytest.mark.parametrize(("dataset", "age"), [("WBDS2018", None), ("Schwartz2008", 10)])
+def test_known_offset_is_recovered_in_the_gvs(dataset: str, age: float | None) -> None:
     offset = 7.0
-    angles, rate, events = _norm_trial(offset)
-    result = compute_gait_curves(angles, rate, events, source="c3d", view="3d")
+    angles, rate, events = _norm_trial(offset, dataset=dataset)
+    result = compute_gait_curves(angles, rate, events, source="c3d", view="3d", age_years=age)
+    assert result.reference.dataset == dataset
     assert abs(result.gvs["left_knee_flexion"] - offset) < 0.5
     assert result.gvs["right_knee_flexion"] < 0.5
-    flagged = [
+    checks = [
         d for d in result.deviations if d["side"] == "left" and d["variable"] == "knee_flexion"
     ]
-    assert flagged and all(
-        d["value_deg"] - d["norm_mean_deg"] == pytest.approx(offset, abs=0.5) for d in flagged
+    assert checks and all(
+        d["value_deg"] - d["norm_mean_deg"] == pytest.approx(offset, abs=0.5) for d in checks
+    )
+    drivers = result.gps["overall"]["drivers"]
+    assert drivers[0]["variable"] == "knee_flexion" and drivers[0]["side"] == "left"
+    assert drivers[0]["kind"] == "offset" and drivers[0]["offset_deg"] == pytest.approx(7.0, 0.1)
+
+
+def _check(doc: dict, side: str, variable: str, phase: str) -> dict:
+    return next(
+        d
+        for d in doc["deviations"]
+        if (d["side"], d["variable"], d["phase"]) == (side, variable, phase)
     )
 
 
-# Typical adults with a full Plug-in Gait marker set and subject measurements (MANIFEST.md: adult,
-# no documented pathological gait). Range: Baker et al. 2009 typically developing GPS mean 5.6 deg
-# (value from memory, not verified; knowledge/norms/gps_reference.yaml) +/- 2 SD with SD 1.4 deg
-# (Baker et al. 2012, Gait Posture 35:612-615, abstract): 2.8-8.4 deg.
-def _td_range() -> tuple[float, float]:
-    ref = yaml.safe_load((NORMS_DIR / "gps_reference.yaml").read_text())["typically_developing"]
-    return ref["mean_deg"] - 2 * ref["sd_deg"], ref["mean_deg"] + 2 * ref["sd_deg"]
+def test_video_deviation_is_flagged_only_beyond_the_limit_plus_2d_error() -> None:
+    """Knee flexion from a side view: the limit is mean +/- 2 SD plus Stenum et al.'s 5.6 deg
+    2-D error plus the event-timing term; a 12 deg offset lies beyond 2 SD (z > 2) but within
+    that limit, 25 deg lies beyond it. Flagged video deviations are approximate."""
+    for offset, expected in ((12.0, False), (25.0, True)):
+        angles, rate, events = _norm_trial(offset)
+        sagittal = {k: v for k, v in angles.items() if "flexion" in k}
+        doc = compute_gait_curves(sagittal, rate, events, source="video", view="sagittal").to_json()
+        ic = _check(doc, "left", "knee_flexion", "initial_contact")
+        assert ic["z_score"] > 2.0
+        assert ic["measurement_error_deg"] == pytest.approx(5.6 + ic["timing_error_deg"], abs=0.02)
+        assert ic["flag_limit_deg"] == pytest.approx(
+            2 * ic["norm_sd_deg"] + ic["measurement_error_deg"], abs=0.02
+        )
+        assert ic["flagged"] is expected and ic["approximate"] is True
+        assert (ic["beyond_limit_deg"] > 0) is expected
+        for d in doc["deviations"]:  # the rule, for every check
+            distance = abs(d["value_deg"] - d["norm_mean_deg"])
+            assert d["flagged"] == (distance > d["flag_limit_deg"] + 0.01) or (
+                abs(distance - d["flag_limit_deg"]) <= 0.01
+            )
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "btk_functional_walk.c3d",
-        pytest.param(
-            "nantes_pig_motion3_ff.c3d",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="overall GPS 9.5 deg against children's norms, the same as the GPS of "
-                "the file's own Plug-in Gait angles (9.55): its pelvic tilt averages 0.1 deg "
-                "(children 11.9), which also lowers hip flexion (GVS 15-17), and hip rotation "
-                "averages 11-15 deg (GVS 14-17); see docs/gait-curves.md",
-            ),
-        ),
-    ],
-)
-def test_gps_of_typical_adults_in_typically_developing_range(analysed, name) -> None:
-    result = _curves(analysed(name), age_years=None)
-    overall = result.gps["overall"]
-    low, high = _td_range()
-    print(f"\n{name}: overall GPS {overall['value_deg']} deg (range {low:.1f}-{high:.1f})")
-    assert overall["complete"]
-    assert low <= overall["value_deg"] <= high
+def test_video_variable_without_a_known_error_is_never_flagged() -> None:
+    angles, rate, events = _norm_trial(20.0, variable="pelvis_obliquity")
+    frontal = {"pelvis_obliquity_deg": angles["left_pelvis_obliquity_deg"]}
+    doc = compute_gait_curves(frontal, rate, events, source="video", view="frontal").to_json()
+    assert doc["deviations"] and max(abs(d["z_score"]) for d in doc["deviations"]) > 5
+    assert not any(d["flagged"] for d in doc["deviations"])
+    assert all(d["measurement_error_deg"] is None for d in doc["deviations"])
+
+
+def test_marker_deviation_is_flagged_beyond_two_sd_plus_event_timing() -> None:
+    angles, rate, events = _norm_trial(12.0)
+    doc = compute_gait_curves(angles, rate, events, source="c3d", view="3d").to_json()
+    ic = _check(doc, "left", "knee_flexion", "initial_contact")
+    assert ic["approximate"] is False
+    assert ic["measurement_error_deg"] == ic["timing_error_deg"]  # no angle error for markers
+    assert ic["flagged"] is True
+    assert not _check(doc, "right", "knee_flexion", "initial_contact")["flagged"]
 
 
 def test_video_input_reports_only_variables_valid_for_its_view() -> None:
@@ -175,12 +203,12 @@ def test_video_input_reports_only_variables_valid_for_its_view() -> None:
     "name", ["nantes_pig_motion3_ff.c3d", "btk_functional_walk.c3d", "btk_pig_flatfoot_full.c3d"]
 )
 def test_reference_speed_group_follows_the_measured_speed(c3d_dir, name) -> None:
-    """Adults with a leg length in the file, walking at 1.15-1.24 m/s: the analysis finds a
-    dimensionless speed of about 0.41, inside the free group's range (0.372-0.482; Schwartz et
-    al. 2008 workbook), and says so."""
+    """Trials with a leg length in the file, walking at 1.15-1.24 m/s, given a child's age: the
+    analysis finds a dimensionless speed of about 0.41, inside the free group's range
+    (0.372-0.482; Schwartz et al. 2008 workbook), and says so."""
     from groundup.pipeline.recording import RecordingOptions, analyse_recording
 
-    doc = analyse_recording(c3d_dir / name, RecordingOptions()).doc
+    doc = analyse_recording(c3d_dir / name, RecordingOptions(), age_years=15).doc
     ref = doc["curves"]["reference"]
     print(f"\n{name}: {ref['dimensionless_speed']} -> {ref['speed_group']}")
     assert 0.37 <= ref["dimensionless_speed"] <= 0.48

@@ -105,13 +105,21 @@ def test_clinician_pdf_pages_sections_and_plots(visit: dict[str, Any]) -> None:
     spatio = docs["analysis"][0]["spatiotemporal"]
     assert f"{spatio['cadence_steps_per_min']:.1f}" in text
     assert "Oswestry Disability Index" in text and "35.6" in text
-    # the adult patient is compared with children's curves, and the report says so
+    # the adult patient is compared with the adult curves, and the report names the norm set
     curves = docs["analysis"][0]["curves"]
     assert curves["reference"]["patient_group"] == "adult"
-    assert "Adult patient compared with CHILDREN's normative curves" in text
+    assert curves["reference"]["dataset"] == "WBDS2018"
+    assert "Adult compared with healthy adults (WBDS, Fukuchi et al. 2018)" in text
+    assert "Norm set: age" in text and "adult curves" in text
+    # the GPS is placed against the typical-adult range and its drivers are named
+    overall = curves["gait_profile_score"]["overall"]
+    word = "within" if overall["typical_adult"]["inside"] else "above"
+    assert f"{word} the typical adult range" in text and "driven by" in text
     # only the flagged deviations are listed, one row each
     n_flagged = sum(d["flagged"] for d in curves["deviations"])
-    assert f"{n_flagged} of {len(curves['deviations'])} checks flagged" in text
+    if n_flagged:
+        assert f"{n_flagged} of {len(curves['deviations'])} checks flagged" in text
+    assert "beyond the reference mean ± 2 SD by more than the error of the event timing" in text
     # chain and plan as the reasoning engine wrote them
     assert docs["chain"]["chains"][0]["title"] in text
     for exercise in docs["plan"]["exercises"]:

@@ -3,7 +3,15 @@
 Steps: keep only the variables valid for the input's view (``knowledge/norms/variables.yaml``;
 transverse rotations are never taken from one camera), turn unsided video variables into
 per-side curves, time-normalise every cycle (:mod:`groundup.gait.cycles`), choose the normative
-reference (:mod:`groundup.norms.reference`), then score (:mod:`groundup.norms.scores`).
+reference by age (:mod:`groundup.norms.reference`), then score (:mod:`groundup.norms.scores`):
+GVS and GPS (with the typical-adult range and the variables that drive the GPS), and the
+key-instant deviations.
+
+A key-instant deviation is ``flagged`` only when the value lies further from the normative mean
+than the norm's limit (``flag_sd`` SD, ``variables.yaml``) plus the known measurement error of
+the input for that variable and view (``measurement_error.yaml``; e.g. 2-D video angles against
+3-D norms, Stenum et al. 2021). A video variable with no known error is never flagged. Video
+deviations are marked ``approximate``.
 """
 
 from __future__ import annotations
@@ -15,13 +23,21 @@ import numpy as np
 
 from groundup.errors import InputError, QualityIssue
 from groundup.gait.cycles import SideCurves, normalise_all
-from groundup.norms.data import adult_summary, schwartz_curves, variables_config
+from groundup.norms.data import (
+    adult_typical_gps,
+    measurement_error,
+    measurement_errors,
+    reference_curve,
+    variables_config,
+)
 from groundup.norms.reference import ReferenceChoice, choose_reference
 from groundup.norms.scores import (
     band_deviation,
+    curve_difference,
     gait_profile_score,
     gait_variable_score,
     norm_at,
+    norm_slope,
     norm_swing_peak,
     swing_peak,
     symmetry_index_pct,
@@ -92,9 +108,15 @@ class GaitCurves:
     gps: dict[str, object] = field(default_factory=dict)
     deviations: list[dict[str, object]] = field(default_factory=list)
     symmetry: dict[str, dict[str, float | None]] = field(default_factory=dict)
-    adult_context: list[dict[str, object]] = field(default_factory=list)
     quality: list[QualityIssue] = field(default_factory=list)
     kinematics: dict[str, object] | None = None
+    near_side: Side | None = None
+
+    def camera_leg(self, side: str) -> str | None:
+        """ "near" / "far" for the legs of a side view whose walking direction is known."""
+        if self.view != "sagittal" or self.near_side is None:
+            return None
+        return "near" if side == self.near_side else "far"
 
     def to_json(self, validate: bool = True) -> dict[str, object]:
         per_side: dict[str, object] = {}
@@ -121,13 +143,13 @@ class GaitCurves:
             "n_points": 101,
             "variables": list(self.variables),
             "dropped_variables": list(self.dropped_variables),
+            "near_side": self.near_side,
             "reference": self.reference.to_json(),
             "sides": per_side,
             "gait_variable_scores_deg": {k: round(v, 3) for k, v in self.gvs.items()},
             "gait_profile_score": self.gps,
             "deviations": self.deviations,
             "symmetry": self.symmetry,
-            "adult_context": self.adult_context,
             "quality": [q.to_json() for q in self.quality],
         }
         if self.kinematics is not None:
@@ -137,11 +159,6 @@ class GaitCurves:
 
             validate_document(doc, "curves")
         return doc
-
-
-def _norm_for(base: str, speed: str):
-    label = variables_config()["variables"][base]["norm"]
-    return None if label is None else schwartz_curves()[(label, speed)]
 
 
 def _event_pcts(sc: SideCurves, ref: ReferenceChoice) -> dict[str, tuple[float | None, float]]:
@@ -161,32 +178,84 @@ def _event_pcts(sc: SideCurves, ref: ReferenceChoice) -> dict[str, tuple[float |
     }
 
 
-def _score(result: GaitCurves) -> None:
-    cfg = variables_config()
-    rule = cfg["deviation_rule"]
+def _deviation(
+    result: GaitCurves,
+    base: str,
+    side: str,
+    check: tuple[str, float, float, float, float, float],
+    timing_pct: float | None,
+) -> dict[str, object]:
+    """One key-instant check; ``flagged`` = beyond the norm's limit plus measurement error
+    (the input's angle error for this variable and view, plus the event-timing error: the norm
+    curve's slope at the instant times ``timing_pct``)."""
+    instant, pct, value, n_mean, n_sd, slope = check
+    rule = variables_config()["deviation_rule"]
     band_sd, flag_sd = float(rule["band_sd"]), float(rule["flag_sd"])
     ref = result.reference
-    norm_name = f"{ref.dataset} {ref.speed_group} ({ref.population})"
+    leg = result.camera_leg(side)
+    error_view = "sagittal_far_leg" if leg == "far" else result.view
+    error = measurement_error(result.source, error_view, base)
+    timing_deg = abs(slope) * timing_pct if timing_pct is not None else 0.0
+    error_deg = None if error is None else float(error["error_deg"]) + timing_deg
+    z = (value - n_mean) / n_sd if n_sd > 0 else None
+    limit = None if error_deg is None or n_sd <= 0 else flag_sd * n_sd + error_deg
+    beyond = None if limit is None else band_deviation(value, n_mean, limit, 1.0)
+    return {
+        "variable": base,
+        "side": side,
+        "phase": instant,
+        "at_pct": _r(pct, 1),
+        "value_deg": _r(value),
+        "norm_mean_deg": _r(n_mean),
+        "norm_sd_deg": _r(n_sd),
+        "deviation_deg": _r(band_deviation(value, n_mean, n_sd, band_sd)),
+        "z_score": _r(z),
+        "measurement_error_deg": _r(error_deg),
+        "timing_error_deg": _r(timing_deg),
+        "measurement_error_source": None if error is None else str(error["source"]),
+        "flag_limit_deg": _r(limit),
+        "beyond_limit_deg": _r(beyond),
+        "flagged": bool(beyond is not None and beyond != 0.0),
+        "approximate": result.source == "video",
+        "camera_leg": leg,
+        "norm": f"{ref.dataset} {ref.speed_group} ({ref.population})",
+    }
+
+
+def _timing_pct(sc: SideCurves, rate_hz: float) -> float | None:
+    """The event-timing uncertainty (``measurement_error.yaml``, in frames) in % of the side's
+    mean accepted stride; None without an accepted cycle."""
+    strides = [c.duration_s for c in sc.accepted_cycles]
+    if not strides:
+        return None
+    frames = float(measurement_errors()["event_timing"]["frames"])
+    return 100.0 * frames / rate_hz / float(np.mean(strides))
+
+
+def _score(result: GaitCurves) -> None:
+    cfg = variables_config()
+    ref = result.reference
     gps_sets: dict[str, list[float]] = {"left": [], "right": [], "overall": []}
     gps_vars: dict[str, list[str]] = {"left": [], "right": [], "overall": []}
+    differences: dict[str, np.ndarray] = {}
     for side in SIDES:
         sc = result.sides[side]
         instants = _event_pcts(sc, ref)
+        timing_pct = _timing_pct(sc, result.rate_hz)
         for base in result.variables:
             name = f"{side}_{base}_deg"
             mean = sc.mean(name)
-            norm = _norm_for(base, ref.speed_group)
+            norm = reference_curve(ref.dataset, base, ref.speed_group)
             if mean is None or norm is None:
                 continue
             spec = cfg["variables"][base]
             gvs = gait_variable_score(mean, norm)
             result.gvs[f"{side}_{base}"] = gvs
             if spec["gps"]:
-                pelvis = bool(spec.get("pelvis"))
-                if not pelvis or side == "left":
+                differences[f"{side}_{base}"] = curve_difference(mean, norm)
+                if not spec.get("pelvis") or side == "left":
                     gps_sets["overall"].append(gvs)
                     gps_vars["overall"].append(f"{side}_{base}")
-                if not pelvis or side == "left":
                     gps_sets[side].append(gvs)
                     gps_vars[side].append(base)
             checks = []
@@ -195,40 +264,86 @@ def _score(result: GaitCurves) -> None:
                     continue
                 value = float(np.interp(pct, np.arange(101), mean))
                 n_mean, n_sd = norm_at(norm, norm_pct)
-                checks.append((instant, pct, value, n_mean, n_sd))
+                checks.append((instant, pct, value, n_mean, n_sd, norm_slope(norm, norm_pct)))
             kind = spec.get("peak_swing")
             toe_off = instants["toe_off"][0]
             if kind and toe_off is not None:
                 value, pct = swing_peak(mean, toe_off, kind)
                 n_mean, n_sd, _ = norm_swing_peak(norm, ref.events_pct["foot_off"], kind)
-                checks.append(("peak_swing", pct, value, n_mean, n_sd))
-            for instant, pct, value, n_mean, n_sd in checks:
-                dev = band_deviation(value, n_mean, n_sd, band_sd)
-                z = (value - n_mean) / n_sd if n_sd > 0 else None
-                result.deviations.append(
-                    {
-                        "variable": base,
-                        "side": side,
-                        "phase": instant,
-                        "at_pct": _r(pct, 1),
-                        "value_deg": _r(value),
-                        "norm_mean_deg": _r(n_mean),
-                        "norm_sd_deg": _r(n_sd),
-                        "deviation_deg": _r(dev),
-                        "z_score": _r(z),
-                        "flagged": bool(z is not None and abs(z) > flag_sd),
-                        "norm": norm_name,
-                    }
-                )
+                checks.append(("peak_swing", pct, value, n_mean, n_sd, 0.0))
+            for check in checks:
+                result.deviations.append(_deviation(result, base, side, check, timing_pct))
     for key in ("left", "right", "overall"):
         n_expected = 9 if key == "left" else (6 if key == "right" else 15)
         if not gps_sets[key]:
             continue
-        result.gps[key] = {
-            "value_deg": _r(gait_profile_score(gps_sets[key]), 3),
+        value = gait_profile_score(gps_sets[key])
+        complete = len(gps_sets[key]) == n_expected
+        keys = gps_vars[key] if key == "overall" else [f"{key}_{v}" for v in gps_vars[key]]
+        entry: dict[str, object] = {
+            "value_deg": _r(value, 3),
             "variables": gps_vars[key],
-            "complete": len(gps_sets[key]) == n_expected,
+            "complete": complete,
+            "drivers": gps_drivers({k: differences[k] for k in keys if k in differences}),
         }
+        typical = _typical(ref.is_adult_set, key, value, complete)
+        if typical is not None:
+            entry["typical_adult"] = typical
+        result.gps[key] = entry
+
+
+def _typical(adult_set: bool, key: str, value: float | None, complete: bool) -> dict | None:
+    """Whether a GPS is typical of healthy adults (``adult_typical_gps.yaml``); None when the
+    comparison does not apply (children's curves, or a partial GPS from video)."""
+    if not adult_set or not complete or value is None:
+        return None
+    data = adult_typical_gps()
+    kind = data["kinds"][key]
+    upper = float(kind["upper_limit_deg"])
+    return {
+        "upper_limit_deg": upper,
+        "inside": bool(value <= upper),
+        "subjects_mean_deg": float(kind["mean_deg"]),
+        "subjects_sd_deg": float(kind["sd_deg"]),
+        "n_subjects": int(kind["n_subjects"]),
+        "method": " ".join(str(data["method"]).split()),
+    }
+
+
+def gps_drivers(differences: dict[str, np.ndarray]) -> list[dict[str, object]]:
+    """The variables that drive a GPS: GVS sorted by their share of the squared GPS, until the
+    shares reach ``cumulative_share`` (at most ``max_drivers``), each split into its mean offset
+    and its shape (GVS^2 = offset^2 + shape^2; rules in ``adult_typical_gps.yaml``)."""
+    rule = adult_typical_gps()["drivers"]
+    squares = {k: float(np.mean(d**2)) for k, d in differences.items()}
+    total = sum(squares.values())
+    if total <= 0:
+        return []
+    drivers: list[dict[str, object]] = []
+    cumulative = 0.0
+    for key in sorted(squares, key=lambda k: -squares[k]):
+        if cumulative >= float(rule["cumulative_share"]) or len(drivers) >= rule["max_drivers"]:
+            break
+        diff = differences[key]
+        offset = float(np.mean(diff))
+        shape = float(np.sqrt(max(squares[key] - offset**2, 0.0)))
+        share = squares[key] / total
+        cumulative += share
+        side, _, base = key.partition("_")
+        drivers.append(
+            {
+                "variable": base,
+                "side": side,
+                "gvs_deg": _r(float(np.sqrt(squares[key]))),
+                "share_pct": _r(100.0 * share, 1),
+                "offset_deg": _r(offset),
+                "shape_rms_deg": _r(shape),
+                "kind": "offset"
+                if offset**2 >= float(rule["offset_share"]) * squares[key]
+                else "shape",
+            }
+        )
+    return drivers
 
 
 def _symmetry(result: GaitCurves) -> None:
@@ -246,27 +361,8 @@ def _symmetry(result: GaitCurves) -> None:
         }
 
 
-def _adult_context(result: GaitCurves) -> None:
-    if result.reference.patient_group != "adult":
-        return
-    lookup = {(d["side"], d["variable"], d["phase"]): d for d in result.deviations}
-    for key, spec in adult_summary()["values"].items():
-        for side in SIDES:
-            d = lookup.get((side, spec["variable"], spec["instant"]))
-            if d is None:
-                continue
-            lo, hi = spec["range_deg"]
-            result.adult_context.append(
-                {
-                    "value_name": key,
-                    "side": side,
-                    "value_deg": d["value_deg"],
-                    "typical_adult_range_deg": [lo, hi],
-                    "inside": bool(lo <= d["value_deg"] <= hi),
-                    "source": spec["source"],
-                    "certainty": spec["certainty"],
-                }
-            )
+# A walker moving left to right in the picture shows their right side to the camera.
+NEAR_SIDE_BY_DIRECTION: dict[str, Side] = {"left_to_right": "right", "right_to_left": "left"}
 
 
 def compute_gait_curves(
@@ -281,11 +377,14 @@ def compute_gait_curves(
     age_years: float | None = None,
     speed_group: str | None = None,
     kinematics: dict[str, object] | None = None,
+    walking_direction: str | None = None,
 ) -> GaitCurves:
     """Normalised gait curves with normative comparison (see the module docstring).
 
     ``angles_deg``: ``{side}_{name}_deg`` arrays per frame (or unsided video names such as
-    ``pelvis_obliquity_deg``); ``events``: heel strikes and toe-offs (times from frame 0).
+    ``pelvis_obliquity_deg``); ``events``: heel strikes and toe-offs (times from frame 0);
+    ``walking_direction`` (side views: "left_to_right" / "right_to_left") tells the leg facing
+    the camera from the far one.
     """
     if rate_hz <= 0:
         raise InputError("The angle sampling rate must be positive.", "Pass the frame rate in Hz.")
@@ -312,6 +411,9 @@ def compute_gait_curves(
         variables=bases,
         dropped_variables=dropped,
         kinematics=kinematics,
+        near_side=NEAR_SIDE_BY_DIRECTION.get(walking_direction or "")
+        if canon_view == "sagittal"
+        else None,
     )
     for side in SIDES:
         sc = sides[side]
@@ -330,5 +432,4 @@ def compute_gait_curves(
                 )
     _score(result)
     _symmetry(result)
-    _adult_context(result)
     return result

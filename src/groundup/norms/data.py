@@ -17,6 +17,10 @@ SCHWARTZ_CURVES = "schwartz2008_curves.csv"
 SCHWARTZ_EVENTS = "schwartz2008_cycle_events.csv"
 SCHWARTZ_SPEED_GROUPS = "schwartz2008_speed_groups.csv"
 SCHWARTZ_SPEEDS = ("very_slow", "slow", "free", "fast", "very_fast")
+ADULT_CURVES = "wbds2018_adult_curves.csv"
+SCHWARTZ_DATASET = "Schwartz2008"
+ADULT_DATASET = "WBDS2018"
+ADULT_SPEED = "comfortable"
 
 
 def _yaml(name: str) -> dict[str, Any]:
@@ -35,8 +39,34 @@ def variables_config() -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
-def adult_summary() -> dict[str, Any]:
-    return _yaml("adult_summary.yaml")
+def adult_cycle_events() -> dict[str, Any]:
+    return _yaml("adult_cycle_events.yaml")
+
+
+@lru_cache(maxsize=1)
+def adult_typical_gps() -> dict[str, Any]:
+    return _yaml("adult_typical_gps.yaml")
+
+
+@lru_cache(maxsize=1)
+def measurement_errors() -> dict[str, Any]:
+    return _yaml("measurement_error.yaml")
+
+
+def measurement_error(source: str, view: str, variable: str) -> dict[str, Any] | None:
+    """The known angle error of ``variable`` measured by ``source`` in ``view``
+    (``measurement_error.yaml``): ``error_deg`` = the larger of the published total error and
+    GroundUp's own measured floor, ``source`` = where that figure comes from; None when no total
+    error is known (a floor alone is a lower bound, not the error)."""
+    by_view = (measurement_errors()["errors"].get(source) or {}).get(view) or {}
+    entry = by_view.get(variable, by_view.get("default"))
+    if entry is None or entry.get("error_deg") is None:
+        return None
+    out = dict(entry)
+    floor = entry.get("floor_deg")
+    if floor is not None and float(floor) > float(entry["error_deg"]):
+        out["error_deg"], out["source"] = float(floor), entry["floor_source"]
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -122,3 +152,29 @@ def schwartz_speed_groups() -> tuple[SpeedGroup, ...]:
             for row in csv.DictReader(fh)
         ]
     return tuple(sorted(groups, key=lambda g: g.mean))
+
+
+@lru_cache(maxsize=1)
+def adult_curves() -> dict[str, NormCurve]:
+    """``variable -> NormCurve`` of the WBDS healthy adults (Fukuchi et al. 2018), GroundUp names
+    and signs (``wbds2018_adult_curves.csv``; see ``sources.yaml``)."""
+    rows: dict[str, list[tuple[float, float, float]]] = {}
+    with (NORMS_DIR / ADULT_CURVES).open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            rows.setdefault(row["variable"], []).append(
+                (float(row["gait_cycle_pct"]), float(row["mean_deg"]), float(row["sd_deg"]))
+            )
+    out = {}
+    for name, vals in rows.items():
+        arr = np.array(sorted(vals))
+        out[name] = NormCurve(pct=arr[:, 0], mean=arr[:, 1], sd=arr[:, 2])
+    return out
+
+
+def reference_curve(dataset: str, variable: str, speed_group: str) -> NormCurve | None:
+    """The normative curve of ``variable`` (a variables.yaml name) in a dataset, or None."""
+    if dataset == ADULT_DATASET:
+        return adult_curves().get(variable)
+    spec = variables_config()["variables"].get(variable) or {}
+    label = spec.get("norm")
+    return None if label is None else schwartz_curves().get((label, speed_group))

@@ -1,19 +1,20 @@
-"""Choosing the normative reference for a patient, and saying which was chosen.
+"""Choosing the normative reference for a patient, and saying which was chosen and why.
 
-The only normative curves shipped are those of typically developing CHILDREN (Schwartz MH,
-Rozumalski A, Trost JP (2008) J Biomech 41:1639-1650), in five walking-speed groups. Schwartz et
-al. grouped their children by dimensionless speed v / sqrt(g * leg length) (Hof AL (1996) Scaling
-gait data to body size. Gait Posture 4:222-223). Their workbook gives each group's range of
-dimensionless speeds (``schwartz2008_speed_groups.csv``; the five ranges do not overlap), so when
-the walking speed and leg length are known the group is the one whose range holds the patient's
-dimensionless speed, or the nearest range (:func:`speed_group_for`). Otherwise the self-selected
-("free") group is used; a caller may name the group (``speed_group``). The choice and its reason
-are in ``reference.note``.
+Two curve sets are shipped (``knowledge/norms/sources.yaml``):
 
-Adults (age >= 18 years, or unknown age with a leg length above the children's range) are compared
-with the same children's curves, labelled as such: adult sagittal kinematics at matched
-dimensionless speed are close to those of older children, but the comparison is approximate and
-every output says so. Adult summary values (``adult_summary.yaml``) are added as context.
+- ADULTS: the 24 healthy young adults of the WBDS data set (Fukuchi CA, Fukuchi RK, Duarte M
+  (2018) PeerJ 6:e4640), overground at comfortable speed; cycle events of adult walking from
+  Perry & Burnfield (2010) (``adult_cycle_events.yaml``).
+- CHILDREN: typically developing children of Schwartz MH, Rozumalski A, Trost JP (2008) J Biomech
+  41:1639-1650, in five walking-speed groups. Schwartz et al. grouped their children by
+  dimensionless speed v / sqrt(g * leg length) (Hof AL (1996) Gait Posture 4:222-223); the
+  group is the one whose range holds the patient's dimensionless speed, or the nearest range
+  (:func:`speed_group_for`); "free" when speed or leg length is unknown.
+
+The set is chosen by the age at the exam: under ``ADULT_AGE_YEARS`` the children's curves,
+otherwise the adults'. When the age is not known the ADULT curves are used (GroundUp's patients
+are adults with back pain) and the note says that a child's age must be given for the children's
+curves. ``reference.selected_by`` says which rule chose the set.
 """
 
 from __future__ import annotations
@@ -23,8 +24,13 @@ from dataclasses import dataclass
 
 from groundup.errors import InputError
 from groundup.norms.data import (
+    ADULT_CURVES,
+    ADULT_DATASET,
+    ADULT_SPEED,
+    SCHWARTZ_DATASET,
     SCHWARTZ_SPEEDS,
     SpeedGroup,
+    adult_cycle_events,
     schwartz_cycle_events,
     schwartz_speed_groups,
     sources,
@@ -45,6 +51,11 @@ class ReferenceChoice:
     dimensionless_speed: float | None
     note: str
     events_pct: dict[str, float]
+    selected_by: str
+
+    @property
+    def is_adult_set(self) -> bool:
+        return self.dataset == ADULT_DATASET
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -59,6 +70,7 @@ class ReferenceChoice:
             else round(self.dimensionless_speed, 4),
             "note": self.note,
             "events_pct": {k: round(v, 2) for k, v in self.events_pct.items()},
+            "selected_by": self.selected_by,
         }
 
 
@@ -103,6 +115,9 @@ def speed_group_for(dimensionless: float) -> tuple[str, str]:
     )
 
 
+EVENT_NAMES = ("opposite_foot_off", "opposite_foot_contact", "foot_off", "double_support")
+
+
 def choose_reference(
     age_years: float | None,
     walking_speed_m_s: float | None,
@@ -110,6 +125,53 @@ def choose_reference(
     speed_group: str | None = None,
 ) -> ReferenceChoice:
     """The normative reference for this patient (see the module docstring)."""
+    if age_years is not None and not math.isfinite(float(age_years)):
+        age_years = None
+    if age_years is not None and age_years < ADULT_AGE_YEARS:
+        return _children_reference(age_years, walking_speed_m_s, leg_length_m, speed_group)
+    return _adult_reference(age_years, walking_speed_m_s, leg_length_m)
+
+
+def _adult_reference(
+    age_years: float | None, walking_speed_m_s: float | None, leg_length_m: float | None
+) -> ReferenceChoice:
+    meta = sources()["files"][ADULT_CURVES]
+    events = adult_cycle_events()
+    if age_years is None:
+        patient = "unknown age"
+        selected_by = "age not given: adult curves (GroundUp's default population)"
+        note = (
+            "Age not given: compared with healthy ADULTS' curves (WBDS, Fukuchi et al. 2018). "
+            "For a child, give the age in the exam to use the children's curves."
+        )
+    else:
+        patient = "adult"
+        selected_by = f"age {age_years:g} y >= {ADULT_AGE_YEARS:g} y: adult curves"
+        note = "Adult compared with healthy adults (WBDS, Fukuchi et al. 2018)."
+    note += (
+        " The adults walked overground at their comfortable speed; their cycle events are "
+        "those of typical adult walking (Perry & Burnfield 2010)."
+    )
+    return ReferenceChoice(
+        dataset=ADULT_DATASET,
+        speed_group=ADULT_SPEED,
+        population=meta["population"],
+        patient_group=patient,
+        citation=" ".join(str(meta["citation"]).split()),
+        licence=meta["licence"],
+        dimensionless_speed=dimensionless_speed(walking_speed_m_s, leg_length_m),
+        note=note,
+        events_pct={name: float(events["events_pct"][name]) for name in EVENT_NAMES},
+        selected_by=selected_by,
+    )
+
+
+def _children_reference(
+    age_years: float,
+    walking_speed_m_s: float | None,
+    leg_length_m: float | None,
+    speed_group: str | None,
+) -> ReferenceChoice:
     speed = dimensionless_speed(walking_speed_m_s, leg_length_m)
     if speed_group is not None:
         group, speed_note = speed_group, f" Speed group '{speed_group}', as requested."
@@ -128,35 +190,17 @@ def choose_reference(
             f"Choose one of: {', '.join(SCHWARTZ_SPEEDS)}.",
         )
     meta = sources()["files"]["schwartz2008_curves.csv"]
-    if age_years is None:
-        patient = "unknown age"
-        note = (
-            "Age not given: compared with typically developing children's curves (Schwartz et al. "
-            "2008). If the patient is an adult, read deviations as approximate."
-        )
-    elif age_years >= ADULT_AGE_YEARS:
-        patient = "adult"
-        note = (
-            "Adult patient compared with CHILDREN's normative curves (Schwartz et al. 2008; no "
-            "adult curves under an open licence are available): deviations and the GPS are "
-            "approximate; adult summary values are given as context."
-        )
-    else:
-        patient = "child"
-        note = "Child compared with typically developing children (Schwartz et al. 2008)."
-    note += speed_note
-    events = {
-        name: schwartz_cycle_events()[(name, group)]
-        for name in ("opposite_foot_off", "opposite_foot_contact", "foot_off", "double_support")
-    }
+    note = "Child compared with typically developing children (Schwartz et al. 2008)." + speed_note
+    events = {name: schwartz_cycle_events()[(name, group)] for name in EVENT_NAMES}
     return ReferenceChoice(
-        dataset="Schwartz2008",
+        dataset=SCHWARTZ_DATASET,
         speed_group=group,
         population=meta["population"],
-        patient_group=patient,
+        patient_group="child",
         citation=" ".join(str(meta["citation"]).split()),
         licence=meta["licence"],
         dimensionless_speed=speed,
         note=note,
         events_pct=events,
+        selected_by=f"age {age_years:g} y < {ADULT_AGE_YEARS:g} y: children's curves",
     )

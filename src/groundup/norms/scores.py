@@ -27,10 +27,14 @@ def at_51(curve_101: np.ndarray) -> np.ndarray:
     return np.interp(GVS_PCT, np.arange(101, dtype=float), curve_101)
 
 
+def curve_difference(mean_curve_101: np.ndarray, norm: NormCurve) -> np.ndarray:
+    """Patient mean minus norm mean at 0, 2, ..., 100 % (51 points)."""
+    return at_51(mean_curve_101) - np.interp(GVS_PCT, norm.pct, norm.mean)
+
+
 def gait_variable_score(mean_curve_101: np.ndarray, norm: NormCurve) -> float:
     """GVS (Baker et al. 2009): RMS of (patient mean - norm mean) over 51 points."""
-    diff = at_51(mean_curve_101) - np.interp(GVS_PCT, norm.pct, norm.mean)
-    return float(np.sqrt(np.mean(diff**2)))
+    return float(np.sqrt(np.mean(curve_difference(mean_curve_101, norm) ** 2)))
 
 
 def gait_profile_score(gvs: list[float]) -> float | None:
@@ -41,6 +45,11 @@ def gait_profile_score(gvs: list[float]) -> float | None:
 def norm_at(norm: NormCurve, pct: float) -> tuple[float, float]:
     """Norm mean and SD at a % of the cycle (linear interpolation)."""
     return float(np.interp(pct, norm.pct, norm.mean)), float(np.interp(pct, norm.pct, norm.sd))
+
+
+def norm_slope(norm: NormCurve, pct: float) -> float:
+    """Slope of the norm mean curve at a % of the cycle (degrees per % of the cycle)."""
+    return float(np.interp(pct, norm.pct, np.gradient(norm.mean, norm.pct)))
 
 
 def band_deviation(value: float, mean: float, sd: float, band_sd: float) -> float:

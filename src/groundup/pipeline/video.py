@@ -45,6 +45,7 @@ def analyse_keypoint_trial(
                 source="video",
                 view=str(video.get("view", "sagittal")),
                 age_years=age_years,
+                walking_direction=video.get("direction"),
             )
             doc["curves"] = curves.to_json()
         except GroundUpError as exc:

@@ -2,14 +2,17 @@
 
 Reads the ``curves`` section written by :func:`groundup.norms.compute_gait_curves` (schema
 ``groundup.curves/1``, docs/gait-curves.md): the per-side mean and SD curves (101 points), the
-reference used, Gait Variable Scores and the Gait Profile Score (Baker R et al. 2009, Gait
-Posture 30:265-269), the key-instant deviations, range-of-motion symmetry and the adult context.
+reference used (adults or children, chosen by age), Gait Variable Scores and the Gait Profile
+Score (Baker R et al. 2009, Gait Posture 30:265-269) with the typical-adult range and the
+variables that drive it, the key-instant deviations and range-of-motion symmetry.
 
 The report draws one small-multiples figure of the curves over the reference band, the Movement
-Analysis Profile (GVS per variable and side, then the GPS) and lists only the flagged deviations.
-The band itself is not stored in analysis.json: it is read from the same normative file the
-scores were computed against (``knowledge/norms``, the dataset and speed group named in
-``curves.reference``), mean ± ``band_sd`` SD as in ``variables.yaml``.
+Analysis Profile (GVS per variable and side, then the GPS) and lists only the deviations whose
+``flagged`` is true (beyond the norm's limit plus the input's measurement error); deviations
+measured from video are worded as approximate. The band itself is not stored in analysis.json:
+it is read from the same normative file the scores were computed against (``knowledge/norms``,
+the dataset and speed group named in ``curves.reference``), mean ± ``band_sd`` SD as in
+``variables.yaml``.
 """
 
 from __future__ import annotations
@@ -78,16 +81,15 @@ def _reference_band(
     reference: dict[str, Any], variable: str
 ) -> tuple[list[float], list[float], list[float]] | None:
     """(pct, low, high) of the normative band the scores used, or None (no norm for it)."""
-    from groundup.norms.data import schwartz_curves, variables_config
+    from groundup.norms.data import reference_curve, variables_config
 
-    if reference.get("dataset") != "Schwartz2008":
+    dataset = reference.get("dataset")
+    if not isinstance(dataset, str):
         return None
-    config = variables_config()
-    label = (config["variables"].get(variable) or {}).get("norm")
-    norm = schwartz_curves().get((label, reference.get("speed_group", "free"))) if label else None
+    norm = reference_curve(dataset, variable, str(reference.get("speed_group", "free")))
     if norm is None:
         return None
-    band_sd = float(config["deviation_rule"]["band_sd"])
+    band_sd = float(variables_config()["deviation_rule"]["band_sd"])
     return (
         norm.pct.tolist(),
         (norm.mean - band_sd * norm.sd).tolist(),
@@ -149,11 +151,12 @@ def _figure(
 
 def _reference_text(base: str, reference: dict[str, Any]) -> Markup:
     group = str(reference.get("speed_group", "")).replace("_", " ")
-    text = Markup("{} ({}), {} speed group; patient: {}.").format(
-        reference.get("citation", reference.get("dataset", "")),
+    text = Markup("{}. Population: {}, {} speed; patient: {}. Norm set: {}.").format(
+        str(reference.get("citation", reference.get("dataset", ""))).rstrip("."),
         reference.get("population", ""),
         group,
         reference.get("patient_group", "unknown"),
+        reference.get("selected_by", reference.get("dataset", "")),
     )
     if reference.get("dimensionless_speed") is not None:
         text += Markup(" Dimensionless walking speed {}.").format(
@@ -191,6 +194,24 @@ def _score_rows(base: str, curves: dict[str, Any], ordered: list[str]) -> list[d
     return rows
 
 
+def _drivers_text(base: str, drivers: list[dict[str, Any]]) -> Markup:
+    """ "driven by left hip rotation (curve shifted by +17.8°), ..."."""
+    parts = []
+    for i, d in enumerate(drivers):
+        p = f"{base}/drivers/{i}"
+        name = variable_title(str(d.get("variable", ""))).split(" (")[0].lower()
+        if d.get("kind") == "offset":
+            what = Markup("curve shifted by {}").format(
+                num(d.get("offset_deg"), f"{p}/offset_deg", 1, "°", signed=True)
+            )
+        else:
+            what = Markup("shape differs, GVS {}").format(
+                num(d.get("gvs_deg"), f"{p}/gvs_deg", 1, "°")
+            )
+        parts.append(Markup("{} {} ({})").format(d.get("side", ""), name, what))
+    return Markup("driven by ") + Markup(", ").join(parts) if parts else Markup("")
+
+
 def _gps(base: str, curves: dict[str, Any]) -> dict[str, Any]:
     gps = curves.get("gait_profile_score") or {}
     out: dict[str, Any] = {"cells": {}, "values": {}, "incomplete": []}
@@ -199,11 +220,52 @@ def _gps(base: str, curves: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(entry, dict):
             continue
         value = entry.get("value_deg")
-        out["cells"][key] = num(value, f"{base}/gait_profile_score/{key}/value_deg", 1, "°")
+        p = f"{base}/gait_profile_score/{key}"
+        cell = num(value, f"{p}/value_deg", 1, "°")
+        typical = entry.get("typical_adult")
+        notes: list[Markup] = []
+        if isinstance(typical, dict):
+            upper = typical.get("upper_limit_deg")
+            limit = num(upper, f"{p}/typical_adult/upper_limit_deg", 1, "°")
+            word = "within" if typical.get("inside") else "above"
+            notes.append(Markup("{} the typical adult range, up to {}").format(word, limit))
+        if key == "overall" and entry.get("drivers"):
+            notes.append(_drivers_text(p, entry["drivers"]))
+        if notes:
+            cell = Markup("{} ({})").format(cell, Markup("; ").join(notes))
+        out["cells"][key] = cell
         out["values"][key] = value
         if not entry.get("complete", False):
             out["incomplete"].append(key)
     return out
+
+
+def _summary(p: str, d: dict[str, Any]) -> Markup:
+    """One flagged deviation in a sentence; from video worded as approximate, with the 2-D error
+    that was allowed for."""
+    reference = Markup("{} ± {}").format(
+        num(d.get("norm_mean_deg"), f"{p}/norm_mean_deg", 1),
+        num(d.get("norm_sd_deg"), f"{p}/norm_sd_deg", 1, "°"),
+    )
+    what = Markup("{} {} at {}").format(
+        (d.get("side") or "").capitalize(),
+        variable_title(str(d.get("variable", ""))).split(" (")[0].lower(),
+        PHASE_TEXT.get(d.get("phase", ""), d.get("phase", "")),
+    )
+    value = num(d.get("value_deg"), f"{p}/value_deg", 1, "°")
+    if d.get("approximate"):
+        return Markup(
+            "{}: approximately {} from video (reference {}; beyond the normal limit even "
+            "allowing {} of measurement error: 2-D video and event timing)"
+        ).format(
+            what,
+            value,
+            reference,
+            num(d.get("measurement_error_deg"), f"{p}/measurement_error_deg", 1, "°"),
+        )
+    return Markup("{}: {} (reference {}, z {})").format(
+        what, value, reference, num(d.get("z_score"), f"{p}/z_score", 1, signed=True)
+    )
 
 
 def _deviation_rows(base: str, curves: dict[str, Any], ordered: list[str]) -> list[dict[str, Any]]:
@@ -226,68 +288,36 @@ def _deviation_rows(base: str, curves: dict[str, Any], ordered: list[str]) -> li
                 "side": d.get("side", ""),
                 "phase": PHASE_TEXT.get(d.get("phase", ""), humanize(str(d.get("phase", "")))),
                 "at": num(d.get("at_pct"), f"{p}/at_pct", 0, "%"),
-                "value": num(d.get("value_deg"), f"{p}/value_deg", 1, "°"),
+                "value": (Markup("about ") if d.get("approximate") else Markup(""))
+                + num(d.get("value_deg"), f"{p}/value_deg", 1, "°"),
                 "norm": Markup("{} ± {}").format(
                     num(d.get("norm_mean_deg"), f"{p}/norm_mean_deg", 1),
                     num(d.get("norm_sd_deg"), f"{p}/norm_sd_deg", 1, "°"),
                 ),
                 "z": num(d.get("z_score"), f"{p}/z_score", 1, signed=True),
                 "beyond": num(d.get("deviation_deg"), f"{p}/deviation_deg", 1, "°", signed=True),
-                "summary": Markup("{} {} at {}: {} (reference {}, z {})").format(
-                    (d.get("side") or "").capitalize(),
-                    variable_title(str(d.get("variable", ""))).split(" (")[0].lower(),
-                    PHASE_TEXT.get(d.get("phase", ""), d.get("phase", "")),
-                    num(d.get("value_deg"), f"{p}/value_deg", 1, "°"),
-                    Markup("{} ± {}").format(
-                        num(d.get("norm_mean_deg"), f"{p}/norm_mean_deg", 1),
-                        num(d.get("norm_sd_deg"), f"{p}/norm_sd_deg", 1, "°"),
-                    ),
-                    num(d.get("z_score"), f"{p}/z_score", 1, signed=True),
-                ),
+                "summary": _summary(p, d),
                 "abs_z": abs(d["z_score"]) if isinstance(d.get("z_score"), int | float) else 0.0,
             }
         )
     return rows
 
 
-def _instant_label(value_name: str) -> str:
-    """``knee_flexion_initial_contact`` -> "Knee flexion at initial contact"."""
-    for phase in PHASE_ORDER:
-        if value_name.endswith(f"_{phase}"):
-            variable = value_name[: -len(phase) - 1]
-            return f"{variable_title(variable).split(' (')[0]} at {PHASE_TEXT[phase]}"
-    return humanize(value_name)
+def _flag_rule(curves: dict[str, Any]) -> str:
+    """How a check is flagged, in words (the rule of groundup.norms.curves)."""
+    from groundup.norms.data import variables_config
 
-
-def _adult_rows(base: str, curves: dict[str, Any]) -> list[dict[str, Any]]:
-    rows: dict[str, dict[str, Any]] = {}
-    for i, item in enumerate(curves.get("adult_context") or []):
-        name = str(item.get("value_name", ""))
-        p = f"{base}/adult_context/{i}"
-        row = rows.setdefault(
-            name,
-            {
-                "label": _instant_label(name),
-                "left": "",
-                "right": "",
-                "left_outside": False,
-                "right_outside": False,
-                "range": "",
-                "source": item.get("source", ""),
-                "certainty": item.get("certainty", ""),
-            },
+    flag_sd = variables_config()["deviation_rule"]["flag_sd"]
+    if curves.get("source") == "video":
+        return (
+            f"flagged only when beyond the reference mean ± {flag_sd:g} SD by more than the known "
+            "2-D video error of that angle plus the error of the event timing (values from video "
+            "are approximate; an angle with no known 2-D error is not flagged)"
         )
-        side = item.get("side")
-        if side in SIDES:
-            row[side] = num(item.get("value_deg"), f"{p}/value_deg", 1, "°")
-            row[f"{side}_outside"] = item.get("inside") is False
-        rng = item.get("typical_adult_range_deg")
-        if isinstance(rng, list) and len(rng) == 2 and not row["range"]:
-            row["range"] = Markup("{}–{}").format(
-                num(rng[0], f"{p}/typical_adult_range_deg/0", 0),
-                num(rng[1], f"{p}/typical_adult_range_deg/1", 0, "°"),
-            )
-    return list(rows.values())
+    return (
+        f"flagged when beyond the reference mean ± {flag_sd:g} SD by more than the error of the "
+        "event timing (the reference curve's slope over one frame)"
+    )
 
 
 def curves_block(index: int, curves: dict[str, Any], assets_dir: Path) -> dict[str, Any]:
@@ -328,7 +358,8 @@ def curves_block(index: int, curves: dict[str, Any], assets_dir: Path) -> dict[s
         "gps_incomplete": gps["incomplete"],
         "deviations": deviations,
         "n_checked": len(curves.get("deviations") or []),
-        "adult": _adult_rows(base, curves),
+        "adult": [],
+        "flag_rule": _flag_rule(curves),
         "dropped": [
             humanize(v.removesuffix("_deg")) for v in curves.get("dropped_variables") or []
         ],

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from groundup.report import plots
 from groundup.report.curves_section import curves_block
 from groundup.report.labels import field_label
-from groundup.report.norms import choose_norm, norm_source
+from groundup.report.norms import NormChoice, choose_norm, load_spatiotemporal_norms, norm_source
 from groundup.report.numbers import join_path, num
 
 KIND_TEXT = {
@@ -121,6 +121,46 @@ def _source_facts(index: int, analysis: dict[str, Any]) -> list[Markup]:
     return facts
 
 
+SPEED_MATCHED_SOURCE = {
+    "key": "fukuchi2018",
+    "citation": (
+        "Fukuchi CA, Fukuchi RK, Duarte M. A public data set of overground and treadmill walking "
+        "kinematics and kinetics in healthy individuals. PeerJ 2018;6:e4640 (treadmill at six "
+        "speeds, 22 young and 21 older adults; tabulated by BMClab, h2a_age_spt)."
+    ),
+    "doi": "10.7717/peerj.4640",
+    "evidence": "verified",
+}
+
+
+def _speed_matched_norm(key: str, spatio: dict[str, Any], age_y: float | None) -> NormChoice | None:
+    """Cadence and step length of healthy adults at the patient's own walking speed (WBDS,
+    groundup.norms.spatiotemporal), for adults (or unknown age) whose speed is known in m/s;
+    compared with mean ± the table's band_sd SD."""
+    from groundup.norms.reference import ADULT_AGE_YEARS
+    from groundup.norms.spatiotemporal import adult_value_at_speed
+
+    if age_y is not None and age_y < ADULT_AGE_YEARS:
+        return None
+    value, speed = spatio.get(key), spatio.get("walking_speed_m_s")
+    norm = adult_value_at_speed(key, speed, age_y)
+    if norm is None:
+        return None
+    _label, unit = field_label(key)
+    digits = 1 if key == "cadence_steps_per_min" else 2
+    band = float(load_spatiotemporal_norms()["band_sd"]) * norm.sd
+    comparison = ""
+    if value is not None:
+        low, high = norm.mean - band, norm.mean + band
+        comparison = "below" if value < low else "above" if value > high else "within"
+    return NormChoice(
+        text=norm.describe(unit, digits),
+        comparison=comparison,
+        source_key=SPEED_MATCHED_SOURCE["key"],
+        exact_match=True,
+    )
+
+
 def spatiotemporal_rows(
     index: int,
     spatio: dict[str, Any],
@@ -142,9 +182,13 @@ def spatiotemporal_rows(
         if all(v is None for v in values) and key not in spatio:
             continue
         label, unit = field_label(key)
-        norm = choose_norm(key, spatio.get(key), age_y, sex) if overall else None
+        norm = _speed_matched_norm(key, spatio, age_y) if overall else None
         if norm is not None:
-            sources[norm.source_key] = norm_source(norm.source_key)
+            sources[norm.source_key] = dict(SPEED_MATCHED_SOURCE)
+        else:
+            norm = choose_norm(key, spatio.get(key), age_y, sex) if overall else None
+            if norm is not None:
+                sources[norm.source_key] = norm_source(norm.source_key)
         unflagged = from_video and key in VIDEO_UNFLAGGED
         if norm is None:
             comparison = ""
