@@ -1,0 +1,114 @@
+"""One recording as one task: the visit pipeline of ``groundup analyze``, run in a worker.
+
+:func:`run_recording_task` is what a worker process (of the local pool or of a Dask cluster)
+runs. It calls :func:`groundup.pipeline.run_visit` exactly as ``groundup analyze`` does, into a
+private temporary folder, and returns the files it wrote as bytes: the process that runs the
+batch writes them into the output folder (atomically, :mod:`groundup.batch.outputs`), so Dask
+workers need to see the input recordings but not the output folder. A failure is returned as a
+message, never raised, so that one bad recording never stops the others.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from groundup import __version__
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Everything a worker needs for one recording (plain values: it travels by pickle)."""
+
+    recording_id: str
+    path: str
+    view: str | None = None
+    height_m: float | None = None
+    exam: str | None = None
+    events: str = "auto"
+    make_report: bool = False
+    annotated_video: bool = False
+    deidentify: bool = True
+
+
+@dataclass
+class TaskResult:
+    """What came back from a worker: the files written, or the reason it failed."""
+
+    recording_id: str
+    ok: bool
+    duration_s: float
+    groundup_version: str
+    files: dict[str, bytes] = field(default_factory=dict)
+    error: str | None = None
+
+
+def run_recording_task(spec: TaskSpec) -> TaskResult:
+    """Run the visit pipeline on one recording (see the module docstring)."""
+    from groundup.errors import GroundUpError
+    from groundup.pipeline import RecordingOptions, run_visit
+
+    start = time.perf_counter()
+    options = RecordingOptions(
+        events=spec.events,
+        view=spec.view,
+        height_m=spec.height_m,
+        annotated_video=spec.annotated_video,
+        deidentify=spec.deidentify,
+    )
+    try:
+        with tempfile.TemporaryDirectory(prefix="groundup-batch-") as tmp:
+            out = Path(tmp)
+            run_visit(
+                [Path(spec.path)],
+                out,
+                exam_path=Path(spec.exam) if spec.exam else None,
+                options=options,
+                make_report=spec.make_report,
+            )
+            files = {
+                str(p.relative_to(out)): p.read_bytes()
+                for p in sorted(out.rglob("*"))
+                if p.is_file()
+            }
+    except GroundUpError as exc:
+        return _failed(spec, start, _message(exc.problem, exc.fix))
+    except Exception as exc:  # a bug: reported for this recording, the others go on
+        return _failed(spec, start, f"Internal error ({type(exc).__name__}): {exc}")
+    return TaskResult(
+        recording_id=spec.recording_id,
+        ok=True,
+        duration_s=time.perf_counter() - start,
+        groundup_version=__version__,
+        files=files,
+    )
+
+
+def _message(problem: str, fix: str) -> str:
+    return f"{problem} What to do: {fix}" if fix else problem
+
+
+def _failed(spec: TaskSpec, start: float, message: str) -> TaskResult:
+    return TaskResult(
+        recording_id=spec.recording_id,
+        ok=False,
+        duration_s=time.perf_counter() - start,
+        groundup_version=__version__,
+        error=scrub_paths(message, spec),
+    )
+
+
+def scrub_paths(message: str, spec: TaskSpec) -> str:
+    """The message with the recording's and the exam's paths and file names replaced by
+    ``<recording id>`` and ``<exam>``: failure lists and logs name no patient file."""
+    replacements: dict[str, str] = {}
+    for text, label in ((spec.exam, "<exam>"), (spec.path, f"<{spec.recording_id}>")):
+        if text:
+            path = Path(text)
+            for name in (str(path.absolute()), str(path), path.name):
+                replacements[name] = label
+    for name in sorted(replacements, key=len, reverse=True):
+        message = message.replace(name, replacements[name])
+    return message
