@@ -114,7 +114,9 @@ def rows_of_recording(recording: Recording, doc: dict[str, Any]) -> list[dict[st
     warnings = list((doc.get("quality") or {}).get("warnings") or [])
     warnings += [q for q in curves.get("quality") or [] if isinstance(q, dict)]
     codes = list(dict.fromkeys(str(w.get("code", "")) for w in warnings))
-    view = (doc.get("video") or {}).get("view") or curves.get("view") or ""
+    source = doc.get("source") or {}
+    markers_3d = "3d" if source.get("point_units") == "m" else ""
+    view = (doc.get("video") or {}).get("view") or curves.get("view") or markers_3d
     rows = []
     for side in SIDES:
         side_st = st.get(side) or {}
@@ -128,7 +130,7 @@ def rows_of_recording(recording: Recording, doc: dict[str, Any]) -> list[dict[st
             "subject_id": recording.subject_id,
             "group": recording.group,
             "side": side,
-            "kind": (doc.get("source") or {}).get("kind", ""),
+            "kind": source.get("kind", ""),
             "view": view,
             "groundup_version": (doc.get("generator") or {}).get("version", ""),
         }

@@ -1,0 +1,119 @@
+"""A batch killed with SIGKILL at a random point resumes: the same command finishes the rest
+and redoes none of the finished work (checked in the run manifest and on the file times)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from groundup.batch.inputs import default_recording_id
+
+from .helpers import batch_command, file_times, run_batch_cli, run_rows, task_rows
+
+
+def _n_done(out: Path) -> int:
+    try:
+        return sum(r["status"] == "done" for r in task_rows(out).values())
+    except sqlite3.Error:  # not created yet
+        return 0
+
+
+def _kill_when(
+    proc: subprocess.Popen[str], out: Path, target_done: int, extra_s: float
+) -> list[psutil.Process]:
+    """SIGKILL the batch once ``target_done`` recordings are done, plus ``extra_s``; its
+    worker processes as they were at that moment."""
+    deadline = time.monotonic() + 300
+    while _n_done(out) < target_done:
+        assert proc.poll() is None, "the batch ended before the kill point"
+        assert time.monotonic() < deadline, "the batch made no progress"
+        time.sleep(0.02)
+    time.sleep(extra_s)
+    children = psutil.Process(proc.pid).children(recursive=True)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    return children
+
+
+@pytest.mark.slow
+def test_sigkill_then_same_command_finishes_without_redoing(
+    c3d_dir: Path, c3d_extra_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "cohort"
+    inputs = [str(c3d_dir), str(c3d_extra_dir)]
+    trials = sorted(c3d_dir.glob("*.c3d")) + sorted(c3d_extra_dir.glob("*.c3d"))
+    ids = [default_recording_id(p) for p in trials]
+    rng = random.Random()
+    seed = rng.randrange(1_000_000)
+    rng.seed(seed)
+    target, extra_s = rng.randint(1, len(ids) - 3), rng.uniform(0.0, 0.4)
+    proc = subprocess.Popen(
+        batch_command(*inputs, "--out", str(out), "--workers", "1"),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    children = _kill_when(proc, out, target, extra_s)
+    assert children, "the batch ran no worker process"
+    # The pool's worker processes end with the batch: nothing runs on unseen.
+    gone, alive = psutil.wait_procs(children, timeout=20)
+    for p in alive:  # clean up before failing
+        p.kill()
+    assert not alive, f"worker processes outlived the killed batch (seed {seed})"
+
+    before = task_rows(out)
+    done_before = sorted(k for k, r in before.items() if r["status"] == "done")
+    assert target <= len(done_before) < len(ids), f"seed {seed}"
+    times_before = file_times(out, done_before)
+    # No half-written result: every visible recording folder is complete; a temporary folder
+    # is the only trace of a write in progress.
+    for folder in (out / "recordings").iterdir():
+        if folder.name.startswith("."):
+            continue
+        task = json.loads((folder / "task.json").read_text(encoding="utf-8"))
+        assert task["recording_id"] == folder.name
+        json.loads((folder / "analysis.json").read_text(encoding="utf-8"))
+        assert (folder / "plan.json").is_file()
+
+    time.sleep(0.05)  # a rewrite would show as a later modification time
+    result = run_batch_cli(*inputs, "--out", str(out), "--workers", "1")
+    assert result.returncode == 0, result.stderr
+
+    after = task_rows(out)
+    assert sorted(after) == sorted(ids)
+    assert all(r["status"] == "done" for r in after.values()), f"seed {seed}"
+    # Nothing finished before was run again: one attempt each, files untouched.
+    assert all(after[k]["attempts"] == 1 for k in done_before), f"seed {seed}"
+    assert file_times(out, done_before) == times_before, f"seed {seed}"
+    # The rest ran (those interrupted mid-task twice at most) and their folders are complete.
+    for k in set(ids) - set(done_before):
+        assert 1 <= after[k]["attempts"] <= 2
+        assert (out / "recordings" / k / "analysis.json").is_file()
+    assert not [p for p in (out / "recordings").iterdir() if p.name.startswith(".")]
+    runs = run_rows(out)
+    assert len(runs) == 2
+    assert runs[1]["n_skipped"] >= len(done_before)
+    assert runs[1]["n_done"] == len(ids) - runs[1]["n_skipped"]
+    # The table covers every recording and side once.
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(out / "results.parquet")
+    assert sorted(zip(table.column("recording_id").to_pylist(),
+                      table.column("side").to_pylist(), strict=True)) == sorted(
+        (k, side) for k in ids for side in ("left", "right")
+    )  # fmt: skip
+
+    # A third run has nothing left to do.
+    times_all = file_times(out, ids)
+    again = run_batch_cli(*inputs, "--out", str(out), "--workers", "1")
+    assert again.returncode == 0, again.stderr
+    assert file_times(out, ids) == times_all
+    assert run_rows(out)[2]["n_skipped"] == len(ids)
