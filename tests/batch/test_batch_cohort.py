@@ -176,8 +176,11 @@ def test_cohort_of_every_trial_and_clip_with_groups(
 
     summary = pq.read_table(out / "summary_by_group.parquet").to_pylist()
     speed = {(s["group"], s["side"]): s for s in summary if s["parameter"] == "walking_speed_m_s"}
-    lab_left = [r["walking_speed_m_s"] for r in table
-                if r["group"] == "lab" and r["side"] == "left" and r["walking_speed_m_s"]]
+    lab_left = [
+        r["walking_speed_m_s"]
+        for r in table
+        if r["group"] == "lab" and r["side"] == "left" and r["walking_speed_m_s"]
+    ]
     assert speed[("lab", "left")]["n"] == len(lab_left)
     assert speed[("lab", "left")]["mean"] == pytest.approx(sum(lab_left) / len(lab_left))
     assert {g for g, _ in speed} == {"lab", "lab_awkward", "video"}

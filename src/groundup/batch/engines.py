@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 
+from groundup.batch.task import exit_with_parent
 from groundup.errors import GroundUpError
 
 # One thread per numerical library in each worker process: the workers are the parallelism,
@@ -30,11 +31,13 @@ def default_workers() -> int:
 @contextmanager
 def local_pool(workers: int) -> Iterator[Executor]:
     """A pool of ``workers`` fresh processes (started with "spawn": no state copied from this
-    process, and safe beside the progress bar's thread)."""
+    process, and safe beside the progress bar's thread); each ends when this process does."""
     for name in _THREAD_ENV:
         os.environ.setdefault(name, "1")
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=exit_with_parent,
     )
     try:
         yield pool

@@ -137,9 +137,7 @@ def read_manifest(path: Path) -> list[Recording]:
     recordings = []
     for line, raw in enumerate(rows, start=2):
         row = {
-            (k or "").strip().lower(): (v or "").strip()
-            for k, v in raw.items()
-            if k is not None
+            (k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None
         }
         recordings.append(_manifest_row(path, line, row))
     return recordings

@@ -75,9 +75,7 @@ def remove_leftovers(out_dir: Path) -> int:
     if not parent.is_dir():
         return 0
     leftovers = [
-        p
-        for p in parent.iterdir()
-        if p.is_dir() and p.name.startswith((_TMP_PREFIX, _OLD_PREFIX))
+        p for p in parent.iterdir() if p.is_dir() and p.name.startswith((_TMP_PREFIX, _OLD_PREFIX))
     ]
     for path in leftovers:
         shutil.rmtree(path, ignore_errors=True)

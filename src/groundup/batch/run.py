@@ -202,7 +202,7 @@ def _plan(recording: Recording, settings: BatchSettings) -> _Planned:
 
 
 def _decide(planned: _Planned, manifest: RunManifest, out_dir: Path, retry_failed: bool) -> str:
-    """"done", "failed" (both skipped) or "run"."""
+    """ "done", "failed" (both skipped) or "run"."""
     rec_id = planned.recording.recording_id
     row = manifest.get(rec_id)
     if row is None:

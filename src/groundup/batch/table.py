@@ -121,9 +121,7 @@ def rows_of_recording(recording: Recording, doc: dict[str, Any]) -> list[dict[st
     for side in SIDES:
         side_st = st.get(side) or {}
         flagged = [
-            d
-            for d in curves.get("deviations") or []
-            if d.get("side") == side and d.get("flagged")
+            d for d in curves.get("deviations") or [] if d.get("side") == side and d.get("flagged")
         ]
         row: dict[str, Any] = {
             "recording_id": recording.recording_id,
@@ -208,11 +206,7 @@ def _analysis_doc(out_dir: Path, recording_id: str) -> dict[str, Any] | None:
 
 def summary_parameters(schema: pa.Schema) -> list[str]:
     """The numeric measurement columns summarised by group (counts excluded)."""
-    return [
-        f.name
-        for f in schema
-        if pa.types.is_floating(f.type) and f.name != "gps_overall_deg"
-    ]
+    return [f.name for f in schema if pa.types.is_floating(f.type) and f.name != "gps_overall_deg"]
 
 
 def summarise_by_group(table: pa.Table) -> pa.Table:

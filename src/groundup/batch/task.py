@@ -10,9 +10,14 @@ message, never raised, so that one bad recording never stops the others.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
+from multiprocessing.connection import wait
 from pathlib import Path
 
 from groundup import __version__
@@ -45,8 +50,30 @@ class TaskResult:
     error: str | None = None
 
 
+_current_tmp: Path | None = None
+"""The running task's temporary folder (removed by the watchdog if the batch dies)."""
+
+
+def exit_with_parent() -> None:
+    """Initializer of local pool workers: a watchdog thread ends this worker as soon as the
+    process that runs the batch is gone (killed with SIGKILL it cannot stop its pool), so no
+    orphan keeps working on a result nobody will collect."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        if _current_tmp is not None:
+            shutil.rmtree(_current_tmp, ignore_errors=True)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="groundup-batch-watchdog", daemon=True).start()
+
+
 def run_recording_task(spec: TaskSpec) -> TaskResult:
     """Run the visit pipeline on one recording (see the module docstring)."""
+    global _current_tmp
     from groundup.errors import GroundUpError
     from groundup.pipeline import RecordingOptions, run_visit
 
@@ -60,7 +87,7 @@ def run_recording_task(spec: TaskSpec) -> TaskResult:
     )
     try:
         with tempfile.TemporaryDirectory(prefix="groundup-batch-") as tmp:
-            out = Path(tmp)
+            out = _current_tmp = Path(tmp)
             run_visit(
                 [Path(spec.path)],
                 out,
@@ -77,6 +104,8 @@ def run_recording_task(spec: TaskSpec) -> TaskResult:
         return _failed(spec, start, _message(exc.problem, exc.fix))
     except Exception as exc:  # a bug: reported for this recording, the others go on
         return _failed(spec, start, f"Internal error ({type(exc).__name__}): {exc}")
+    finally:
+        _current_tmp = None
     return TaskResult(
         recording_id=spec.recording_id,
         ok=True,
