@@ -255,6 +255,7 @@ def _record(
             "settings_checksum": planned.settings_checksum,
             "groundup_version": result.groundup_version,
             "duration_s": round(result.duration_s, 3),
+            "cpu_s": round(result.cpu_s, 3),
         }
         try:
             write_recording_folder(out_dir, rec_id, result.files, task)

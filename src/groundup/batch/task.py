@@ -46,6 +46,8 @@ class TaskResult:
     ok: bool
     duration_s: float
     groundup_version: str
+    cpu_s: float = 0.0
+    """CPU seconds the task used in its worker."""
     files: dict[str, bytes] = field(default_factory=dict)
     error: str | None = None
 
@@ -77,7 +79,7 @@ def run_recording_task(spec: TaskSpec) -> TaskResult:
     from groundup.errors import GroundUpError
     from groundup.pipeline import RecordingOptions, run_visit
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     options = RecordingOptions(
         events=spec.events,
         view=spec.view,
@@ -111,6 +113,7 @@ def run_recording_task(spec: TaskSpec) -> TaskResult:
         ok=True,
         duration_s=time.perf_counter() - start,
         groundup_version=__version__,
+        cpu_s=time.process_time() - cpu_start,
         files=files,
     )
 
