@@ -133,3 +133,30 @@ def test_sigkill_then_same_command_finishes_without_redoing(
     assert again.returncode == 0, again.stderr
     assert file_times(out, ids) == times_all
     assert run_rows(out)[2]["n_skipped"] == len(ids)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_with_one_message_and_the_rerun_finishes(
+    c3d_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "cohort"
+    proc = subprocess.Popen(
+        batch_command(str(c3d_dir), "--out", str(out), "--workers", "1"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while _n_done(out) < 2:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "run the same command again to continue" in err
+    assert "Traceback" not in err
+    done = sorted(k for k, r in task_rows(out).items() if r["status"] == "done")
+    times = file_times(out, done)
+    result = run_batch_cli(str(c3d_dir), "--out", str(out), "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    rows = task_rows(out)
+    assert len(rows) == 10 and all(r["status"] == "done" for r in rows.values())
+    assert file_times(out, done) == times

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 
-from groundup.batch.task import exit_with_parent
+from groundup.batch.task import prepare_worker
 from groundup.errors import GroundUpError
 
 # One thread per numerical library in each worker process: the workers are the parallelism,
@@ -60,7 +60,7 @@ def local_pool(workers: int) -> Iterator[Executor]:
     for name in _THREAD_ENV:
         os.environ.setdefault(name, "1")
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=_worker_context(), initializer=exit_with_parent
+        max_workers=workers, mp_context=_worker_context(), initializer=prepare_worker
     )
     try:
         yield pool

@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -56,21 +57,27 @@ _current_tmp: Path | None = None
 """The running task's temporary folder (removed by the watchdog if the batch dies)."""
 
 
-def exit_with_parent() -> None:
-    """Initializer of local pool workers: a watchdog thread ends this worker as soon as the
+def prepare_worker() -> None:
+    """Initializer of local pool workers. A watchdog thread ends this worker as soon as the
     process that runs the batch is gone (killed with SIGKILL it cannot stop its pool), so no
-    orphan keeps working on a result nobody will collect."""
+    orphan keeps working on a result nobody will collect; Ctrl-C ends it quietly (the batch
+    prints the one message)."""
+    signal.signal(signal.SIGINT, lambda _sig, _frame: _quit(130))
     parent = multiprocessing.parent_process()
     if parent is None:
         return
 
     def watch() -> None:
         wait([parent.sentinel])
-        if _current_tmp is not None:
-            shutil.rmtree(_current_tmp, ignore_errors=True)
-        os._exit(1)
+        _quit(1)
 
     threading.Thread(target=watch, name="groundup-batch-watchdog", daemon=True).start()
+
+
+def _quit(code: int) -> None:
+    if _current_tmp is not None:
+        shutil.rmtree(_current_tmp, ignore_errors=True)
+    os._exit(code)
 
 
 def run_recording_task(spec: TaskSpec) -> TaskResult:
