@@ -189,3 +189,27 @@ def test_cohort_of_every_trial_and_clip_with_groups(
         folder = out / "recordings" / rec.recording_id
         assert {"analysis.json", "chain.json", "plan.json", "task.json"} <= {
             p.name for p in folder.iterdir()}  # fmt: skip
+
+
+def test_a_worker_with_another_version_fails_its_recording(c3d_dir: Path, tmp_path: Path) -> None:
+    """A cluster worker running another GroundUp version: its result is not mixed into the
+    cohort; the recording fails with what to do."""
+    from concurrent.futures import Future
+
+    from groundup.batch.run import _Planned, _record
+    from groundup.batch.run_manifest import RunManifest
+    from groundup.batch.task import TaskResult
+
+    rec = Recording("r1", c3d_dir / "smk_overground.c3d")
+    spec = task_spec(rec, BatchSettings())
+    manifest = RunManifest(tmp_path)
+    manifest.mark_running("r1", "abc", "def", "0.1.0")
+    future: Future[TaskResult] = Future()
+    future.set_result(TaskResult("r1", ok=True, duration_s=1.0, groundup_version="0.0.9",
+                                 files={"analysis.json": b"{}"}))  # fmt: skip
+    assert not _record(future, _Planned(rec, spec, "abc", "def"), tmp_path, manifest)
+    row = manifest.get("r1")
+    manifest.close()
+    assert row is not None and row.status == "failed"
+    assert row.error is not None and "same GroundUp version" in row.error
+    assert not (tmp_path / "recordings" / "r1").exists()

@@ -248,6 +248,12 @@ def _record(
             "What to do: run again with --retry-failed; if it fails again, analyse it alone "
             "with `groundup analyze` to see why.",
         )
+    if result.ok and result.groundup_version != __version__:
+        result.ok = False
+        result.error = (
+            f"The worker runs GroundUp {result.groundup_version}, this command "
+            f"{__version__}. What to do: install the same GroundUp version on every worker."
+        )
     if result.ok:
         task = {
             "recording_id": rec_id,
