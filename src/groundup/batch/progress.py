@@ -16,11 +16,11 @@ class RichBatchProgress:
     def __init__(self, console: Console | None = None) -> None:
         self.progress = Progress(
             TextColumn("[bold]Batch[/]"),
-            BarColumn(),
+            BarColumn(bar_width=20),
             TextColumn(
-                "done [green]{task.fields[done]}[/] · failed [red]{task.fields[failed]}[/] · "
-                "remaining {task.fields[remaining]} · {task.fields[rate]} · "
-                "left {task.fields[eta]}"
+                "done [green]{task.fields[done]}[/] failed [red]{task.fields[failed]}[/] "
+                "remaining {task.fields[remaining]} | {task.fields[rate]} | "
+                "ETA {task.fields[eta]}"
             ),
             TimeElapsedColumn(),
             console=console,
