@@ -243,7 +243,8 @@ def summarise_by_group(table: pa.Table) -> pa.Table:
 
 
 def plot_summary(summary: pa.Table, path: Path) -> None:
-    """Bars of the group means (SD as error bars, n under each bar) for a few parameters."""
+    """Bars of the group means per side (SD as error bars; n left/right under each group) for
+    a few parameters."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -251,25 +252,25 @@ def plot_summary(summary: pa.Table, path: Path) -> None:
 
     rows = summary.to_pylist()
     groups = sorted({r["group"] for r in rows}) or [NO_GROUP]
-    fig, axes = plt.subplots(1, len(PLOTTED), figsize=(3.2 * len(PLOTTED), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(PLOTTED), figsize=(3.2 * len(PLOTTED), 3.8), squeeze=False)
     width = 0.38
     for ax, name in zip(axes[0], PLOTTED, strict=True):
+        counts: dict[str, list[int]] = {g: [] for g in groups}
         for k, side in enumerate(SIDES):
             stats = {r["group"]: r for r in rows if r["parameter"] == name and r["side"] == side}
             xs = [i + (k - 0.5) * width for i in range(len(groups))]
             means = [_or_nan(stats.get(g, {}).get("mean")) for g in groups]
             sds = [_or_nan(stats.get(g, {}).get("sd")) for g in groups]
-            ns = [stats.get(g, {}).get("n", 0) for g in groups]
             ax.bar(xs, means, width, yerr=sds, capsize=3, label=side,
                    color="#4C72B0" if side == "left" else "#DD8452")  # fmt: skip
-            for x, n in zip(xs, ns, strict=True):
-                ax.annotate(f"n={n}", (x, 0), xytext=(0, -22), textcoords="offset points",
-                            ha="center", fontsize=7)  # fmt: skip
+            for g in groups:
+                counts[g].append(int(stats.get(g, {}).get("n", 0)))
         ax.set_title(name, fontsize=9)
         ax.set_xticks(range(len(groups)))
-        ax.set_xticklabels(groups, fontsize=8, rotation=20)
+        ax.set_xticklabels([f"{g}\nn={'/'.join(map(str, counts[g]))}" for g in groups], fontsize=8)
     axes[0][0].legend(fontsize=8)
-    fig.suptitle("Mean and SD by group (n = recordings with a value)", fontsize=10)
+    fig.suptitle("Mean and SD by group and side (n = recordings with a value, left/right)",
+                 fontsize=10)  # fmt: skip
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=110)
     plt.close(fig)
