@@ -86,3 +86,19 @@ def test_two_recordings_may_not_share_an_id(c3d_dir: Path, tmp_path: Path) -> No
     )
     with pytest.raises(InputError, match="two different recordings"):
         collect_recordings([str(manifest)])
+
+
+def test_hidden_folders_inside_the_input_are_left_out_not_above_it(
+    c3d_dir: Path, tmp_path: Path
+) -> None:
+    trials = tmp_path / ".project" / "trials"
+    (trials / ".cache").mkdir(parents=True)
+    (trials / "a.c3d").symlink_to(c3d_dir / "smk_overground.c3d")
+    (trials / ".cache" / "b.c3d").symlink_to(c3d_dir / "btk_coda_demo.c3d")
+    (trials / "notes.txt").write_text("not a recording\n", encoding="utf-8")
+    assert [r.path.name for r in collect_recordings([str(trials)])] == ["a.c3d"]
+    # A glob takes what it names.
+    found = collect_recordings([str(trials / "**" / "*.c3d")])
+    assert sorted(r.path.name for r in found) == ["a.c3d"]
+    found = collect_recordings([str(trials / ".cache" / "*.c3d")])
+    assert [r.path.name for r in found] == ["b.c3d"]

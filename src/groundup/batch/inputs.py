@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import glob
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def collect_recordings(inputs: list[str]) -> list[Recording]:
         if path.suffix.lower() == ".csv" and path.is_file():
             found.extend(read_manifest(path))
         elif path.is_dir():
-            found.extend(_plain(p) for p in _recording_files(path.rglob("*")))
+            found.extend(_plain(p) for p in _recording_files(path.rglob("*"), base=path))
         elif path.exists():
             found.append(_plain(path))
         elif _GLOB_CHARS & set(item):
@@ -78,13 +79,17 @@ def collect_recordings(inputs: list[str]) -> list[Recording]:
     return recordings
 
 
-def _recording_files(paths: object) -> list[Path]:
+def _recording_files(paths: Iterable[Path], base: Path | None = None) -> list[Path]:
+    """The recording files among ``paths``; under a searched folder ``base``, files in hidden
+    folders (names starting with ".") are left out."""
     files = [
         p
-        for p in paths  # type: ignore[attr-defined]
+        for p in paths
         if p.is_file()
         and p.suffix.lower() in RECORDING_SUFFIXES
-        and not any(part.startswith(".") for part in p.parts if part not in (".", ".."))
+        and not (
+            base is not None and any(part.startswith(".") for part in p.relative_to(base).parts)
+        )
     ]
     return sorted(files)
 
