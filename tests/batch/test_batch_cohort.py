@@ -16,9 +16,11 @@ from groundup.batch.outputs import write_recording_folder
 from groundup.batch.run import BatchSettings, run_batch, settings_checksum, task_spec
 from groundup.batch.table import rows_of_recording
 from groundup.batch.task import TaskSpec, run_recording_task
+from groundup.output import validate
 
 from .helpers import file_times, run_batch_cli, task_rows, truncated_copy, write_manifest
 
+EXAM = Path(__file__).resolve().parents[2] / "docs" / "examples" / "exam_example.yaml"
 SIDE_KEYS = ("stride_time_s", "stance_pct", "step_length_m", "walking_speed_m_s")
 
 
@@ -119,6 +121,7 @@ def test_cohort_of_every_trial_and_clip_with_groups(
     clips = sorted((shared_data / "video").glob("*.mp4"))
     rows = [{"path": str(p), "subject_id": f"L{k:02d}", "group": "lab"}
             for k, p in enumerate(sorted(c3d_dir.glob("*.c3d")))]  # fmt: skip
+    rows[0]["exam"] = str(EXAM)  # one subject with an exam: scored, and used by chain and plan
     rows += [{"path": str(p), "subject_id": f"X{k:02d}", "group": "lab_awkward"}
              for k, p in enumerate(sorted(c3d_extra_dir.glob("*.c3d")))]  # fmt: skip
     rows += [{"path": str(p), "subject_id": f"V{k:02d}", "group": "video"}
@@ -187,8 +190,13 @@ def test_cohort_of_every_trial_and_clip_with_groups(
     assert (out / "summary_by_group.png").stat().st_size > 10_000
     for rec in done:
         folder = out / "recordings" / rec.recording_id
-        assert {"analysis.json", "chain.json", "plan.json", "task.json"} <= {
-            p.name for p in folder.iterdir()}  # fmt: skip
+        names = {p.name for p in folder.iterdir()}
+        assert {"analysis.json", "chain.json", "plan.json", "task.json"} <= names
+        assert ("exam.json" in names) == (rec.subject_id == "L00")
+    exam_doc = json.loads(
+        (out / "recordings" / by_subject["L00"] / "exam.json").read_text(encoding="utf-8")
+    )
+    validate(exam_doc, "exam")
 
 
 def test_a_worker_with_another_version_fails_its_recording(c3d_dir: Path, tmp_path: Path) -> None:
