@@ -102,13 +102,23 @@ def test_rerun_skips_done_retries_failed_only_when_asked_and_reruns_changed(
     assert (retried.n_run, retried.n_failed) == (1, 1)
     assert task_rows(out)[ids["cut.c3d"]]["attempts"] == 2
 
+    # A done trial replaced by a damaged copy: it fails, and its earlier result goes.
+    coda = ids["btk_coda_demo.c3d"]
+    truncated_copy(c3d_dir / "btk_coda_demo.c3d", trials / "btk_coda_demo.c3d")
+    damaged = run_batch(recordings, out, BatchSettings(workers=2))
+    assert (damaged.n_run, damaged.n_failed) == (1, 1)
+    assert not (out / "recordings" / coda).exists()
+    assert set(_failures(out)) == {coda, ids["cut.c3d"]}
+    (trials / "btk_coda_demo.c3d").write_bytes((c3d_dir / "btk_coda_demo.c3d").read_bytes())
+    times = {k: v for k, v in times.items() if coda not in k}
+
     # The cut file replaced by the complete trial: a changed input runs again, unasked.
     (trials / "cut.c3d").write_bytes((c3d_dir / "smk_overground.c3d").read_bytes())
     fixed = run_batch(recordings, out, BatchSettings(workers=2))
-    assert (fixed.n_run, fixed.n_done, fixed.n_failed) == (1, 1, 0)
+    assert (fixed.n_run, fixed.n_done, fixed.n_failed) == (2, 2, 0)
     assert _failures(out) == {}
     assert pq.read_table(out / "results.parquet").num_rows == 6
-    assert file_times(out, [ids["nantes_pig_motion3_ff.c3d"], ids["btk_coda_demo.c3d"]]) == times
+    assert file_times(out, [ids["nantes_pig_motion3_ff.c3d"]]) == times
     log = (out / "batch.log").read_text(encoding="utf-8")
     assert "c3d" not in log and str(trials) not in log  # ids only, no file names
 

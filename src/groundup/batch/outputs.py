@@ -59,6 +59,18 @@ def write_recording_folder(
     return target
 
 
+def remove_recording_folder(out_dir: Path, recording_id: str) -> bool:
+    """Remove a recording's folder (an earlier result of an input that has changed and now
+    failed): renamed away first, so it is never seen half-deleted. True if there was one."""
+    target = recording_dir(out_dir, recording_id)
+    if not target.exists():
+        return False
+    old = target.parent / f"{_OLD_PREFIX}{recording_id}-{uuid.uuid4().hex[:8]}"
+    os.replace(target, old)
+    shutil.rmtree(old, ignore_errors=True)
+    return True
+
+
 def read_task_record(out_dir: Path, recording_id: str) -> dict[str, Any] | None:
     """The ``task.json`` of a complete recording folder, or None."""
     path = recording_dir(out_dir, recording_id) / TASK_FILE

@@ -25,6 +25,7 @@ from groundup.batch.outputs import (
     read_task_record,
     recording_dir,
     remove_leftovers,
+    remove_recording_folder,
     write_recording_folder,
 )
 from groundup.batch.run_manifest import RunManifest, file_checksum
@@ -268,6 +269,8 @@ def _record(
         except OSError as exc:
             result.ok = False
             result.error = f"Could not write the results ({exc.strerror or exc})."
+    if not result.ok and remove_recording_folder(out_dir, rec_id):
+        log.info("%s: the earlier result of its previous input was removed", rec_id)
     manifest.mark_finished(
         rec_id,
         ok=result.ok,
