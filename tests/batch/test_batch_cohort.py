@@ -29,6 +29,7 @@ def _failures(out: Path) -> dict[str, str]:
         return {r["recording_id"]: r["error"] for r in csv.DictReader(fh)}
 
 
+@pytest.mark.slow
 def test_task_runs_the_visit_pipeline_and_rows_hold_its_numbers(
     c3d_dir: Path, tmp_path: Path
 ) -> None:

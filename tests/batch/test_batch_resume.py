@@ -71,7 +71,7 @@ def test_sigkill_then_same_command_finishes_without_redoing(
     rng = random.Random()
     seed = rng.randrange(1_000_000)
     rng.seed(seed)
-    target, extra_s = rng.randint(1, len(ids) - 3), rng.uniform(0.0, 0.4)
+    target, extra_s = rng.randint(1, len(ids) - 4), rng.uniform(0.0, 0.25)
     proc = subprocess.Popen(
         batch_command(*inputs, "--out", str(out), "--workers", "1"),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
@@ -160,3 +160,41 @@ def test_ctrl_c_stops_with_one_message_and_the_rerun_finishes(
     rows = task_rows(out)
     assert len(rows) == 10 and all(r["status"] == "done" for r in rows.values())
     assert file_times(out, done) == times
+
+
+@pytest.mark.slow
+def test_kill_after_the_rename_before_the_manifest_update_is_recovered(
+    c3d_dir: Path, tmp_path: Path
+) -> None:
+    """The narrowest window: the folder was renamed into place but the manifest still says
+    running. The next run trusts the folder's receipt and redoes nothing; a temporary folder
+    of an interrupted write is removed."""
+    from groundup import __version__
+    from groundup.batch import BatchSettings, collect_recordings, run_batch
+    from groundup.batch.outputs import write_recording_folder
+    from groundup.batch.run import _plan
+    from groundup.batch.run_manifest import RunManifest
+    from groundup.batch.task import run_recording_task
+
+    (rec,) = collect_recordings([str(c3d_dir / "nantes_pig_motion3_ff.c3d")])
+    planned = _plan(rec, BatchSettings())
+    out = tmp_path / "out"
+    manifest = RunManifest(out)
+    manifest.mark_running(rec.recording_id, planned.input_checksum, planned.settings_checksum,
+                          __version__)  # fmt: skip
+    manifest.close()
+    result = run_recording_task(planned.spec)
+    receipt = {"recording_id": rec.recording_id, "input_checksum": planned.input_checksum,
+               "settings_checksum": planned.settings_checksum, "groundup_version": __version__,
+               "duration_s": 1.0}  # fmt: skip
+    write_recording_folder(out, rec.recording_id, result.files, receipt)
+    (out / "recordings" / ".tmp-other-1234").mkdir()  # a write that was interrupted
+    times = file_times(out, [rec.recording_id])
+
+    summary = run_batch([rec], out, BatchSettings(workers=1))
+    assert (summary.n_run, summary.n_skipped_done) == (0, 1)
+    row = task_rows(out)[rec.recording_id]
+    assert (row["status"], row["attempts"]) == ("done", 1)
+    assert file_times(out, [rec.recording_id]) == times
+    assert not (out / "recordings" / ".tmp-other-1234").exists()
+    assert summary.results is not None and summary.results.n_rows == 2
