@@ -116,3 +116,14 @@ def _engine(out: Path) -> str:
         return str(db.execute("SELECT engine FROM runs").fetchone()[0])
     finally:
         db.close()
+
+
+def test_an_unreachable_scheduler_is_a_clear_message() -> None:
+    pytest.importorskip("distributed")
+    from groundup.batch.engines import dask_cluster
+    from groundup.errors import GroundUpError
+
+    with pytest.raises(GroundUpError) as info, dask_cluster("tcp://127.0.0.1:9", timeout_s=2):
+        pass
+    assert "Cannot reach the Dask scheduler at tcp://127.0.0.1:9" in info.value.problem
+    assert "dask scheduler" in info.value.fix
