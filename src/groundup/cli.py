@@ -380,6 +380,9 @@ def _mount_optional_apps() -> None:
     from groundup.plan.cli import plan_command
 
     app.command(name="plan")(plan_command)
+    from groundup.batch.cli import batch_command
+
+    app.command(name="batch")(batch_command)
 
 
 @app.command("sample-clip")
