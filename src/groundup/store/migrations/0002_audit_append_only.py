@@ -1,3 +1,4 @@
+# ruff: noqa: RUF012
 """Database triggers that refuse UPDATE and DELETE on the audit trail (SQLite and PostgreSQL),
 beneath the model's own refusal: not even raw SQL through the store changes an audit entry."""
 
