@@ -459,3 +459,190 @@ def audit_trail(pseudonym: str | None = None, *, actor: str | None = None) -> li
     ]
     audit("view", "audit_trail", pseudonym or "all", patient_ref=pseudonym or "", actor=actor)
     return out
+
+
+# ---- progress and export --------------------------------------------------------------------
+
+
+def patient_progress(
+    pseudonym: str, *, plot_path: Path | None = None, actor: str | None = None
+) -> Any:
+    """Every outcome and key gait number across the patient's visits, with change and verdict
+    (see :mod:`groundup.store.progress`); with ``plot_path``, the plot as PNG too."""
+    from groundup.store.progress import compute_progress, plot_progress
+
+    patient = _patient(pseudonym)
+    progress = compute_progress(patient.pseudonym, visit_documents(patient.pseudonym))
+    if plot_path is not None:
+        plot_progress(progress, plot_path)
+    audit("view", "progress", patient.pseudonym, patient_ref=patient.pseudonym,
+          detail={"visits": len(progress.visits)}, actor=actor)
+    return progress
+
+
+def _deidentified(doc: dict[str, Any], k: int) -> dict[str, Any]:
+    """An analysis document without the recording's file path (a file name can name a person)."""
+    source = doc.get("source")
+    if not isinstance(source, dict) or "path" not in source:
+        return doc
+    suffix = Path(str(source["path"])).suffix
+    return {**doc, "source": {**source, "path": f"recording_{k + 1}{suffix}"}}
+
+
+@dataclass
+class ExportResult:
+    bundle: Path
+    documents: list[Path]
+    n_resources: int
+    resource_types: dict[str, int]
+
+
+def export_patient(
+    pseudonym: str, out: Path, *, identified: bool = False, actor: str | None = None
+) -> ExportResult:
+    """Write the FHIR R4 bundle (``fhir_bundle.json``) and the JSON documents of every visit
+    (``visit_<n>/analysis.json, exam.json, chain.json, plan.json``) to ``out``.
+
+    De-identified by default: the Patient resource carries the pseudonym only and recording
+    paths are replaced by neutral names; ``identified=True`` adds name, birth date and contact.
+    """
+    from groundup.output import write_json
+    from groundup.store.fhir import build_bundle
+    from groundup.store.media import blob_path
+
+    m = _models()
+    patient = _patient(pseudonym)
+    visits = visit_documents(patient.pseudonym)
+    pdfs = {}
+    for row in m.Report.objects.filter(visit__patient=patient).select_related(
+        "visit", "report_pdf"
+    ):
+        if row.report_pdf is not None and blob_path(row.report_pdf.sha256).exists():
+            pdfs[row.visit.uid] = blob_path(row.report_pdf.sha256).read_bytes()
+    for v in visits:
+        v["analyses"] = [_deidentified(d, k) for k, d in enumerate(v["analyses"])]
+    identity = patient.identity if identified and hasattr(patient, "identity") else None
+    bundle = build_bundle(patient.pseudonym, visits, identity=identity, report_pdfs=pdfs)
+    documents = []
+    for v in visits:
+        folder = out / f"visit_{v['number']}"
+        n = len(v["analyses"])
+        for k, doc in enumerate(v["analyses"]):
+            name = "analysis.json" if n == 1 else f"analysis_{k + 1}.json"
+            documents.append(write_json(doc, folder / name))
+        for key in ("exam", "chain", "plan"):
+            if v.get(key) is not None:
+                documents.append(write_json(v[key], folder / f"{key}.json"))
+    bundle_path = write_json(bundle, out / "fhir_bundle.json")
+    types: dict[str, int] = {}
+    for entry in bundle["entry"]:
+        kind = entry["resource"]["resourceType"]
+        types[kind] = types.get(kind, 0) + 1
+    audit("export", "patient", patient.pseudonym, patient_ref=patient.pseudonym, actor=actor,
+          detail={"identified": identified, "visits": len(visits),
+                  "resources": len(bundle["entry"])})
+    return ExportResult(bundle_path, documents, len(bundle["entry"]), types)
+
+
+# ---- follow-up visits: analyse and record in one step -----------------------------------------
+
+# Where the exam input takes an earlier score ("baseline") and where the scored exam holds it.
+# The store fills a baseline the therapist left out with the patient's first visit, so the
+# exam's change-from-baseline (and the report's MCID marks) compare with the start of care.
+BASELINE_FIELDS = {
+    "odi": ("baseline_pct", "questionnaires.odi.results.score_pct"),
+    "rmdq": ("baseline", "questionnaires.rmdq.results.score"),
+    "pain_nrs": ("baseline", "questionnaires.pain_nrs.results.current"),
+    "psfs": ("baseline", "questionnaires.psfs.results.score"),
+}
+
+
+def first_visit_baselines(pseudonym: str) -> dict[str, float]:
+    """The questionnaire scores of the patient's first visit that has them."""
+    from groundup.store.progress import _dig
+
+    out: dict[str, float] = {}
+    for v in visit_documents(pseudonym):
+        for name, (_field, path) in BASELINE_FIELDS.items():
+            value = _dig(v.get("exam"), path)
+            if name not in out and value is not None:
+                out[name] = value
+    return out
+
+
+def _exam_with_baselines(exam_path: Path, baselines: dict[str, float], tmp_dir: Path) -> Path:
+    """The exam input, with the first visit's scores as baselines where none were given.
+
+    Written beside the original when possible (relative recording paths in the exam, e.g. a COP
+    recording, keep working), else into ``tmp_dir``."""
+    import yaml
+
+    from groundup.exam.loader import load_exam_file
+
+    exam = load_exam_file(exam_path)
+    questionnaires = exam.get("questionnaires") or {}
+    added = False
+    for name, value in baselines.items():
+        answers = questionnaires.get(name)
+        key = BASELINE_FIELDS[name][0]
+        if isinstance(answers, dict) and answers.get(key) is None:
+            answers[key] = value
+            added = True
+    if not added:
+        return exam_path
+    text = yaml.safe_dump(exam, sort_keys=False, allow_unicode=True)
+    for folder in (exam_path.resolve().parent, tmp_dir):
+        target = folder / f".{exam_path.stem}.with-baseline.{os.getpid()}.yaml"
+        try:
+            target.write_text(text, encoding="utf-8")
+            return target
+        except OSError:
+            continue
+    return exam_path
+
+
+def analyze_and_record(
+    pseudonym: str,
+    recordings: list[Path],
+    out: Path,
+    *,
+    exam_path: Path | None = None,
+    precautions: tuple[str, ...] = (),
+    options: Any = None,
+    make_report: bool = True,
+    progress: Any = None,
+    actor: str | None = None,
+) -> RecordedVisit:
+    """Run the whole visit (``groundup analyze``) and record it as the patient's next visit.
+
+    The two hooks into the visit pipeline, both through its existing inputs: the previous plan
+    is the plan of the patient's last visit in the store (``run_visit(previous_plan_path=)``),
+    and questionnaire baselines left out of the exam are the first visit's scores (the exam
+    input's ``baseline`` fields).
+    """
+    import json
+    import tempfile
+
+    from groundup.pipeline import run_visit
+
+    _patient(pseudonym)
+    with tempfile.TemporaryDirectory(prefix="groundup-followup-") as tmp:
+        tmp_dir = Path(tmp)
+        previous = previous_plan(pseudonym, actor=actor)
+        previous_path = None
+        if previous is not None:
+            previous_path = tmp_dir / "previous_plan.json"
+            previous_path.write_text(json.dumps(previous), encoding="utf-8")
+        exam_used = exam_path
+        if exam_path is not None and exam_path.exists():
+            exam_used = _exam_with_baselines(exam_path, first_visit_baselines(pseudonym), tmp_dir)
+        try:
+            run_visit(
+                list(recordings), out, exam_path=exam_used, previous_plan_path=previous_path,
+                precautions=precautions, options=options, make_report=make_report,
+                progress=progress,
+            )
+        finally:
+            if exam_used is not None and exam_used != exam_path:
+                exam_used.unlink(missing_ok=True)
+    return record_visit(pseudonym, out, recordings=list(recordings), actor=actor)
