@@ -380,6 +380,9 @@ def _mount_optional_apps() -> None:
     from groundup.plan.cli import plan_command
 
     app.command(name="plan")(plan_command)
+    from groundup.store.cli import mount_store_commands
+
+    mount_store_commands(app)
 
 
 @app.command("sample-clip")
