@@ -20,7 +20,7 @@ from typing import Any
 
 from groundup.store.errors import StoreError
 from groundup.store.folder import VisitFolder, content_type, read_visit_folder
-from groundup.store.setup import configure_store
+from groundup.store.setup import location
 
 ACTOR_ENV = "GROUNDUP_USER"
 DEFAULT_CLINIC = "default clinic"
@@ -38,7 +38,7 @@ def current_actor() -> str:
 
 
 def _models() -> Any:
-    configure_store()
+    location()  # configures the store from the environment on first use
     from groundup.store import models
 
     return models
