@@ -57,7 +57,9 @@ class Store:
     database_url: str | None
     env: dict[str, str]
 
-    def cli(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+    def cli(
+        self, *args: str, check: bool = True, timeout: float = 600
+    ) -> subprocess.CompletedProcess:
         result = subprocess.run(
             [*GROUNDUP, *args], env=self.env, capture_output=True, text=True, timeout=timeout,
             cwd=REPO_ROOT, check=False,

@@ -117,7 +117,7 @@ def test_bad_folders_change_nothing(store, c3d_visit_dir, tmp_path):
         api.record_visit(p, tmp_path / "missing")
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(StoreError, match="no analysis.json or exam.json"):
+    with pytest.raises(StoreError, match=r"no analysis\.json or exam\.json"):
         api.record_visit(p, empty)
     broken = tmp_path / "broken"
     shutil.copytree(c3d_visit_dir, broken)

@@ -23,6 +23,9 @@ from groundup.store.folder import VisitFolder, content_type, read_visit_folder
 from groundup.store.setup import location
 
 ACTOR_ENV = "GROUNDUP_USER"
+# Test hook: seconds to pause between the steps of recording a visit (media files, rows), so a
+# crash test can kill the process inside each step rather than mostly during start-up.
+PAUSE_ENV = "GROUNDUP_STORE_TEST_PAUSE_S"
 DEFAULT_CLINIC = "default clinic"
 
 
@@ -35,6 +38,14 @@ def current_actor() -> str:
         return getpass.getuser()
     except (OSError, KeyError):
         return "unknown"
+
+
+def _pause() -> None:
+    pause_s = os.environ.get(PAUSE_ENV)
+    if pause_s:
+        import time
+
+        time.sleep(float(pause_s))
 
 
 def _models() -> Any:
@@ -254,9 +265,10 @@ def record_visit(
     _patient(pseudonym)  # a clear message before any media is written
     actor = actor or current_actor()
     with media_lock():
-        stored = [
-            (role, name, *put_file(path)) for role, name, path in visit_folder.media
-        ]
+        stored = []
+        for role, name, path in visit_folder.media:
+            stored.append((role, name, *put_file(path)))
+            _pause()
         with transaction.atomic():
             return _write_visit_rows(pseudonym, visit_folder, stored, actor)
 
@@ -281,18 +293,21 @@ def _write_visit_rows(
         visit_date=folder.visit_date,
         recorded_by=actor,
     )
+    _pause()
     media_rows = {}
     for role, name, sha, size in stored:
         media_rows[name] = m.MediaFile.objects.create(
             visit=visit, role=role, sha256=sha, size_bytes=size, name=name,
             content_type=content_type(name),
         )
+    _pause()
     recordings = [media_rows[n] for r, n, _s, _z in stored if r == "recording"]
     for k, (file_name, doc) in enumerate(folder.analyses):
         m.Analysis.objects.create(
             visit=visit, index=k, schema=doc["schema"], document=doc, file_name=file_name,
             recording=recordings[k] if k < len(recordings) else None,
         )
+    _pause()
     if folder.exam is not None:
         exam_date = folder.exam.get("exam_date")
         m.Exam.objects.create(
@@ -306,6 +321,7 @@ def _write_visit_rows(
             assert schema_name(doc) in ("chain", "plan")
             model.objects.create(visit=visit, schema=doc["schema"], document=doc,
                                  file_name=name)
+    _pause()
     if "report.pdf" in media_rows:
         m.Report.objects.create(
             visit=visit, report_pdf=media_rows["report.pdf"],
