@@ -586,7 +586,7 @@ def first_visit_baselines(pseudonym: str) -> dict[str, float]:
     return out
 
 
-def _exam_with_baselines(exam_path: Path, baselines: dict[str, float], tmp_dir: Path) -> Path:
+def exam_with_baselines(exam_path: Path, baselines: dict[str, float], tmp_dir: Path) -> Path:
     """The exam input, with the first visit's scores as baselines where none were given.
 
     Written beside the original when possible (relative recording paths in the exam, e.g. a COP
@@ -651,7 +651,7 @@ def analyze_and_record(
             previous_path.write_text(json.dumps(previous), encoding="utf-8")
         exam_used = exam_path
         if exam_path is not None and exam_path.exists():
-            exam_used = _exam_with_baselines(exam_path, first_visit_baselines(pseudonym), tmp_dir)
+            exam_used = exam_with_baselines(exam_path, first_visit_baselines(pseudonym), tmp_dir)
         try:
             run_visit(
                 list(recordings), out, exam_path=exam_used, previous_plan_path=previous_path,

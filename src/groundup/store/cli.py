@@ -147,7 +147,9 @@ def patient_progress(
                                       "progress.json.")] = Path("groundup-progress"),
 ) -> None:
     """Every outcome and key gait number across visits: change and verdict against the
-    MCID/MDC ("improved", "no real change", "worse"; "not judged" without a published one)."""
+    MCID/MDC ("improved", "no real change", "worse"; "not judged" without a published one).
+
+    Each follow-up's value is followed by its verdict against the first visit."""
     from groundup.output import write_json
     from groundup.store import api
 
@@ -160,9 +162,13 @@ def patient_progress(
     table.add_column("Change from first", justify="right")
     table.add_column("From last", justify="right")
     table.add_column("MCID/MDC band", justify="right")
-    table.add_column("Verdict")
+    table.add_column("Verdict (last vs first)")
     for m in progress.measures:
-        table.add_row(m.label, *[_fmt(x) for x in m.values], _fmt(m.change_from_first),
+        cells = [
+            _fmt(x) + (f" {v}" if v and v != "not judged" else "")
+            for x, v in zip(m.values, m.verdicts, strict=True)
+        ]
+        table.add_row(m.label, *cells, _fmt(m.change_from_first),
                       _fmt(m.change_from_previous), "±" + _fmt(m.band) if m.band else "-",
                       m.verdict)
     console.print(table)

@@ -223,9 +223,8 @@ def plot_progress(progress: Progress, path: Path) -> Path:
         ax.set_xlim(-0.3, len(x_labels) - 0.7)
         ax.tick_params(axis="y", labelsize=7)
         if m.direction in ("lower_is_better", "higher_is_better"):
-            ax.annotate("better ↓" if m.direction == "lower_is_better" else "better ↑",
-                        xy=(0.99, 0.04), xycoords="axes fraction", ha="right", fontsize=7,
-                        color="#555555")
+            ax.set_ylabel("better ↓" if m.direction == "lower_is_better" else "better ↑",
+                          fontsize=7, color="#555555")
     for ax in list(axes.flat)[len(measures):]:
         ax.axis("off")
     fig.suptitle(
