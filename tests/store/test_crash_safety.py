@@ -14,6 +14,8 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from groundup.store import api
 
 RECORDING = Path(__file__).resolve().parents[2] / "samples" / "smk_overground.c3d"
@@ -46,6 +48,7 @@ def _assert_consistent(pseudonym: str) -> tuple[int, set[str]]:
     return len(visits), blobs
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_never_leaves_a_partial_visit(store, c3d_visit_dir, tmp_path):
     from groundup.store import models
 
