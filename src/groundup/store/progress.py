@@ -218,6 +218,11 @@ def plot_progress(progress: Progress, path: Path) -> Path:
             ax.scatter([k], [y], color=colour, s=36, zorder=3)
         ax.set_title(f"{m.label}: {m.verdict}", fontsize=9,
                      color=VERDICT_COLOURS.get(m.verdict, "#333333"))
+        low, high = min(ys + ([first - m.band] if m.band else [])), max(
+            ys + ([first + m.band] if m.band else [])
+        )
+        pad = (high - low) * 0.12 or max(abs(first) * 0.2, 1.0)
+        ax.set_ylim(low - pad, high + pad)
         ax.set_xticks(range(len(x_labels)))
         ax.set_xticklabels(x_labels, fontsize=7)
         ax.set_xlim(-0.3, len(x_labels) - 0.7)
