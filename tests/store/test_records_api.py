@@ -141,3 +141,18 @@ def test_sqlite_store_runs_in_wal_mode(store):
     with connection.cursor() as cur:
         cur.execute("PRAGMA journal_mode")
         assert cur.fetchone()[0] == "wal"
+
+
+def test_django_app_checks_and_migrations_match_the_models(store):
+    from django.contrib import admin
+    from django.core.management import call_command
+    from django.test import RequestFactory
+
+    from groundup.store.models import AuditEntry
+
+    call_command("check", fail_level="WARNING")
+    call_command("makemigrations", "groundup_store", check=True, dry_run=True, verbosity=0)
+    audit_admin = admin.site._registry[AuditEntry]
+    request = RequestFactory().get("/admin/")
+    assert not audit_admin.has_change_permission(request)
+    assert not audit_admin.has_delete_permission(request)

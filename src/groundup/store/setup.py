@@ -129,7 +129,18 @@ def _settings(location: StoreLocation) -> dict[str, Any]:
         "TIME_ZONE": "UTC",
         "MIGRATION_MODULES": {},
         "LOGGING_CONFIG": None,
-        "MIDDLEWARE": [],
+        # What the admin needs (the web app adds its own on top).
+        "MIDDLEWARE": [
+            "django.middleware.security.SecurityMiddleware",
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.common.CommonMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "django.contrib.messages.middleware.MessageMiddleware",
+            "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        ],
+        "ROOT_URLCONF": "groundup.store.urls",
+        "STATIC_URL": "static/",
         "TEMPLATES": [
             {
                 "BACKEND": "django.template.backends.django.DjangoTemplates",
