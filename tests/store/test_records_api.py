@@ -4,6 +4,7 @@ and an audit entry for every create, view, change, export and delete."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -150,7 +151,7 @@ def test_django_app_checks_and_migrations_match_the_models(store):
 
     from groundup.store.models import AuditEntry
 
-    call_command("check", fail_level="WARNING")
+    call_command("check", fail_level="WARNING", stdout=io.StringIO())
     call_command("makemigrations", "groundup_store", check=True, dry_run=True, verbosity=0)
     audit_admin = admin.site._registry[AuditEntry]
     request = RequestFactory().get("/admin/")

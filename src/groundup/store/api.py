@@ -86,8 +86,8 @@ def _actor_user(actor: str) -> Any:
 def _patient(pseudonym: str, *, for_update: bool = False) -> Any:
     m = _models()
     query = m.Patient.objects.select_related("clinic")
-    if for_update:
-        query = query.select_for_update()
+    if for_update:  # PostgreSQL: lock the patient row only, not its clinic
+        query = query.select_for_update(of=("self",))
     try:
         return query.get(pseudonym=pseudonym.strip().upper())
     except m.Patient.DoesNotExist:
@@ -279,8 +279,6 @@ def _write_visit_rows(
     from django.db.models import Max
 
     m = _models()
-    from groundup.store.folder import schema_name
-
     patient = _patient(pseudonym, for_update=True)  # one recorder per patient at a time
     number = (patient.visits.aggregate(n=Max("number"))["n"] or 0) + 1
     episode = patient.episodes.filter(status="active").order_by("-started_on").first()
@@ -318,7 +316,6 @@ def _write_visit_rows(
     for model, doc, name in ((m.Chain, folder.chain, "chain.json"),
                              (m.Plan, folder.plan, "plan.json")):
         if doc is not None:
-            assert schema_name(doc) in ("chain", "plan")
             model.objects.create(visit=visit, schema=doc["schema"], document=doc,
                                  file_name=name)
     _pause()
