@@ -217,6 +217,7 @@ def change_patient_identity(
     """Correct the patient's name, birth date or contact (the audit names the fields only)."""
     from django.db import transaction
 
+    _models()
     changed = []
     with transaction.atomic():
         patient = _patient(pseudonym, for_update=True)
