@@ -159,7 +159,9 @@ def _settings(location: StoreLocation) -> dict[str, Any]:
 
 def _prepare_folder(data_dir: Path) -> None:
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        if not data_dir.exists():  # patient data: readable by its owner only
+            data_dir.mkdir(parents=True)
+            data_dir.chmod(0o700)
         (data_dir / "media").mkdir(exist_ok=True)
     except OSError as exc:
         raise StoreError(
