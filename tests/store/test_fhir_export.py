@@ -69,3 +69,4 @@ def test_export_validates_and_uses_loinc_where_it_exists(store, c3d_visit_dir, t
     assert patient["name"] == [{"text": "Hana Example"}]
     exports = [e for e in api.audit_trail(p) if e["action"] == "export"]
     assert [e["detail"]["identified"] for e in exports] == [False, True]
+    assert exports[0]["detail"]["visits"] == [1]

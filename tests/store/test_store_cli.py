@@ -24,8 +24,16 @@ def test_patient_commands_and_audit(store: Store, c3d_visit_dir, tmp_path):
     assert "fhir_bundle.json" in exported and "1 Patient" in exported
     bundle = json.loads((tmp_path / "export" / "fhir_bundle.json").read_text())
     assert "Kai" not in json.dumps(bundle)
+    store.cli("visit", "record", p, "--from", str(c3d_visit_dir))
+    one = store.cli("patient", "export", p, "--visit", "2", "--out", str(tmp_path / "v2"))
+    assert "1 Encounter" in one.stdout
+    assert sorted(x.name for x in (tmp_path / "v2").iterdir()) == ["fhir_bundle.json",
+                                                                    "visit_2"]
+    missing = store.cli("patient", "export", p, "--visit", "7", "--out", str(tmp_path / "v7"),
+                        check=False)
+    assert missing.returncode == 2 and "has no visit 7" in missing.stderr
     deleted = store.cli("patient", "delete", p, "--yes").stdout
-    assert "1 visit(s)" in deleted
+    assert "2 visit(s)" in deleted
     audit = store.cli("store", "audit", p).stdout
     for action in ("create", "view", "change", "export", "delete"):
         assert action in audit

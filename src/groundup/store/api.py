@@ -512,13 +512,19 @@ class ExportResult:
 
 
 def export_patient(
-    pseudonym: str, out: Path, *, identified: bool = False, actor: str | None = None
+    pseudonym: str,
+    out: Path,
+    *,
+    identified: bool = False,
+    visit_number: int | None = None,
+    actor: str | None = None,
 ) -> ExportResult:
     """Write the FHIR R4 bundle (``fhir_bundle.json``) and the JSON documents of every visit
     (``visit_<n>/analysis.json, exam.json, chain.json, plan.json``) to ``out``.
 
     De-identified by default: the Patient resource carries the pseudonym only and recording
     paths are replaced by neutral names; ``identified=True`` adds name, birth date and contact.
+    ``visit_number`` exports that visit only.
     """
     from groundup.output import write_json
     from groundup.store.fhir import build_bundle
@@ -527,6 +533,13 @@ def export_patient(
     m = _models()
     patient = _patient(pseudonym)
     visits = visit_documents(patient.pseudonym)
+    if visit_number is not None:
+        visits = [v for v in visits if v["number"] == visit_number]
+        if not visits:
+            raise StoreError(
+                f"{patient.pseudonym} has no visit {visit_number}.",
+                f"`groundup patient show {patient.pseudonym}` lists the visits.",
+            )
     pdfs = {}
     for row in m.Report.objects.filter(visit__patient=patient).select_related(
         "visit", "report_pdf"
@@ -553,7 +566,7 @@ def export_patient(
         kind = entry["resource"]["resourceType"]
         types[kind] = types.get(kind, 0) + 1
     audit("export", "patient", patient.pseudonym, patient_ref=patient.pseudonym, actor=actor,
-          detail={"identified": identified, "visits": len(visits),
+          detail={"identified": identified, "visits": [v["number"] for v in visits],
                   "resources": len(bundle["entry"])})
     return ExportResult(bundle_path, documents, len(bundle["entry"]), types)
 

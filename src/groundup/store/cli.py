@@ -182,11 +182,14 @@ def patient_export(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the export.")],
     identified: Annotated[bool, typer.Option(help="Put name, birth date and contact into the "
                                              "FHIR Patient (de-identified by default).")] = False,
+    visit: Annotated[int | None, typer.Option(help="Only this visit (its number).",
+                                              show_default=False)] = None,
 ) -> None:
     """FHIR R4 bundle (fhir_bundle.json) and the JSON documents of every visit."""
     from groundup.store import api
 
-    result = _run(lambda: api.export_patient(patient, out, identified=identified))
+    result = _run(lambda: api.export_patient(patient, out, identified=identified,
+                                             visit_number=visit))
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(result.resource_types.items()))
     console.print(f"Wrote [bold]{result.bundle}[/] ({result.n_resources} resources: {kinds}) "
                   f"and {len(result.documents)} JSON documents")
