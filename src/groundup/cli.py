@@ -383,6 +383,9 @@ def _mount_optional_apps() -> None:
     from groundup.batch.cli import batch_command
 
     app.command(name="batch")(batch_command)
+    from groundup.store.cli import mount_store_commands
+
+    mount_store_commands(app)
 
 
 @app.command("sample-clip")
