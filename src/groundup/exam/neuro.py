@@ -29,7 +29,9 @@ def _label(name: str) -> str:
     """``sensation_l5`` -> ``L5``; ``power_great_toe_extension_mrc`` -> ``great toe extension``."""
     if name.startswith("sensation_"):
         return name.removeprefix("sensation_").upper()
-    return name.removeprefix("power_").removeprefix("reflex_").removesuffix("_mrc").replace("_", " ")
+    return (
+        name.removeprefix("power_").removeprefix("reflex_").removesuffix("_mrc").replace("_", " ")
+    )
 
 
 def _tension_test(values: dict[str, Any], ctx: Context, name: str) -> Outcome:

@@ -220,9 +220,7 @@ def heel_raise(values: dict[str, Any], ctx: Context) -> Outcome:
                 side=side,
             )
             if flagged:
-                out.find(
-                    f"{side} heel raises {n} (lower limit of normal {lower['value']:g})", side
-                )
+                out.find(f"{side} heel raises {n} (lower limit of normal {lower['value']:g})", side)
     if "left" in counts and "right" in counts:
         out.results["right_minus_left"] = counts["right"] - counts["left"]
         out.results["symmetry_pct"] = rounded(symmetry_pct(counts["left"], counts["right"]), 1)
@@ -309,8 +307,10 @@ def single_leg_stance(values: dict[str, Any], ctx: Context) -> Outcome:
         for side, t in _sides(v):
             out.results.setdefault(side, {})[cond] = t
             if cond == "eyes_closed_s" and ec_ref is not None:
-                res = "under the age-group mean (context, not graded)" if t < ec_ref else (
-                    "at or above the age-group mean"
+                res = (
+                    "under the age-group mean (context, not graded)"
+                    if t < ec_ref
+                    else ("at or above the age-group mean")
                 )
                 compare(ctx, out, cond, t, "s", ec_norm, res, side=side, reference=ec_ref)
             if cond == "eyes_open_s":
@@ -326,8 +326,10 @@ def single_leg_stance(values: dict[str, Any], ctx: Context) -> Outcome:
                     side=side,
                 )
                 if eo_ref is not None:
-                    res = "under the age-group mean (context)" if t < eo_ref else (
-                        "at or above the age-group mean"
+                    res = (
+                        "under the age-group mean (context)"
+                        if t < eo_ref
+                        else ("at or above the age-group mean")
                     )
                     compare(ctx, out, cond, t, "s", eo_norm, res, side=side, reference=eo_ref)
                 if flagged:

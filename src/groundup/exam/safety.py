@@ -162,9 +162,7 @@ def _holds(rule: dict[str, Any], context: dict[str, Any]) -> bool:
     return False
 
 
-def assess_safety(
-    history: dict[str, Any], tests: dict[str, Any], cat: Catalogue
-) -> dict[str, Any]:
+def assess_safety(history: dict[str, Any], tests: dict[str, Any], cat: Catalogue) -> dict[str, Any]:
     """The ``safety`` section of exam.json: summaries, precautions and referrals."""
     neuro = neuro_summary(tests)
     falls = falls_summary(history, tests, cat)

@@ -295,9 +295,7 @@ def _merge_pathway(pathway: dict[str, Any], referrals: list[dict[str, Any]]) -> 
     urgency = next(u for u in URGENCY_ORDER if u in urgencies)
     reasons = list(pathway.get("reasons", [])) if pathway.get("decision") == "refer" else []
     reasons += [f"safety: {r['id']}" for r in referrals]
-    message = "Do not start the exercise pathway. Refer: " + "; ".join(
-        r["text"] for r in referrals
-    )
+    message = "Do not start the exercise pathway. Refer: " + "; ".join(r["text"] for r in referrals)
     if pathway.get("decision") == "refer":
         message = f"{pathway['message']} {message}"
     return {

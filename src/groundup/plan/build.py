@@ -21,7 +21,7 @@ from groundup.chain.inference import infer_chain
 from groundup.chain.knowledge import cite
 from groundup.errors import InputError
 from groundup.plan.inputs import check_document
-from groundup.plan.library import exercises, precautions, programme
+from groundup.plan.library import advice, exercises, precaution_text, precautions, programme
 from groundup.plan.progression import follow_up_decisions, outcome_snapshot
 
 GENERATOR = {"name": "groundup", "version": __version__}
@@ -57,6 +57,7 @@ def plan_visit(
             f"Unknown precaution(s): {', '.join(unknown)}.",
             f"Use one of: {', '.join(sorted(known))}.",
         )
+    present = _present_precautions(precautions_present, exam)
     sex = (exam or {}).get("patient", {}).get("sex") if exam else None
     findings: list[Finding] = []
     missing: list[str] = []
@@ -84,16 +85,61 @@ def plan_visit(
     not_assessed = {"inputs": inputs_missing, "measures": sorted(set(missing))}
     body = infer_chain(findings, exam=exam, sex=sex, not_assessed=not_assessed)
     chain = {"schema": "groundup.chain/1", "generator": GENERATOR, **body}
-    plan = build_plan(body, findings, list(precautions_present), previous, exam)
+    plan = build_plan(body, findings, present, previous, exam)
     return chain, plan
+
+
+def _present_precautions(
+    given: list[str] | tuple[str, ...], exam: dict[str, Any] | None
+) -> list[str]:
+    """Precautions given on the command line and those the exam's history and neurological
+    screen raise (exam.json ``safety.precautions``), in that order, without repeats."""
+    out: list[str] = []
+    for pid in [
+        *given,
+        *[p["id"] for p in ((exam or {}).get("safety") or {}).get("precautions", [])],
+    ]:
+        if pid not in out:
+            out.append(pid)
+    return out
 
 
 def _dosage(ex: dict[str, Any], level: int) -> dict[str, Any]:
     return dict(ex["levels"][level]["dosage"])
 
 
-def _blocked(ex: dict[str, Any], present: set[str], tags: set[str]) -> list[str]:
-    return [c for c in ex.get("contraindications", []) if c in present or c in tags]
+def _blocked(ex: dict[str, Any], present: set[str], tags: set[str]) -> list[dict[str, Any]]:
+    """Why an exercise is ruled out: precautions it lists as contraindications (or finding tags
+    it must not be given with), and precautions that avoid its positions or features."""
+    out: list[dict[str, Any]] = []
+    for c in ex.get("contraindications", []):
+        if c in present or c in tags:
+            out.append({"precaution": c, "reason": precaution_text(c), "sources": []})
+    for pid in sorted(present):
+        avoid = precautions().get(pid, {}).get("avoid")
+        if not avoid or any(b["precaution"] == pid for b in out):
+            continue
+        hit = set(avoid.get("positions", [])) & set(ex.get("positions", [])) or set(
+            avoid.get("features", [])
+        ) & set(ex.get("features", []))
+        if hit:
+            out.append(
+                {
+                    "precaution": pid,
+                    "reason": " ".join(str(avoid["reason"]).split()),
+                    "sources": list(avoid.get("sources", [])),
+                }
+            )
+    return out
+
+
+def _blocked_reason(blocked: list[dict[str, Any]]) -> str:
+    return "contraindicated: " + "; ".join(
+        f"{precaution_text(b['precaution'])} ({b['reason']})"
+        if b["reason"] != precaution_text(b["precaution"])
+        else b["reason"]
+        for b in blocked
+    )
 
 
 def _max_level(ex: dict[str, Any], present: set[str]) -> int:
@@ -102,6 +148,15 @@ def _max_level(ex: dict[str, Any], present: set[str]) -> int:
         if lim["precaution"] in present:
             top = min(top, int(lim["max_level"]))
     return top
+
+
+def _level_limits(ex: dict[str, Any], present: set[str]) -> list[dict[str, Any]]:
+    return [
+        {"precaution": lim["precaution"], "max_level": int(lim["max_level"]), "text": lim["text"]}
+        | ({"citation": cite(lim["source"])} if lim.get("source") else {})
+        for lim in ex.get("level_limits", [])
+        if lim["precaution"] in present
+    ]
 
 
 def _entry(
@@ -156,6 +211,28 @@ def _possible_tags(f: Finding) -> set[str]:
     return measure_tags().get(f.measure, set())
 
 
+def _advice(present: set[str], problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Safety-net and stop-sign advice of the precautions and the problems, each once."""
+    ids: list[str] = []
+    for pid in sorted(present):
+        ids += precautions().get(pid, {}).get("advice", [])
+    for prob in problems:
+        ids += prob.get("advice", [])
+    out = []
+    for aid in dict.fromkeys(ids):
+        body = advice()[aid]
+        out.append(
+            {
+                "id": aid,
+                "title": body["title"],
+                "clinician": " ".join(str(body["clinician"]).split()),
+                "patient": [" ".join(str(t).split()) for t in body["patient"]],
+                "citations": [cite(k) for k in body["sources"]],
+            }
+        )
+    return out
+
+
 def build_plan(
     chain: dict[str, Any],
     findings: list[Finding],
@@ -174,7 +251,7 @@ def build_plan(
     status = "active"
     if decision == "refer":
         status = "withheld"
-        flags = ", ".join(f["text"] for f in pathway["red_flags"]) or "a red flag"
+        flags = "; ".join(f["text"] for f in pathway["red_flags"]) or "a red flag"
         notes.append(
             f"Plan withheld: {flags}. Refer for medical assessment first; "
             "the exercise pathway starts only once serious pathology is ruled out."
@@ -198,6 +275,10 @@ def build_plan(
         "summary": "",
         "notes": notes,
         "precautions": sorted(present_set),
+        "precaution_details": [
+            {"id": pid, "text": precaution_text(pid)} for pid in sorted(present_set)
+        ],
+        "advice": _advice(present_set, chain["problems"]),
         "programme_rule": {
             "min_exercises": home["min_exercises"],
             "max_exercises": home["max_exercises"],
@@ -218,10 +299,6 @@ def build_plan(
     problems = [p for p in chain["problems"] if p["problem"] not in ("red_flags",)]
     chosen: dict[str, dict[str, Any]] = {}
     left_out: dict[str, dict[str, Any]] = {}
-    prev_levels: dict[str, dict[str, Any]] = {}
-    if previous is not None:
-        for e in previous.get("exercises", []):
-            prev_levels[e["id"]] = e
     library = exercises()
 
     def candidates(problem: dict[str, Any]) -> list[dict[str, Any]]:
@@ -251,11 +328,15 @@ def build_plan(
             left_out[ex["id"]] = {
                 "id": ex["id"],
                 "name": ex["name"],
-                "reason": "contraindicated: " + ", ".join(precautions().get(b, b) for b in blocked),
-                "citations": [cite(k) for k in ex["citations"]],
+                "reason": _blocked_reason(blocked),
+                "precautions": [b["precaution"] for b in blocked],
+                "for_problem": problem["id"],
+                "citations": [cite(k) for b in blocked for k in b["sources"]]
+                or [cite(k) for k in ex["citations"]],
             }
             return False
-        if count() >= home["max_exercises"]:
+        over_limit = count() >= home["max_exercises"]
+        if over_limit and not problem.get("safety"):
             left_out.setdefault(
                 ex["id"],
                 {
@@ -268,19 +349,42 @@ def build_plan(
             )
             return False
         level = min(int(ex["start_level"]), _max_level(ex, present_set))
-        chosen[ex["id"]] = _entry(ex, level, problem["side"], problem)
+        entry = _entry(ex, level, problem["side"], problem)
+        limits = _level_limits(ex, present_set)
+        if limits:
+            entry["level_limits"] = limits
+        if over_limit:
+            entry["decision_reason"] += (
+                f"; added beyond the usual {home['max_exercises']} exercises because the "
+                "problem carries a safety risk"
+            )
+        chosen[ex["id"]] = entry
         left_out.pop(ex["id"], None)
         return True
 
     for before in (previous or {}).get("exercises", []):
         ex = next((x for x in library if x["id"] == before["id"]), None)
-        if ex is None or ex["kind"] not in HOME_KINDS or _blocked(ex, present_set, tags):
+        if ex is None or ex["kind"] not in HOME_KINDS:
+            continue
+        blocked = _blocked(ex, present_set, tags)
+        if blocked:
+            left_out[ex["id"]] = {
+                "id": ex["id"],
+                "name": ex["name"],
+                "reason": _blocked_reason(blocked) + " (stopped since the last visit)",
+                "precautions": [b["precaution"] for b in blocked],
+                "citations": [cite(k) for b in blocked for k in b["sources"]]
+                or [cite(k) for k in ex["citations"]],
+            }
             continue
         level = min(int(before.get("level", 0)), _max_level(ex, present_set))
         entry = _entry(ex, level, before.get("side"), None)
         entry["problems"] = list(before.get("problems", []))
         entry["targets"] = list(before.get("targets", []))
         entry["measured"] = before.get("measured", [])
+        limits = _level_limits(ex, present_set)
+        if limits:
+            entry["level_limits"] = limits
         chosen[ex["id"]] = entry
     treatable = [p for p in problems if p["problem"] != "psychosocial_risk"]
     for problem in treatable:
@@ -302,14 +406,24 @@ def build_plan(
                 and count() >= home["max_exercises"]
             ):
                 add(ex, problem)
+    for item in left_out.values():
+        if item.get("for_problem"):
+            used = [
+                e["name"]
+                for e in chosen.values()
+                if any(p == item["for_problem"] for p in e["problems"])
+            ]
+            if used:
+                item["replaced_by"] = used
+                item["reason"] += "; replaced by " + ", ".join(used)
     for ex in library:
         if ex["kind"] == "manual" and set(ex["targets"]) & tags:
-            if _blocked(ex, present_set, tags):
+            blocked = _blocked(ex, present_set, tags)
+            if blocked:
                 left_out[ex["id"]] = {
                     "id": ex["id"],
                     "name": ex["name"],
-                    "reason": "contraindicated: "
-                    + ", ".join(precautions().get(b, b) for b in _blocked(ex, present_set, tags)),
+                    "reason": _blocked_reason(blocked),
                     "citations": [cite(k) for k in ex["citations"]],
                 }
                 continue
@@ -323,8 +437,17 @@ def build_plan(
     entries = list(chosen.values())
     for e in entries:
         e["measured"] = _snapshot(findings, e["target_tags"], e["side"])
+    unaddressed = [
+        p["text"]
+        for p in treatable
+        if p.get("safety") and not any(p["id"] in e["problems"] for e in entries)
+    ]
+    for text in unaddressed:
+        notes.append(f"Safety problem without a home exercise: {text}; see the advice section.")
     if previous is not None:
-        plan["progress"] = follow_up_decisions(entries, previous, findings, present_set)
+        plan["progress"] = follow_up_decisions(
+            entries, previous, findings, present_set, (exam or {}).get("exercise_report") or {}
+        )
     plan["exercises"] = entries
     plan["left_out"] = sorted(left_out.values(), key=lambda x: x["id"])
     n = count()
