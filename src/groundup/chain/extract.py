@@ -109,6 +109,7 @@ def _make(
         trust=_trust(trust_class),
         trust_class=trust_class,
         outcome=bool(measure.get("outcome", False)),
+        graded=bool(measure.get("bands")),
     )
 
 

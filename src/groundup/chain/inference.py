@@ -493,7 +493,17 @@ def infer_chain(
             "offered as an explanation of the symptoms."
         )
     elif not chains:
-        if lumbar and not limb:
+        if findings and not any(f.graded for f in findings):
+            no_chain_reason = (
+                "Nothing measured has a norm to grade it: the values are tracked between "
+                "visits, and no chain is drawn from them."
+            )
+        elif findings and not any(f.abnormal for f in findings):
+            no_chain_reason = (
+                "Every measured value lies within its norm: no finding beyond a published "
+                "limit, so no chain and no problem to treat."
+            )
+        elif lumbar and not limb:
             no_chain_reason = (
                 "Back pain without lower-limb findings: no chain from the ground up was found; "
                 "treat the back directly."

@@ -134,12 +134,7 @@ def _blocked(ex: dict[str, Any], present: set[str], tags: set[str]) -> list[dict
 
 
 def _blocked_reason(blocked: list[dict[str, Any]]) -> str:
-    return "contraindicated: " + "; ".join(
-        f"{precaution_text(b['precaution'])} ({b['reason']})"
-        if b["reason"] != precaution_text(b["precaution"])
-        else b["reason"]
-        for b in blocked
-    )
+    return "contraindicated: " + "; ".join(b["reason"] for b in blocked)
 
 
 def _max_level(ex: dict[str, Any], present: set[str]) -> int:

@@ -71,7 +71,8 @@ def outcome_changes(previous: dict[str, Any], findings: list[Finding]) -> list[d
         mcids = _cited(name, "mcid")
         mdcs = [m for m in _cited(name, "mdc") if not str(m["id"]).endswith("_single")]
         mdc = max((_limit(m, before["value"]) for m in mdcs), default=0.0)
-        beyond_mdc = abs(improvement) > mdc if mdcs else abs(improvement) > 0
+        # a change of at least the MDC is beyond measurement error (Childs 2005: MDC 2 points)
+        beyond_mdc = abs(improvement) >= mdc if mdc > 0 else abs(improvement) > 0
         improved = worse = False
         used = []
         for item in mcids:
@@ -236,6 +237,12 @@ def follow_up_decisions(
         for e in previous.get("exercises", [])
         if e["id"] not in {x["id"] for x in entries}
     ]
+    planned = {e["id"] for e in previous.get("exercises", [])}
+    unmatched = [
+        {"id": ex_id, "reason": "reported, but not an exercise of the previous plan: not used"}
+        for ex_id in reports
+        if ex_id not in planned
+    ]
     worse = [c["outcome"] for c in changes if c["worse_by_mcid"]]
     review = (
         [
@@ -250,6 +257,7 @@ def follow_up_decisions(
     return {
         "outcome_changes": changes,
         "dropped": dropped,
+        "unmatched_reports": unmatched,
         "review": review,
         "citation": cite(programme()["follow_up"]["source"]),
     }
