@@ -144,7 +144,7 @@ def test_c3d_finding_joins_the_exam_in_the_chain(c3d_dir: Path) -> None:
             },
         )
     )
-    chain, plan = plan_visit(doc, exam)
+    chain, _ = plan_visit(doc, exam)
     link = next(
         lk
         for c in chain["chains"]

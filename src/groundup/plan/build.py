@@ -93,15 +93,16 @@ def _present_precautions(
     given: list[str] | tuple[str, ...], exam: dict[str, Any] | None
 ) -> list[str]:
     """Precautions given on the command line and those the exam's history and neurological
-    screen raise (exam.json ``safety.precautions``), in that order, without repeats."""
-    out: list[str] = []
-    for pid in [
-        *given,
-        *[p["id"] for p in ((exam or {}).get("safety") or {}).get("precautions", [])],
-    ]:
-        if pid not in out:
-            out.append(pid)
-    return out
+    screen raise (exam.json ``safety.precautions``), in that order, without repeats; a
+    precaution given without the exam details that refine it brings the safer precautions it
+    implies (programme.yaml ``implied_precautions``)."""
+    from_exam = [p["id"] for p in ((exam or {}).get("safety") or {}).get("precautions", [])]
+    present = list(dict.fromkeys([*given, *from_exam]))
+    recorded = set(((exam or {}).get("history") or {}).keys())
+    for pid, rule in programme().get("implied_precautions", {}).items():
+        if pid in present and pid not in recorded:
+            present += [p for p in rule["add"] if p not in present]
+    return present
 
 
 def _dosage(ex: dict[str, Any], level: int) -> dict[str, Any]:
@@ -257,6 +258,13 @@ def build_plan(
             "Provisional plan: red-flag screening is not complete "
             f"({pathway['message'] or decision}). Complete it before the patient starts."
         )
+    recorded = set(((exam or {}).get("history") or {}).keys())
+    for pid, rule in rules.get("implied_precautions", {}).items():
+        if pid in present_set and pid not in recorded:
+            notes.append(
+                f"{precaution_text(pid).capitalize()} given without its details: "
+                f"{rule['reason']} ({cite(rule['source'])['citation'].split('.')[0]})."
+            )
     plan: dict[str, Any] = {
         "schema": "groundup.plan/1",
         "generator": GENERATOR,
