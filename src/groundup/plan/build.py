@@ -223,6 +223,7 @@ def _advice(present: set[str], problems: list[dict[str, Any]]) -> list[dict[str,
                 "title": body["title"],
                 "clinician": " ".join(str(body["clinician"]).split()),
                 "patient": [" ".join(str(t).split()) for t in body["patient"]],
+                "urgent": bool(body.get("urgent", False)),
                 "citations": [cite(k) for k in body["sources"]],
             }
         )

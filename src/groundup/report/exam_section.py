@@ -12,13 +12,32 @@ from groundup.report.labels import field_label, humanize, split_unit
 from groundup.report.numbers import digits_for, join_path, num
 
 DOMAIN_TITLES = {
+    "history": "History and precautions",
     "foot": "Foot and ankle",
     "balance": "Balance",
     "pelvis_hip_core": "Pelvis, hip and core",
     "pelvis": "Pelvis and hip",
     "core": "Core",
+    "neurological": "Neurological screen",
+    "safety": "Safety summary (precautions, falls risk, nerve-root signs, referrals)",
 }
-DOMAIN_ORDER = ("foot", "balance", "pelvis_hip_core", "pelvis", "core")
+DOMAIN_ORDER = (
+    "history",
+    "foot",
+    "balance",
+    "pelvis_hip_core",
+    "pelvis",
+    "core",
+    "neurological",
+    "safety",
+)
+#: how the falls-risk group of exam.json reads in the report
+FALLS_RISK_TEXT = {
+    "high": "high (World Falls Guidelines 2022): refer for a multifactorial falls assessment",
+    "intermediate": "intermediate: strength and balance exercise with support",
+    "low": "low",
+    "not_assessed": "not assessed (no falls history entered)",
+}
 
 # Questionnaire presentation (which stored result is "the score", its scale and direction):
 # layout only, the numbers come from exam.json.
@@ -180,10 +199,83 @@ def comparison_rows(base: str, comparisons: list[dict[str, Any]]) -> list[dict[s
     return rows
 
 
+def safety_item(exam: dict[str, Any]) -> dict[str, Any] | None:
+    """The safety summary of exam.json as one block of the exam section: falls-risk group,
+    nerve-root signs and deficits per side, precautions for the plan and referrals."""
+    safety = exam.get("safety")
+    if not isinstance(safety, dict):
+        return None
+    base = join_path("exam", "safety")
+    falls = safety.get("falls") or {}
+    neuro = safety.get("neuro") or {}
+    rows: list[dict[str, Any]] = [
+        {
+            "label": "Falls risk",
+            "left": "",
+            "right": "",
+            "value": Markup("{}{}").format(
+                FALLS_RISK_TEXT.get(str(falls.get("risk")), str(falls.get("risk", ""))),
+                "; " + "; ".join(falls["reasons"]) if falls.get("reasons") else "",
+            ),
+        }
+    ]
+    per_side = neuro.get("per_side") or {}
+    if neuro.get("assessed"):
+        for key, label in (
+            ("radicular_signs", "Nerve-root (radicular) signs"),
+            ("deficits", "Neurological deficits"),
+            ("positive_tension_tests", "Positive neural tension tests"),
+        ):
+            cells = {
+                side: _value_html((per_side.get(side) or {}).get(key), f"{base}/neuro/{side}", key)
+                for side in ("left", "right")
+            }
+            rows.append({"label": label, **cells, "value": ""})
+        if neuro.get("course"):
+            rows.append(
+                {"label": "Course", "left": "", "right": "", "value": Markup(neuro["course"])}
+            )
+    precautions = [
+        Markup("{}{} [{}]").format(
+            humanize(str(p.get("id", ""))),
+            f": {p['text']}" if p.get("text") else "",
+            (p.get("source") or {}).get("key", ""),
+        )
+        for p in safety.get("precautions") or []
+    ]
+    referrals = [
+        Markup("REFER ({}): {} [{}]").format(
+            r.get("urgency", ""), r.get("text", ""), (r.get("citation") or {}).get("key", "")
+        )
+        for r in safety.get("referrals") or []
+    ]
+    return {
+        "id": "safety",
+        "title": "Precautions, falls risk and nerve-root signs",
+        "status": "scored",
+        "rows": rows,
+        "sided": any(r["left"] or r["right"] for r in rows),
+        "comparisons": [],
+        "accuracy": [],
+        "findings": referrals + [Markup("Precaution: {}").format(p) for p in precautions],
+        "warnings": [],
+        "errors": [],
+        "interpretation": (
+            "Precautions change the plan (exercises removed or capped, with the reason); a "
+            "referral stops the exercise pathway like a red flag."
+        ),
+        "citations": sorted(
+            {str((p.get("source") or {}).get("key", "")) for p in safety.get("precautions") or []}
+        ),
+    }
+
+
 def exam_domains(exam: dict[str, Any]) -> list[dict[str, Any]]:
     domains: dict[str, list[dict[str, Any]]] = {}
-    for test_id, test in (exam.get("tests") or {}).items():
-        base = join_path("exam", "tests", test_id)
+    entries = [("history", k, v) for k, v in (exam.get("history") or {}).items()]
+    entries += [("tests", k, v) for k, v in (exam.get("tests") or {}).items()]
+    for section, test_id, test in entries:
+        base = join_path("exam", section, test_id)
         item = {
             "id": test_id,
             "title": test.get("title", humanize(test_id)),
@@ -209,6 +301,9 @@ def exam_domains(exam: dict[str, Any]) -> list[dict[str, Any]]:
             "citations": [c.get("key", "") for c in test.get("citations") or []],
         }
         domains.setdefault(test.get("domain", "other"), []).append(item)
+    safety = safety_item(exam)
+    if safety is not None:
+        domains["safety"] = [safety]
     order = [d for d in DOMAIN_ORDER if d in domains] + [
         d for d in domains if d not in DOMAIN_ORDER
     ]
