@@ -305,3 +305,43 @@ def _curve_findings(
                 trust_class=trust_class,
             )
     return list(out.values())
+
+
+def falls_risk_from_gait(exam: dict[str, Any] | None, findings: list[Finding]) -> list[Finding]:
+    """A falls-risk finding when a fall (or fear of falling) in the exam's history meets a slow
+    walking speed from the gait analysis (under 0.8 m/s, World Falls Guidelines 2022:
+    intermediate risk) and the exam alone did not already rate the risk intermediate or high."""
+    falls = ((exam or {}).get("safety") or {}).get("falls") or {}
+    history = (((exam or {}).get("history") or {}).get("falls") or {}).get("inputs") or {}
+    concern = int(history.get("falls_last_12_months") or 0) >= 1 or bool(
+        history.get("fear_of_falling")
+    )
+    if not concern or falls.get("risk") in ("high", "intermediate"):
+        return []
+    spec = load_yaml("findings", "exam.yaml")["falls_from_gait"]
+    slow = [
+        f
+        for f in findings
+        if f.measure == spec["gait_measure"]
+        and isinstance(f.value, int | float)
+        and f.value < float(spec["below"])
+    ]
+    if not slow:
+        return []
+    return [
+        Finding(
+            measure="falls_risk_gait",
+            region="balance",
+            side=None,
+            value=spec["risk"],
+            unit="risk group",
+            label="falls risk (a fall or fear of falling with slow walking)",
+            severity=spec["severity"],
+            tags=("falls_risk",),
+            result=f"walking speed {slow[0].value:g} m/s with a fall history: {spec['risk']} risk",
+            norm={"text": spec["text"], "citation": cite(spec["source"])},
+            source={"kind": "exam_and_gait", "test": "falls", "field": spec["gait_measure"]},
+            trust=slow[0].trust,
+            trust_class=slow[0].trust_class,
+        )
+    ]

@@ -15,7 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from groundup import __version__
-from groundup.chain.extract import findings_from_analysis, findings_from_exam
+from groundup.chain.extract import (
+    falls_risk_from_gait,
+    findings_from_analysis,
+    findings_from_exam,
+)
 from groundup.chain.findings import Finding
 from groundup.chain.inference import infer_chain
 from groundup.chain.knowledge import cite
@@ -82,6 +86,7 @@ def plan_visit(
         per_doc_missing.append(set(m))
     if per_doc_missing:
         missing += sorted(set.intersection(*per_doc_missing))
+    findings += falls_risk_from_gait(exam, findings)
     not_assessed = {"inputs": inputs_missing, "measures": sorted(set(missing))}
     body = infer_chain(findings, exam=exam, sex=sex, not_assessed=not_assessed)
     chain = {"schema": "groundup.chain/1", "generator": GENERATOR, **body}
