@@ -220,6 +220,7 @@ def test_new_inputs_are_shown_in_the_report(tmp_path: Path) -> None:
                 "straight_leg_raise": {"result": {"left": "positive"}},
                 "neuro_screen": {"leg_pain_below_knee": {"left": True}},
             },
+            "exercise_report": {"side_plank": {"adherence_pct": 75, "pain_response": "better"}},
         }
     )
     ctx = build_context(
@@ -234,6 +235,8 @@ def test_new_inputs_are_shown_in_the_report(tmp_path: Path) -> None:
         "Straight-leg raise (SLR)",
         "Nerve-root (radicular) signs",
         "No supine",
+        "Patient report per home exercise",
+        "Adherence",
     ):
         assert text in html, text
 

@@ -19,6 +19,7 @@ DOMAIN_TITLES = {
     "pelvis": "Pelvis and hip",
     "core": "Core",
     "neurological": "Neurological screen",
+    "follow_up": "Patient report per home exercise (follow-up)",
     "safety": "Safety summary (precautions, falls risk, nerve-root signs, referrals)",
 }
 DOMAIN_ORDER = (
@@ -29,6 +30,7 @@ DOMAIN_ORDER = (
     "pelvis",
     "core",
     "neurological",
+    "follow_up",
     "safety",
 )
 #: how the falls-risk group of exam.json reads in the report
@@ -301,6 +303,24 @@ def exam_domains(exam: dict[str, Any]) -> list[dict[str, Any]]:
             "citations": [c.get("key", "") for c in test.get("citations") or []],
         }
         domains.setdefault(test.get("domain", "other"), []).append(item)
+    for ex_id, report in (exam.get("exercise_report") or {}).items():
+        base = join_path("exam", "exercise_report", ex_id, "inputs")
+        domains.setdefault("follow_up", []).append(
+            {
+                "id": ex_id,
+                "title": humanize(ex_id),
+                "status": report.get("status", ""),
+                "rows": result_rows(base, report.get("inputs") or {}),
+                "sided": False,
+                "comparisons": [],
+                "accuracy": [],
+                "findings": [],
+                "warnings": [],
+                "errors": [e.get("message", "") for e in report.get("errors") or []],
+                "interpretation": "",
+                "citations": [],
+            }
+        )
     safety = safety_item(exam)
     if safety is not None:
         domains["safety"] = [safety]
