@@ -230,7 +230,7 @@ def test_new_inputs_are_shown_in_the_report(tmp_path: Path) -> None:
     for text in (
         "History and precautions",
         "Pregnancy",
-        "Gestation weeks",
+        "gestation weeks",
         "Neurological screen",
         "Straight-leg raise (SLR)",
         "Nerve-root (radicular) signs",

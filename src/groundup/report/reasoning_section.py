@@ -180,6 +180,7 @@ def _item_view(base: str, item: dict[str, Any]) -> dict[str, Any]:
         "regression": item.get("regression", ""),
         "decision": DECISION_TEXT.get(item.get("decision", ""), item.get("decision", "")),
         "decision_reason": item.get("decision_reason", ""),
+        "followed_up": item.get("decision") not in (None, "", "new"),
         "level_limits": [str(lim.get("text", "")) for lim in item.get("level_limits") or []],
         "instructions": item.get("patient_instructions", ""),
         "stop_if": item.get("stop_if", ""),
