@@ -345,7 +345,8 @@ def build_plan(
             }
             return False
         over_limit = count() >= home["max_exercises"]
-        if over_limit and not problem.get("safety"):
+        served = any(problem["id"] in e["problems"] for e in chosen.values())
+        if over_limit and (not problem.get("safety") or served):
             left_out.setdefault(
                 ex["id"],
                 {
