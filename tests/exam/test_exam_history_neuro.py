@@ -246,3 +246,13 @@ def test_exam_schema_rejects_a_bad_safety_section() -> None:
     doc["safety"]["falls"]["risk"] = "medium"
     with pytest.raises(jsonschema.ValidationError):
         validate(doc, "exam")
+
+
+def test_outcome_change_is_judged_against_the_mdc() -> None:
+    # NRS MDC 2 points (Childs 2005): 5 -> 4 is within measurement error, 6 -> 3 is beyond it
+    small = _exam({"questionnaires": {"pain_nrs": {"current": 4, "baseline": 5}}})
+    change = small["questionnaires"]["pain_nrs"]["results"]["change_from_baseline"]
+    assert change["beyond_mdc"] is False and change["meets"]["absolute"] is False
+    large = _exam({"questionnaires": {"pain_nrs": {"current": 3, "baseline": 6}}})
+    change = large["questionnaires"]["pain_nrs"]["results"]["change_from_baseline"]
+    assert change["beyond_mdc"] is True and change["meets"]["absolute"] is True
