@@ -103,6 +103,11 @@ CHECKS: dict[str, Check] = {
     "problems_include": lambda e, c, p, v: _fail(
         set(v) <= set(_problems(c)), f"problems {_problems(c)}, expected {v}"
     ),
+    "ranked_before": lambda e, c, p, v: _fail(
+        all(a in _problems(c) and b in _problems(c) for a, b in v)
+        and all(_problems(c).index(a) < _problems(c).index(b) for a, b in v),
+        f"problems {_problems(c)}, expected the first of each pair before the second: {v}",
+    ),
     "problems_exclude": lambda e, c, p, v: _fail(
         not set(v) & set(_problems(c)), f"problems {_problems(c)} include one of {v}"
     ),
