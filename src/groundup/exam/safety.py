@@ -150,6 +150,10 @@ def _value(context: dict[str, Any], path: str) -> Any:
 def _holds(rule: dict[str, Any], context: dict[str, Any]) -> bool:
     for cond in rule.get("when", []):
         value = _value(context, str(cond["path"]))
+        if cond["op"] == "present":
+            if value is not _MISSING and value is not None:
+                return True
+            continue
         if value is _MISSING or value is None:
             continue
         if isinstance(value, bool) != isinstance(cond["value"], bool):

@@ -103,11 +103,24 @@ def _present_precautions(
     implies (programme.yaml ``implied_precautions``)."""
     from_exam = [p["id"] for p in ((exam or {}).get("safety") or {}).get("precautions", [])]
     present = list(dict.fromkeys([*given, *from_exam]))
-    recorded = set(((exam or {}).get("history") or {}).keys())
-    for pid, rule in programme().get("implied_precautions", {}).items():
-        if pid in present and pid not in recorded:
-            present += [p for p in rule["add"] if p not in present]
+    for _pid, rule in _implied(present, exam):
+        present += [p for p in rule["add"] if p not in present]
     return present
+
+
+def _implied(
+    present: list[str] | set[str], exam: dict[str, Any] | None
+) -> list[tuple[str, dict[str, Any]]]:
+    """Precautions present without the exam answer that refines them (programme.yaml
+    ``implied_precautions``), with their rule."""
+    history = (exam or {}).get("history") or {}
+    out = []
+    for pid, rule in programme().get("implied_precautions", {}).items():
+        detail = rule["detail"]
+        answered = ((history.get(detail["entry"]) or {}).get("inputs") or {}).get(detail["field"])
+        if pid in present and answered is None:
+            out.append((pid, rule))
+    return out
 
 
 def _dosage(ex: dict[str, Any], level: int) -> dict[str, Any]:
@@ -264,13 +277,11 @@ def build_plan(
             "Provisional plan: red-flag screening is not complete "
             f"({pathway['message'] or decision}). Complete it before the patient starts."
         )
-    recorded = set(((exam or {}).get("history") or {}).keys())
-    for pid, rule in rules.get("implied_precautions", {}).items():
-        if pid in present_set and pid not in recorded:
-            notes.append(
-                f"{precaution_text(pid).capitalize()} given without its details: "
-                f"{rule['reason']} ({cite(rule['source'])['citation'].split('.')[0]})."
-            )
+    for pid, rule in _implied(present_set, exam):
+        notes.append(
+            f"{precaution_text(pid).capitalize()} given without its details: "
+            f"{rule['reason']} ({cite(rule['source'])['citation'].split('.')[0]})."
+        )
     plan: dict[str, Any] = {
         "schema": "groundup.plan/1",
         "generator": GENERATOR,
