@@ -114,6 +114,8 @@ def falls_summary(history: dict[str, Any], tests: dict[str, Any], cat: Catalogue
     if not falls:
         return {"risk": "not_assessed", "reasons": [], **balance}
     n = int(falls.get("falls_last_12_months") or 0)
+    if any(falls.get(k) for k in ("fall_with_injury", "unable_to_get_up", "loss_of_consciousness")):
+        n = max(n, 1)  # an answer about a fall means there was one, even if the count is missing
     recurrent = cat.entry("falls").cutoff("recurrent_falls")
     severity = []
     if n >= int(recurrent["value"]):
