@@ -289,6 +289,8 @@ def _curve_findings(
                     else f"flagged beyond the norm band at {phase.replace('_', ' ')}"
                 )
             )
+            if dev.get("approximate"):
+                result += " (approximate: 2-D video)"
             out[(measure, side)] = Finding(
                 measure=measure,
                 region=meaning["region"],
