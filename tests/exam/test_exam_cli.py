@@ -49,7 +49,12 @@ def test_documented_example_scores_with_the_documented_command(
     assert doc["pathway"]["decision"] == "exercise_pathway"
     cat = load_catalogue()
     # complete: every test and questionnaire of the catalogue except COP sway (needs a recording)
-    assert doc["not_assessed"] == {"tests": ["cop_sway"], "questionnaires": []}
+    assert doc["not_assessed"] == {
+        "tests": ["cop_sway"],
+        "questionnaires": [],
+        "history": ["pregnancy", "recent_surgery"],
+    }
+    assert doc["safety"]["referrals"] == [] and doc["safety"]["falls"]["risk"] == "low"
     assert set(doc["tests"]) | {"cop_sway"} == set(cat.tests())
     assert all(
         t["status"] == "scored" for t in [*doc["tests"].values(), *doc["questionnaires"].values()]

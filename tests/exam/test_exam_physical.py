@@ -61,11 +61,15 @@ def test_arch_height_index() -> None:
 
 
 def test_lunge_distance_asymmetry_and_angle_estimate() -> None:
+    # 2.5 cm is within the healthy range (68 % within 1.5 cm, about 1 SD): not flagged; 3.5 cm
+    # is beyond about 2 SD (3.0 cm) and flags the shorter side
     t = _tests({"weight_bearing_lunge": {"distance_cm": {"left": 12.5, "right": 10.0}}})
     t = t["weight_bearing_lunge"]
     assert t["results"]["right_minus_left_cm"] == -2.5
     assert t["results"]["left"]["approx_angle_deg"] == pytest.approx(12.5 * 3.6)
-    assert t["findings"][0]["side"] == "right"
+    assert t["findings"] == []
+    t = _tests({"weight_bearing_lunge": {"distance_cm": {"left": 12.5, "right": 9.0}}})
+    assert t["weight_bearing_lunge"]["findings"][0]["side"] == "right"
 
 
 def test_heel_raise_norm_depends_on_protocol_and_sex() -> None:
@@ -85,9 +89,68 @@ def test_single_leg_stance_uses_the_age_and_sex_group() -> None:
         {"age_y": 55, "sex": "male"},
     )["single_leg_stance"]
     refs = {c["side"]: (c["reference_value"], c["result"]) for c in t["comparisons"]}
-    assert refs["left"] == (8.6, "below the age-group mean")
+    assert refs["left"] == (8.6, "under the age-group mean (context, not graded)")
     assert refs["right"] == (8.6, "at or above the age-group mean")
     assert t["comparisons"][0]["citation"]["evidence"] == "secondary"
+    # a time under a mean is not a deficit: no finding from the eyes-closed condition
+    assert t["findings"] == []
+
+
+def test_single_leg_stance_eyes_open_graded_by_the_5_s_criterion() -> None:
+    # Vellas 1997: unable to stand 5 s on one leg (eyes open) predicts injurious falls.
+    t = _tests(
+        {"single_leg_stance": {"eyes_open_s": {"left": 3.0, "right": 5.0}}},
+        {"age_y": 78, "sex": "female"},
+    )["single_leg_stance"]
+    graded = {c["side"]: c["result"] for c in t["comparisons"] if c["norm"]["id"] == "eyes_open_5s"}
+    assert graded == {
+        "left": "below the 5-s one-leg balance criterion",
+        "right": "at or above the 5-s criterion",
+    }
+    assert [f["side"] for f in t["findings"]] == ["left"]
+    context = [c for c in t["comparisons"] if c["norm"]["id"] == "eyes_open_older_adult_mean"]
+    assert {c["reference_value"] for c in context} == {17.2}
+    assert context[0]["citation"]["key"] == "bohannon2006_sls"
+
+
+def test_heel_raise_graded_only_below_the_lower_limit_of_normal() -> None:
+    # 20 rises is under the mean 27.9 but above mean - 2 SD: not a deficit; 4 rises is.
+    t = _tests({"heel_raise": {"count": {"left": 20, "right": 4}}})["heel_raise"]
+    assert [f["side"] for f in t["findings"]] == ["right"]
+    limit = [c for c in t["comparisons"] if c["norm"]["id"] == "flat_lower_limit"]
+    assert {c["side"]: c["result"] for c in limit} == {
+        "left": "within normal limits",
+        "right": "below the lower limit of normal",
+    }
+    incline = _tests(
+        {"heel_raise": {"count": {"left": 10}, "incline_10deg": True}}, {"sex": "male"}
+    )["heel_raise"]
+    assert incline["findings"] == []
+
+
+def test_side_bridge_asymmetry_is_judged() -> None:
+    # right/left 48/70 = 0.69: beyond the 1.0 +/- 0.05 target, the right side is weaker
+    t = _tests(
+        {
+            "mcgill_endurance": {
+                "flexion_s": 80,
+                "extension_s": 120,
+                "side_bridge_s": {"left": 70, "right": 48},
+            }
+        }
+    )["mcgill_endurance"]
+    assert t["results"]["side_bridge_weaker_side"] == "right"
+    assert any(f["side"] == "right" and "side bridge" in f["text"] for f in t["findings"])
+    even = _tests(
+        {
+            "mcgill_endurance": {
+                "flexion_s": 80,
+                "extension_s": 120,
+                "side_bridge_s": {"left": 60, "right": 62},
+            }
+        }
+    )["mcgill_endurance"]
+    assert "side_bridge_weaker_side" not in even["results"]
 
 
 def test_y_balance_composite_and_anterior_asymmetry() -> None:

@@ -114,3 +114,27 @@ def test_no_input_and_unknown_precaution(tmp_path: Path) -> None:
         app, ["plan", "--exam", str(exam), "--precaution", "nope", "--out", str(tmp_path)]
     )
     assert res.exit_code == 2 and "Unknown precaution" in res.output
+
+
+def test_precaution_option_changes_the_plan(real_inputs: tuple[Path, Path], tmp_path: Path) -> None:
+    # `--precaution pregnancy` without the weeks in the exam: supine work is avoided (ACOG 2020),
+    # each removed exercise is listed with its reason, and the stop signs are given
+    from groundup.plan.library import exercise
+
+    _, exam = real_inputs
+    plain, preg = tmp_path / "plain", tmp_path / "preg"
+    for out, extra in ((plain, []), (preg, ["--precaution", "pregnancy"])):
+        res = runner.invoke(app, ["plan", "--exam", str(exam), "--out", str(out), *extra])
+        assert res.exit_code == 0, res.output
+    before = json.loads((plain / "plan.json").read_text())
+    after = json.loads((preg / "plan.json").read_text())
+    assert "supine" in {p for e in before["exercises"] for p in exercise(e["id"])["positions"]}
+    assert "supine" not in {p for e in after["exercises"] for p in exercise(e["id"])["positions"]}
+    assert {"pregnancy", "no_supine"} <= set(after["precautions"])
+    removed = {x["id"]: x for x in after["left_out"] if "no_supine" in x.get("precautions", [])}
+    assert removed and all(x["citations"][0]["key"] == "acog2020" for x in removed.values())
+    assert "pregnancy_stop_signs" in {a["id"] for a in after["advice"]}
+    res = runner.invoke(
+        app, ["plan", "--exam", str(exam), "--out", str(tmp_path / "x"), "--precaution", "pregnant"]
+    )
+    assert res.exit_code == 2 and "Unknown precaution" in res.output

@@ -48,7 +48,8 @@ def grade(
 ) -> tuple[str, tuple[str, ...], str, float | None] | None:
     """(severity, tags, result label, limit used) of a value, or None when it cannot be graded."""
     if not measure.get("bands"):
-        return "none", (), "no norm: tracked for change between visits", None
+        text = measure.get("ungraded_result", "no norm: tracked for change between visits")
+        return "none", (), str(text), None
     sex_key = sex if sex in ("female", "male") else "unknown"
     applicable = [b for b in measure.get("bands", []) if b.get("sex", sex_key) == sex_key]
     if any(b["value"] == "ref" for b in applicable) and reference is None:
@@ -108,6 +109,7 @@ def _make(
         trust=_trust(trust_class),
         trust_class=trust_class,
         outcome=bool(measure.get("outcome", False)),
+        graded=bool(measure.get("bands")),
     )
 
 
@@ -159,7 +161,11 @@ def findings_from_exam(exam: dict[str, Any]) -> tuple[list[Finding], list[str]]:
     findings: list[Finding] = []
     missing: list[str] = []
     for measure in load_yaml("findings", "exam.yaml")["measures"]:
-        entry = (exam.get(measure["section"]) or {}).get(measure["test"])
+        if measure["section"] == "safety":
+            summary = exam.get("safety")
+            entry = {"results": summary, "title": "safety summary"} if summary else None
+        else:
+            entry = (exam.get(measure["section"]) or {}).get(measure["test"])
         if not isinstance(entry, dict) or entry.get("status") == "error":
             missing.append(measure["id"])
             continue
@@ -168,8 +174,11 @@ def findings_from_exam(exam: dict[str, Any]) -> tuple[list[Finding], list[str]]:
         if only_if and get_path(results, only_if["path"]) != only_if["equals"]:
             missing.append(measure["id"])
             continue
-        kind = "questionnaire" if measure["section"] == "questionnaires" else "exam_test"
-        source = {"kind": kind, "test": measure["test"], "title": entry.get("title", "")}
+        kind = {"questionnaires": "questionnaire", "safety": "exam_safety"}.get(
+            measure["section"], "exam_test"
+        )
+        test = measure.get("test") or measure["section"]
+        source = {"kind": kind, "test": test, "title": entry.get("title", "")}
         made = False
         for side, value in _values(measure, results):
             ref = _reference(entry, measure, side)
@@ -221,40 +230,120 @@ def findings_from_analysis(
     return findings, missing
 
 
+def _direction_matches(direction: str, dev: dict[str, Any]) -> bool:
+    value, mean = dev.get("value_deg"), dev.get("norm_mean_deg")
+    if not isinstance(value, int | float) or not isinstance(mean, int | float):
+        z = dev.get("z_score")
+        if not isinstance(z, int | float):
+            return direction == "either"
+        value, mean = z, 0.0
+    if direction == "above":
+        return value > mean
+    if direction == "below":
+        return value < mean
+    return True
+
+
 def _curve_findings(
     analysis: dict[str, Any], spec: dict[str, Any], trust_class: str, base: dict[str, Any]
 ) -> list[Finding]:
+    """Findings of the flagged key-instant curve deviations, by the curve vocabulary.
+
+    The ``flagged`` field of each deviation is read, not re-derived: the curves stage decides
+    whether a value lies beyond the norm band by more than the measurement error. A flagged
+    deviation counts only in the direction and at the phases its variable lists.
+    """
     deviations = get_path(analysis, spec["path"])
     if not isinstance(deviations, list):
         return []
-    out = []
+    flag_key = spec.get("flag_key", "flagged")
+    out: dict[tuple[str, str | None], Finding] = {}
     for dev in deviations:
-        if not isinstance(dev, dict):
+        if not isinstance(dev, dict) or dev.get(flag_key) is not True:
             continue
-        var = spec["variables"].get(str(dev.get("variable")))
-        if var is None:
-            continue
-        size = next(
-            (dev[k] for k in spec["size_keys"] if isinstance(dev.get(k), int | float)), None
-        )
-        side = dev.get("side") if dev.get("side") in SIDES else None
-        phase = dev.get("phase") or dev.get("event") or ""
-        result = str(dev.get("text") or f"outside the normative band {phase}".strip())
-        out.append(
-            Finding(
-                measure=f"curve_{dev['variable']}",
-                region=var["region"],
+        for meaning in spec["variables"].get(str(dev.get("variable")), []):
+            phase = str(dev.get("phase") or "")
+            if phase not in meaning["phases"] or not _direction_matches(meaning["direction"], dev):
+                continue
+            size = next(
+                (dev[k] for k in spec["size_keys"] if isinstance(dev.get(k), int | float)), None
+            )
+            side = dev.get("side") if dev.get("side") in SIDES else None
+            measure = f"curve_{dev['variable']}_{meaning['tag']}"
+            value = round(abs(float(size)), 3) if size is not None else True
+            previous = out.get((measure, side))
+            if previous is not None and (
+                not isinstance(value, float)
+                or not isinstance(previous.value, float)
+                or value <= previous.value
+            ):
+                continue
+            shown = dev.get("value_deg")
+            norm_mean = dev.get("norm_mean_deg")
+            result = str(
+                dev.get("text")
+                or (
+                    f"{shown:g} deg at {phase.replace('_', ' ')} (norm mean {norm_mean:g} deg), "
+                    "flagged beyond the norm band"
+                    if isinstance(shown, int | float) and isinstance(norm_mean, int | float)
+                    else f"flagged beyond the norm band at {phase.replace('_', ' ')}"
+                )
+            )
+            if dev.get("approximate"):
+                result += " (approximate: 2-D video)"
+            out[(measure, side)] = Finding(
+                measure=measure,
+                region=meaning["region"],
                 side=side,
-                value=round(float(size), 3) if size is not None else True,
+                value=value,
                 unit="deg" if size is not None else "",
-                label=var["label"],
+                label=meaning["label"],
                 severity="mild",
-                tags=(var["tag"],),
+                tags=(meaning["tag"],),
                 result=result,
                 norm={"text": spec["norm"]["text"], "citation": cite(spec["norm"]["source"])},
-                source=dict(base, field=spec["path"]),
+                source=dict(base, field=spec["path"], variable=dev["variable"], phase=phase),
                 trust=_trust(trust_class),
                 trust_class=trust_class,
             )
+    return list(out.values())
+
+
+def falls_risk_from_gait(exam: dict[str, Any] | None, findings: list[Finding]) -> list[Finding]:
+    """A falls-risk finding when a fall (or fear of falling) in the exam's history meets a slow
+    walking speed from the gait analysis (under 0.8 m/s, World Falls Guidelines 2022:
+    intermediate risk) and the exam alone did not already rate the risk intermediate or high."""
+    falls = ((exam or {}).get("safety") or {}).get("falls") or {}
+    history = (((exam or {}).get("history") or {}).get("falls") or {}).get("inputs") or {}
+    concern = int(history.get("falls_last_12_months") or 0) >= 1 or bool(
+        history.get("fear_of_falling")
+    )
+    if not concern or falls.get("risk") in ("high", "intermediate"):
+        return []
+    spec = load_yaml("findings", "exam.yaml")["falls_from_gait"]
+    slow = [
+        f
+        for f in findings
+        if f.measure == spec["gait_measure"]
+        and isinstance(f.value, int | float)
+        and f.value < float(spec["below"])
+    ]
+    if not slow:
+        return []
+    return [
+        Finding(
+            measure="falls_risk_gait",
+            region="balance",
+            side=None,
+            value=spec["risk"],
+            unit="risk group",
+            label="falls risk (a fall or fear of falling with slow walking)",
+            severity=spec["severity"],
+            tags=("falls_risk",),
+            result=f"walking speed {slow[0].value:g} m/s with a fall history: {spec['risk']} risk",
+            norm={"text": spec["text"], "citation": cite(spec["source"])},
+            source={"kind": "exam_and_gait", "test": "falls", "field": spec["gait_measure"]},
+            trust=slow[0].trust,
+            trust_class=slow[0].trust_class,
         )
-    return out
+    ]

@@ -31,6 +31,7 @@ class Finding:
     trust: float
     trust_class: str
     outcome: bool = False
+    graded: bool = True  # False: no norm to grade it (tracked between visits only)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

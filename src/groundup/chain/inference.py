@@ -43,11 +43,17 @@ def _weight(f: Finding) -> float:
     return f.trust * inference_settings()["severity_factor"].get(f.severity, 0.0)
 
 
-def _label(value: float) -> str:
-    for band in inference_settings()["confidence_labels"]:
-        if value >= band["min"]:
-            return str(band["label"])
-    return "low"
+def _label(value: float, evidence_levels: Iterable[str] = ()) -> str:
+    """Confidence word of a value, never stronger than the weakest evidence level allows
+    (``evidence_label_cap`` of inference.yaml)."""
+    settings = inference_settings()
+    labels = [str(b["label"]) for b in settings["confidence_labels"]]
+    word = next(
+        (str(b["label"]) for b in settings["confidence_labels"] if value >= b["min"]), labels[-1]
+    )
+    caps = [settings["evidence_label_cap"][e] for e in evidence_levels]
+    weakest = max((labels.index(c) for c in caps), default=0)
+    return labels[max(labels.index(word), weakest)]
 
 
 def measure_tags() -> dict[str, set[str]]:
@@ -57,8 +63,9 @@ def measure_tags() -> dict[str, set[str]]:
         doc = load_yaml("findings", name)
         for m in doc["measures"]:
             out[m["id"]] = {b["tag"] for b in m.get("bands", [])}
-        for var, spec in (doc.get("curve_deviations") or {}).get("variables", {}).items():
-            out[f"curve_{var}"] = {spec["tag"]}
+        for var, meanings in (doc.get("curve_deviations") or {}).get("variables", {}).items():
+            for m in meanings:
+                out[f"curve_{var}_{m['tag']}"] = {m["tag"]}
     return out
 
 
@@ -142,7 +149,7 @@ def _evaluate_rule(
     value = round(value, 3)
     link["confidence"] = {
         "value": value,
-        "label": _label(value),
+        "label": _label(value, [rule["evidence_level"]]),
         "support": round(support, 3),
         "against": round(against_w, 3),
     }
@@ -219,6 +226,7 @@ def _chains(links: list[dict]) -> list[dict]:
         for p in keep:
             regions = [p[0]["from"], *[lk["to"] for lk in p]]
             conf = min(lk["confidence"]["value"] for lk in p)
+            levels = [lk["evidence_level"] for lk in p]
             side_word = f"{side.capitalize()} " if side else ""
             chains.append(
                 {
@@ -229,7 +237,11 @@ def _chains(links: list[dict]) -> list[dict]:
                     "driver": regions[0],
                     "regions": regions,
                     "reaches_lumbar": regions[-1] == "lumbar",
-                    "confidence": {"value": conf, "label": _label(conf)},
+                    "confidence": {
+                        "value": conf,
+                        "label": _label(conf, levels),
+                        "weakest_evidence": min(levels, key=_evidence_rank),
+                    },
                     "summary": _chain_summary(p),
                     "links": p,
                 }
@@ -246,6 +258,11 @@ def _chains(links: list[dict]) -> list[dict]:
     return chains
 
 
+def _evidence_rank(level: str) -> int:
+    """Rank of an evidence level, strongest first (the order of ``evidence_cap``)."""
+    return -list(inference_settings()["evidence_cap"]).index(level)
+
+
 def _chain_summary(path: list[dict]) -> str:
     parts = []
     for lk in path:
@@ -258,7 +275,28 @@ def _chain_summary(path: list[dict]) -> str:
     return "; ".join(parts)
 
 
-def _problems(findings: list[Finding], chains: list[dict], pathway: dict) -> list[dict]:
+_SEVERITY_RANK = {"none": 0, "mild": 1, "moderate": 2, "severe": 3}
+
+
+def _goal_activities(exam: dict[str, Any] | None) -> list[str]:
+    """The PSFS activities the patient named (lower case), the patient's own goals."""
+    psfs = ((exam or {}).get("questionnaires") or {}).get("psfs") or {}
+    acts = (psfs.get("results") or {}).get("activities") or []
+    return [str(a.get("activity", "")).lower() for a in acts if isinstance(a, dict)]
+
+
+def _problems(
+    findings: list[Finding], chains: list[dict], pathway: dict, exam: dict[str, Any] | None
+) -> list[dict]:
+    """The problem list, deduplicated and ranked.
+
+    Order: a referral first; then problems that carry a safety risk (falls, nerve-root signs);
+    psychosocial high risk; then the rest by severity beyond the norm, by whether the problem
+    limits an activity the patient named in the PSFS, and by the evidence behind it (the trust
+    of its strongest finding, raised when it lies on a chain). A problem whose definition says
+    ``merge_into`` is folded into the first of those problems that is present (e.g. a left/right
+    foot difference into the foot-posture problem of that foot).
+    """
     settings = inference_settings()
     order = settings["region_order"]
     on_chain: set[tuple[str, str | None]] = set()
@@ -266,6 +304,7 @@ def _problems(findings: list[Finding], chains: list[dict], pathway: dict) -> lis
         for lk in c["links"]:
             for ref in lk["supporting"]:
                 on_chain.add((ref["id"], c["side"]))
+    goals = _goal_activities(exam)
     out = []
     for prob in problems():
         tags = set(prob["tags"])
@@ -287,41 +326,89 @@ def _problems(findings: list[Finding], chains: list[dict], pathway: dict) -> lis
                 )
             score = round(weight * (1 + (settings["chain_bonus"] if chained else 0.0)), 3)
             text = prob["text"].replace("{side}", side or "").strip()
-            out.append(
-                {
-                    "id": f"{prob['id']}.{side}" if side else prob["id"],
-                    "problem": prob["id"],
-                    "text": text[0].upper() + text[1:],
-                    "region": prob["region"],
-                    "side": side,
-                    "tags": sorted(tags & {t for f in group for t in f.tags}),
-                    "on_chain": chained,
-                    "score": score,
-                    "findings": [_finding_ref(f) for f in sorted(group, key=lambda f: f.key)],
-                }
-            )
-    out.sort(key=lambda p: (-p["score"], order.index(p["region"]), p["id"]))
+            words = [w.lower() for w in prob.get("goal_words", [])]
+            goal = [g for g in goals if any(w in g for w in words)]
+            entry = {
+                "id": f"{prob['id']}.{side}" if side else prob["id"],
+                "problem": prob["id"],
+                "text": text[0].upper() + text[1:],
+                "region": prob["region"],
+                "side": side,
+                "tags": sorted(tags & {t for f in group for t in f.tags}),
+                "on_chain": chained,
+                "safety": bool(prob.get("safety", False)),
+                "severity": max((f.severity for f in group), key=_SEVERITY_RANK.__getitem__),
+                "goals": goal,
+                "score": score,
+                "findings": [_finding_ref(f) for f in sorted(group, key=lambda f: f.key)],
+            }
+            if prob.get("advice"):
+                entry["advice"] = list(prob["advice"])
+            out.append(entry)
+    out = _merge_duplicates(out)
+    out.sort(
+        key=lambda p: (
+            not p["safety"],
+            p["problem"] != "psychosocial_risk",
+            -_SEVERITY_RANK[p["severity"]],
+            not p["goals"],
+            -p["score"],
+            order.index(p["region"]) if p["region"] in order else 99,
+            p["id"],
+        )
+    )
     first = []
     if pathway["decision"] == "refer":
         first.append(
             {
                 "id": "red_flags",
                 "problem": "red_flags",
-                "text": "Red flag(s) present: refer for medical assessment before treatment",
+                "text": "Referral needed: "
+                + "; ".join(f["text"] for f in pathway["red_flags"])
+                + ". Refer for medical assessment before treatment",
                 "region": "screening",
                 "side": None,
                 "tags": ["red_flag"],
                 "on_chain": False,
+                "safety": True,
+                "severity": "severe",
+                "goals": [],
                 "score": 1.0,
                 "findings": [],
             }
         )
-    psycho = [p for p in out if p["problem"] == "psychosocial_risk"]
-    rest = [p for p in out if p["problem"] != "psychosocial_risk"]
-    ranked = first + psycho + rest
+        # While the pathway is stopped the other problems are not treated: only the referral
+        # and the safety problems (which the referral letter should mention) are listed.
+        out = [p for p in out if p["safety"]]
+    ranked = first + out
     for i, p in enumerate(ranked, start=1):
         p["priority"] = i
     return ranked
+
+
+def _merge_duplicates(found: list[dict]) -> list[dict]:
+    """Fold problems marked ``merge_into`` into a present problem of the same side (or any)."""
+    defs = {p["id"]: p for p in problems()}
+    kept = []
+    for p in found:
+        targets = defs[p["problem"]].get("merge_into", [])
+        host = next(
+            (
+                q
+                for t in targets
+                for q in found
+                if q["problem"] == t and (p["side"] is None or q["side"] in (p["side"], None))
+            ),
+            None,
+        )
+        if host is None:
+            kept.append(p)
+            continue
+        known = {r["id"] for r in host["findings"]}
+        host["findings"] += [r for r in p["findings"] if r["id"] not in known]
+        host["tags"] = sorted(set(host["tags"]) | set(p["tags"]))
+        host.setdefault("merged", []).append(p["id"])
+    return kept
 
 
 def _pathway(exam: dict[str, Any] | None, findings: list[Finding]) -> dict[str, Any]:
@@ -344,6 +431,15 @@ def _pathway(exam: dict[str, Any] | None, findings: list[Finding]) -> dict[str, 
                     "text": flag.get("text", flag.get("flag")),
                     "urgency": flag.get("urgency"),
                     "citation": flag.get("citation"),
+                }
+            )
+        for ref in (exam.get("safety") or {}).get("referrals", []):
+            red_flags.append(
+                {
+                    "flag": ref.get("id"),
+                    "text": ref.get("text", ref.get("id")),
+                    "urgency": ref.get("urgency"),
+                    "citation": ref.get("citation"),
                 }
             )
     risk = next((f for f in findings if f.measure == "start_back_risk"), None)
@@ -383,15 +479,31 @@ def infer_chain(
     """The body of chain.json (without schema/generator) from the findings."""
     findings = sorted(findings, key=lambda f: (f.key, str(f.value)))
     pathway = _pathway(exam, findings)
-    links, considered = _links(findings, sex)
+    refer = pathway["decision"] == "refer"
+    links, considered = _links(findings, sex) if not refer else ([], [])
     chains = _chains(links)
-    problem_list = _problems(findings, chains, pathway)
+    problem_list = _problems(findings, chains, pathway, exam)
     lower_limb = {"foot", "ankle", "knee", "hip_pelvis"}
     lumbar = any(f.abnormal and f.region == "lumbar" for f in findings)
     limb = any(f.abnormal and f.region in lower_limb for f in findings)
     no_chain_reason = None
-    if not chains:
-        if lumbar and not limb:
+    if refer:
+        no_chain_reason = (
+            "Referral first: while a red flag or a safety referral stands, no kinetic chain is "
+            "offered as an explanation of the symptoms."
+        )
+    elif not chains:
+        if findings and not any(f.graded for f in findings):
+            no_chain_reason = (
+                "Nothing measured has a norm to grade it: the values are tracked between "
+                "visits, and no chain is drawn from them."
+            )
+        elif findings and not any(f.abnormal for f in findings):
+            no_chain_reason = (
+                "Every measured value lies within its norm: no finding beyond a published "
+                "limit, so no chain and no problem to treat."
+            )
+        elif lumbar and not limb:
             no_chain_reason = (
                 "Back pain without lower-limb findings: no chain from the ground up was found; "
                 "treat the back directly."
@@ -431,9 +543,12 @@ def _summary(pathway: dict, chains: list[dict], problems_: list[dict], no_chain:
         parts.append("STarT Back high risk: pain education and graded activity alongside.")
     if chains:
         top = chains[0]
-        parts.append(f"{top['title']} ({top['confidence']['label']} confidence).")
+        parts.append(
+            f"{top['title']} ({top['confidence']['label']} confidence; weakest evidence "
+            f"{top['confidence']['weakest_evidence'].replace('_', ' ')})."
+        )
     elif no_chain:
         parts.append(no_chain)
-    if problems_:
+    if problems_ and pathway["decision"] != "refer":
         parts.append("Top problems: " + "; ".join(p["text"] for p in problems_[:3]) + ".")
     return " ".join(parts)

@@ -16,12 +16,24 @@ from groundup.yaml_files import parse_yaml
 
 CATALOGUE_FILES = (
     "screening.yaml",
+    "history.yaml",
     "foot.yaml",
     "balance.yaml",
     "pelvis_core.yaml",
+    "neuro.yaml",
     "outcomes.yaml",
+    "follow_up.yaml",
 )
 SOURCES_FILE = "sources.yaml"
+SAFETY_FILE = "safety.yaml"
+#: (kind, YAML group) of catalogue entries: tests and questionnaires, the history section
+#: (precautions) and the per-exercise follow-up report.
+GROUPS = (
+    ("test", "tests"),
+    ("questionnaire", "questionnaires"),
+    ("history", "history"),
+    ("follow_up", "follow_up"),
+)
 #: Lists in an entry whose items are clinical numbers and must each carry a ``source``.
 CITED_LISTS = ("norms", "cutoffs", "mcid", "mdc", "worked_examples")
 
@@ -54,7 +66,7 @@ class Entry:
 
     key: str
     domain: str
-    kind: str  # "test" or "questionnaire"
+    kind: str  # "test", "questionnaire", "history" or "follow_up"
     data: dict[str, Any] = field(repr=False)
 
     @property
@@ -94,6 +106,7 @@ class Catalogue:
     entries: dict[str, Entry]
     sources: dict[str, Source]
     screening: dict[str, Any]
+    safety: dict[str, Any] = field(default_factory=dict)
 
     def entry(self, key: str) -> Entry:
         try:
@@ -106,6 +119,14 @@ class Catalogue:
 
     def questionnaires(self) -> dict[str, Entry]:
         return {k: e for k, e in self.entries.items() if e.kind == "questionnaire"}
+
+    def history(self) -> dict[str, Entry]:
+        """Entries of the exam's ``history`` section (pregnancy, bone health, falls, ...)."""
+        return {k: e for k, e in self.entries.items() if e.kind == "history"}
+
+    def follow_up(self) -> dict[str, Entry]:
+        """The per-exercise report entry of the exam's ``exercise_report`` section."""
+        return {k: e for k, e in self.entries.items() if e.kind == "follow_up"}
 
     def source(self, key: str) -> Source:
         try:
@@ -146,14 +167,16 @@ def load_catalogue() -> Catalogue:
         if domain == "screening":
             screening = data
             continue
-        for kind, group in (("test", "tests"), ("questionnaire", "questionnaires")):
+        for kind, group in GROUPS:
             for key, body in (data.get(group) or {}).items():
                 if key in entries:
                     raise CatalogueError(
                         f"Catalogue key {key!r} is defined twice.", "Packaging bug."
                     )
                 entries[key] = Entry(key=key, domain=domain, kind=kind, data=body)
-    cat = Catalogue(entries=entries, sources=sources, screening=screening)
+    cat = Catalogue(
+        entries=entries, sources=sources, screening=screening, safety=_read_yaml(SAFETY_FILE)
+    )
     missing = uncited_items(cat)
     if missing:
         raise CatalogueError(
@@ -178,4 +201,8 @@ def uncited_items(cat: Catalogue) -> list[str]:
     for flag, body in (cat.screening.get("red_flags", {}).get("flags", {}) or {}).items():
         if body.get("source") not in cat.sources:
             bad.append(f"red_flags.{flag}")
+    for group in ("precautions", "referrals"):
+        for rule_id, body in (cat.safety.get(group) or {}).items():
+            if body.get("source") not in cat.sources:
+                bad.append(f"safety.{group}.{rule_id}")
     return bad

@@ -92,12 +92,20 @@ def _summary(doc: dict[str, Any], out_file: Path) -> None:
     c.print(f"[{colour}]Pathway: {p['decision'].replace('_', ' ')}[/] - {p['message']}")
     for f in doc["screening"]["red_flags"]["present"]:
         c.print(f"  [red]red flag[/] {f['flag']}: {f['condition']} ({f['urgency']})")
+    safety = doc.get("safety") or {}
+    for r in safety.get("referrals", []):
+        c.print(f"  [red]refer[/] {r['id']}: {r['condition']} ({r['urgency']})")
+    if safety.get("precautions"):
+        c.print("Precautions: " + ", ".join(p["id"] for p in safety["precautions"]))
+    falls = (safety.get("falls") or {}).get("risk")
+    if falls and falls != "not_assessed":
+        c.print(f"Falls risk: {falls}")
     table = Table(title="Clinical examination", show_lines=False)
     table.add_column("test")
     table.add_column("status")
     table.add_column("result")
-    for group in ("tests", "questionnaires"):
-        for key, t in doc[group].items():
+    for group in ("history", "tests", "questionnaires"):
+        for key, t in (doc.get(group) or {}).items():
             status = t["status"]
             style = {"error": "red", "partly_scored": "yellow"}.get(status, "")
             table.add_row(

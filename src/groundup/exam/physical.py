@@ -28,6 +28,10 @@ def _sides(v: dict[str, Any] | None) -> list[tuple[str, Any]]:
     return [(s, v[s]) for s in ("left", "right") if v and s in v]
 
 
+def _other(side: str) -> str:
+    return "right" if side == "left" else "left"
+
+
 def _diff(v: dict[str, Any] | None) -> float | None:
     """Right minus left, when both sides were measured."""
     if v and "left" in v and "right" in v:
@@ -179,8 +183,9 @@ def weight_bearing_lunge(values: dict[str, Any], ctx: Context) -> Outcome:
 
 
 def heel_raise(values: dict[str, Any], ctx: Context) -> Outcome:
-    """Single-leg heel-raise count against Lunsford & Perry 1995 (flat) or Hébert-Losier 2017
-    (10-degree incline, by sex)."""
+    """Single-leg heel-raise count. Flat floor: graded against the lower limit of normal derived
+    from Lunsford & Perry 1995 (mean 27.9 minus 2 SD); 10-degree incline: shown beside the sex
+    median of Hébert-Losier 2017 and not graded (no lower limit is published)."""
     out = Outcome()
     counts = values.get("count", {})
     incline = bool(values.get("incline_10deg", False))
@@ -194,15 +199,28 @@ def heel_raise(values: dict[str, Any], ctx: Context) -> Outcome:
             )
     else:
         ref = float(norm["value"])
+    lower = None if incline else ctx.entry.cutoff("flat_lower_limit")
     for side, n in _sides(counts):
         out.results[side] = {"count": n}
         if ref is not None:
-            res = "below the reference" if n < ref else "at or above the reference"
+            res = "under the reference (context)" if n < ref else "at or above the reference"
             compare(
                 ctx, out, "heel_raise_count", n, "repetitions", norm, res, side=side, reference=ref
             )
-            if n < ref:
-                out.find(f"{side} heel raises {n} (reference {ref:g})", side)
+        if lower is not None:
+            flagged = beyond(n, lower)
+            compare(
+                ctx,
+                out,
+                "heel_raise_count",
+                n,
+                "repetitions",
+                lower,
+                lower["label"] if flagged else "within normal limits",
+                side=side,
+            )
+            if flagged:
+                out.find(f"{side} heel raises {n} (lower limit of normal {lower['value']:g})", side)
     if "left" in counts and "right" in counts:
         out.results["right_minus_left"] = counts["right"] - counts["left"]
         out.results["symmetry_pct"] = rounded(symmetry_pct(counts["left"], counts["right"]), 1)
@@ -275,31 +293,66 @@ def windlass(values: dict[str, Any], ctx: Context) -> Outcome:
 
 # ------------------------------------------------------------------------------------- balance
 def single_leg_stance(values: dict[str, Any], ctx: Context) -> Outcome:
-    """Unipedal stance time against the age/sex groups of Springer et al. 2007 (eyes closed)."""
+    """Unipedal stance time. Eyes open: graded against the 5-s criterion of Vellas et al. 1997,
+    with the age-group mean of Bohannon 2006 (60 and over) as context. Eyes closed: shown beside
+    the age/sex group mean of Springer et al. 2007, not graded (no published lower limit)."""
     out = Outcome()
     ec_norm = ctx.entry.norm("eyes_closed_best_of_3")
-    ref = _age_sex_lookup(ec_norm, ctx, out)
+    eo_cut = ctx.entry.cutoff("eyes_open_5s")
+    eo_norm = ctx.entry.norm("eyes_open_older_adult_mean")
+    ec_ref = _age_sex_lookup(ec_norm, ctx, out) if values.get("eyes_closed_s") else None
+    eo_ref = _age_lookup(eo_norm, ctx)
     for cond in ("eyes_open_s", "eyes_closed_s"):
         v = values.get(cond)
         for side, t in _sides(v):
             out.results.setdefault(side, {})[cond] = t
-            if cond == "eyes_closed_s" and ref is not None:
-                res = "below the age-group mean" if t < ref else "at or above the age-group mean"
-                compare(ctx, out, cond, t, "s", ec_norm, res, side=side, reference=ref)
-                if t < ref:
+            if cond == "eyes_closed_s" and ec_ref is not None:
+                res = (
+                    "under the age-group mean (context, not graded)"
+                    if t < ec_ref
+                    else ("at or above the age-group mean")
+                )
+                compare(ctx, out, cond, t, "s", ec_norm, res, side=side, reference=ec_ref)
+            if cond == "eyes_open_s":
+                flagged = beyond(t, eo_cut)
+                compare(
+                    ctx,
+                    out,
+                    cond,
+                    t,
+                    "s",
+                    eo_cut,
+                    eo_cut["label"] if flagged else "at or above the 5-s criterion",
+                    side=side,
+                )
+                if eo_ref is not None:
+                    res = (
+                        "under the age-group mean (context)"
+                        if t < eo_ref
+                        else ("at or above the age-group mean")
+                    )
+                    compare(ctx, out, cond, t, "s", eo_norm, res, side=side, reference=eo_ref)
+                if flagged:
                     out.find(
-                        f"{side} single-leg stance eyes closed {t:g} s (age-group mean {ref:g} s)",
+                        f"{side} single-leg stance eyes open {t:g} s "
+                        f"(under the {eo_cut['value']:g}-s criterion)",
                         side,
                     )
         d = _diff(v)
         if d is not None:
             out.results[f"{cond[:-2]}_right_minus_left_s"] = rounded(d, 1)
-    if values.get("eyes_open_s"):
-        out.warn(
-            "no_eyes_open_norm",
-            "Eyes-open times are reported without a norm (the published table is not verified).",
-        )
     return out
+
+
+def _age_lookup(norm: dict[str, Any], ctx: Context) -> float | None:
+    """The value of an age table (rows with ``value``) for the patient's age, if it covers it."""
+    age = ctx.patient.age_y
+    if age is None:
+        return None
+    for row in norm["table"]:
+        if row["age_min"] <= age <= row["age_max"] + 0.999:
+            return float(row["value"])
+    return None
 
 
 def _age_sex_lookup(norm: dict[str, Any], ctx: Context, out: Outcome) -> float | None:
@@ -544,6 +597,19 @@ def mcgill_endurance(values: dict[str, Any], ctx: Context) -> Outcome:
         compare(ctx, out, key, r, "ratio", c, c["label"] if flagged else "below the target")
         if flagged:
             out.find(f"{words} endurance ratio {r:.2f} (target below {float(c['value'])})")
+    if "side_bridge_right_to_left" in ratios:
+        band = entry.cutoff("side_bridge_right_to_left")
+        r = ratios["side_bridge_right_to_left"]
+        label = band_label(r, band) or "out of range"
+        compare(ctx, out, "side_bridge_right_to_left", r, "ratio", band, label)
+        if label != "balanced":
+            weaker = "right" if r < 1 else "left"
+            out.results["side_bridge_weaker_side"] = weaker
+            out.find(
+                f"side bridge {weaker} {sb[weaker]:g} s vs {sb[_other(weaker)]:g} s "
+                f"(right/left {r:.2f}, target 1.0 +/- 0.05)",
+                weaker,
+            )
     if "side_bridge_mean_to_extension" in ratios:
         r = ratios["side_bridge_mean_to_extension"]
         sex = ctx.patient.sex

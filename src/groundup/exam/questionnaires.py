@@ -72,6 +72,21 @@ def _mcid(
             m,
             "clinically important improvement" if ok else "below the MCID",
         )
+    mdcs = [m for m in entry.items_of("mdc") if not str(m["id"]).endswith("_single")]
+    if mdcs:
+        mdc = max(float(m["value"]) for m in mdcs)
+        beyond = abs(score - baseline) >= mdc
+        change["beyond_mdc"] = beyond
+        for m in mdcs:
+            compare(
+                ctx,
+                out,
+                "change_from_baseline",
+                rounded(abs(score - baseline), 2),
+                str(m["unit"]),
+                m,
+                "beyond measurement error" if beyond else "within measurement error (MDC)",
+            )
     out.results["change_from_baseline"] = change
 
 

@@ -18,14 +18,26 @@ from groundup.errors import GroundUpError
 from groundup.exam.catalogue import Catalogue, load_catalogue
 from groundup.exam.fields import ExamInputError, parse_choice, parse_fields, parse_number
 from groundup.exam.loader import load_exam_file
-from groundup.exam.physical import SCORERS
+from groundup.exam.neuro import SCORERS as NEURO_SCORERS
+from groundup.exam.physical import SCORERS as PHYSICAL_SCORERS
 from groundup.exam.questionnaires import Q_SCORERS
 from groundup.exam.results import Context, Outcome, Patient
-from groundup.exam.screening import score_screening
+from groundup.exam.safety import assess_safety
+from groundup.exam.screening import URGENCY_ORDER, score_screening
 
 EXAM_SCHEMA = "groundup.exam/1"
 INPUT_FORMAT = "groundup.exam-input/1"
-TOP_LEVEL = ("format", "exam_date", "patient", "screening", "tests", "questionnaires")
+TOP_LEVEL = (
+    "format",
+    "exam_date",
+    "patient",
+    "screening",
+    "history",
+    "tests",
+    "questionnaires",
+    "exercise_report",
+)
+SCORERS = {**PHYSICAL_SCORERS, **NEURO_SCORERS}
 PATIENT_FIELDS: dict[str, dict[str, Any]] = {
     "age_y": {"min": 5, "max": 120, "unit": "years"},
     "mass_kg": {"min": 10, "max": 400, "unit": "kg"},
@@ -158,6 +170,14 @@ _TESTS = _Section(
     " (it is a questionnaire: put it under questionnaires)",
     "Check the name against `groundup exam template`.",
 )
+_HISTORY = _Section(
+    "history",
+    "a mapping of history entries to their fields",
+    "(history entry)",
+    "a history entry of the catalogue",
+    " (it is a test: put it under tests)",
+    "Check the name against `groundup exam template`.",
+)
 _QUESTIONNAIRES = _Section(
     "questionnaires",
     "a mapping of questionnaire names",
@@ -168,11 +188,18 @@ _QUESTIONNAIRES = _Section(
 
 
 def _score_tests(
-    raw: Any, cat: Catalogue, patient: Patient, base_dir: Path, errors: list[ExamInputError]
+    raw: Any,
+    cat: Catalogue,
+    patient: Patient,
+    base_dir: Path,
+    errors: list[ExamInputError],
+    section: _Section = _TESTS,
 ) -> dict[str, Any]:
+    """Score the entries of a section laid out like tests (``tests`` or ``history``)."""
     tests: dict[str, Any] = {}
-    known = cat.tests()
-    for key, path, body in _section_entries(raw, _TESTS, known, cat.questionnaires(), errors):
+    known = cat.tests() if section is _TESTS else cat.history()
+    elsewhere = cat.questionnaires() if section is _TESTS else cat.tests()
+    for key, path, body in _section_entries(raw, section, known, elsewhere, errors):
         entry = known[key]
         values, test_errors = parse_fields(
             path, body, entry.inputs, entry.data.get("at_least_one_of")
@@ -181,7 +208,7 @@ def _score_tests(
         if values:
             ctx = Context(catalogue=cat, entry=entry, patient=patient, base_dir=base_dir)
             try:
-                outcome = SCORERS[key](values, ctx)
+                outcome = SCORERS.get(key, _as_given)(values, ctx)
             except ExamInputError as e:
                 test_errors.append(e)
             except GroundUpError as e:
@@ -209,6 +236,75 @@ def _score_tests(
             cat, key, _status(outcome, test_errors), outcome, _inputs_json(values), test_errors
         )
     return tests
+
+
+def _as_given(values: dict[str, Any], ctx: Context) -> Outcome:
+    """Entries scored as answered (the history): their meaning is decided in safety.yaml."""
+    return Outcome(results=dict(values))
+
+
+def _score_exercise_report(
+    raw: Any, cat: Catalogue, errors: list[ExamInputError]
+) -> dict[str, Any]:
+    """The patient's report per home exercise of the previous plan (follow-up visits)."""
+    from groundup.chain.knowledge import load_yaml
+
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        errors.append(
+            ExamInputError("exercise_report", raw, "a mapping of exercise ids to their report")
+        )
+        return {}
+    entry = cat.entry("exercise_report")
+    known = [e["id"] for e in load_yaml("exercises", "library.yaml")["exercises"]]
+    out: dict[str, Any] = {}
+    for ex_id, body in raw.items():
+        path = f"exercise_report.{ex_id}"
+        if str(ex_id) not in known:
+            errors.append(
+                ExamInputError(
+                    path,
+                    "(exercise)",
+                    "an exercise id of the plan: " + ", ".join(known),
+                    "Use the ids of the previous plan.json (its exercises' `id`).",
+                )
+            )
+            continue
+        if _all_blank(body):
+            continue
+        values, report_errors = parse_fields(
+            path, body, entry.inputs, entry.data.get("at_least_one_of")
+        )
+        errors.extend(report_errors)
+        out[str(ex_id)] = {
+            "status": _status(Outcome() if values else None, report_errors),
+            "inputs": values,
+            "errors": [e.to_json() for e in report_errors],
+        }
+    return out
+
+
+def _merge_pathway(pathway: dict[str, Any], referrals: list[dict[str, Any]]) -> dict[str, Any]:
+    """A referral from the history or neurological screen stops the pathway like a red flag."""
+    if not referrals:
+        return pathway
+    urgencies = [r["urgency"] for r in referrals]
+    if pathway.get("decision") == "refer" and pathway.get("urgency"):
+        urgencies.append(pathway["urgency"])
+    urgency = next(u for u in URGENCY_ORDER if u in urgencies)
+    reasons = list(pathway.get("reasons", [])) if pathway.get("decision") == "refer" else []
+    reasons += [f"safety: {r['id']}" for r in referrals]
+    message = "Do not start the exercise pathway. Refer: " + "; ".join(r["text"] for r in referrals)
+    if pathway.get("decision") == "refer":
+        message = f"{pathway['message']} {message}"
+    return {
+        "decision": "refer",
+        "exercise_pathway": False,
+        "urgency": urgency,
+        "reasons": reasons,
+        "message": message,
+    }
 
 
 def _all_blank(body: Any) -> bool:
@@ -281,20 +377,26 @@ def score_exam(doc: dict[str, Any], base_dir: Path | None = None) -> dict[str, A
     patient = _patient(doc.get("patient"), errors)
     screening, pathway, s_errors = score_screening(doc.get("screening"), cat)
     errors.extend(s_errors)
+    history = _score_tests(doc.get("history"), cat, patient, base_dir, errors, _HISTORY)
     tests = _score_tests(doc.get("tests"), cat, patient, base_dir, errors)
     questionnaires = _score_questionnaires(
         doc.get("questionnaires"), cat, patient, base_dir, errors
     )
 
+    exercise_report = _score_exercise_report(doc.get("exercise_report"), cat, errors)
+    safety = assess_safety(history, tests, cat)
+    pathway = _merge_pathway(pathway, safety["referrals"])
+
     findings: list[dict[str, Any]] = []
     warnings: list[dict[str, str]] = []
-    for group in (tests, questionnaires):
+    for group in (history, tests, questionnaires):
         for key, t in group.items():
             findings.extend({"test": key, **f} for f in t.get("findings", []) if f.get("flag"))
             warnings.extend({"test": key, **w} for w in t.get("warnings", []))
     not_assessed = {
         "tests": [k for k in cat.tests() if k not in tests],
         "questionnaires": [k for k in cat.questionnaires() if k not in questionnaires],
+        "history": [k for k in cat.history() if k not in history],
     }
     return {
         "schema": EXAM_SCHEMA,
@@ -303,8 +405,11 @@ def score_exam(doc: dict[str, Any], base_dir: Path | None = None) -> dict[str, A
         "patient": {k: v for k, v in vars(patient).items()},
         "screening": screening,
         "pathway": pathway,
+        "history": history,
         "tests": tests,
         "questionnaires": questionnaires,
+        "exercise_report": exercise_report,
+        "safety": safety,
         "findings": findings,
         "not_assessed": not_assessed,
         "errors": [e.to_json() for e in errors],

@@ -64,9 +64,35 @@ def exam_template(cat: Catalogue | None = None) -> str:
     for name, body in cat.screening["red_flags"]["flags"].items():
         lines += _comment(f"{body['text']} ({body['condition']}, {body['urgency']})", 4)
         lines.append(f"    {name}: null")
+    lines += [
+        "",
+        "history:",
+        "  # Precautions and history that change which exercises are safe (knowledge/exam/",
+        "  # safety.yaml says what each answer changes). Leave an entry empty if not applicable.",
+    ]
+    lines += _entries(cat.history())
     lines += ["", "tests:"]
+    lines += _entries(cat.tests())
+    lines += _questionnaires(cat)
+    lines += [
+        "",
+        "# Follow-up visits only: what the patient reports for each home exercise of the last",
+        "# plan, keyed by the exercise id of plan.json, e.g.",
+        "#   exercise_report:",
+        "#     short_foot: {adherence_pct: 80, pain_response: better, reps_reached: 10}",
+    ]
+    for entry in cat.follow_up().values():
+        for fname, spec in entry.inputs.items():
+            lines.append(f"#       {fname}: {_field_help(spec)}")
+    lines.append("exercise_report: null")
+    return "\n".join(lines) + "\n"
+
+
+def _entries(entries: dict[str, Any]) -> list[str]:
+    """The commented blank fields of catalogue entries (tests or history), by domain."""
+    lines: list[str] = []
     domain = None
-    for key, entry in cat.tests().items():
+    for key, entry in entries.items():
         if entry.domain != domain:
             domain = entry.domain
             lines += [
@@ -83,7 +109,11 @@ def exam_template(cat: Catalogue | None = None) -> str:
         for fname, spec in entry.inputs.items():
             blank = "{left: null, right: null}" if spec.get("sided") else "null"
             lines.append(f"    {fname}: {blank}  # {_field_help(spec)}")
-    lines += ["", "questionnaires:"]
+    return lines
+
+
+def _questionnaires(cat: Catalogue) -> list[str]:
+    lines = ["", "questionnaires:"]
     q = cat.questionnaires()
     lines += _comment(
         q["odi"].title + ": score of the ticked statement per section, 0 (first) to "
@@ -121,4 +151,4 @@ def exam_template(cat: Catalogue | None = None) -> str:
         "    activities: null   # e.g. [{activity: standing 30 min, score: 4}]",
         "    baseline: null",
     ]
-    return "\n".join(lines) + "\n"
+    return lines

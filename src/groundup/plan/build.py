@@ -15,13 +15,17 @@ from __future__ import annotations
 from typing import Any
 
 from groundup import __version__
-from groundup.chain.extract import findings_from_analysis, findings_from_exam
+from groundup.chain.extract import (
+    falls_risk_from_gait,
+    findings_from_analysis,
+    findings_from_exam,
+)
 from groundup.chain.findings import Finding
 from groundup.chain.inference import infer_chain
 from groundup.chain.knowledge import cite
 from groundup.errors import InputError
 from groundup.plan.inputs import check_document
-from groundup.plan.library import exercises, precautions, programme
+from groundup.plan.library import advice, exercises, precaution_text, precautions, programme
 from groundup.plan.progression import follow_up_decisions, outcome_snapshot
 
 GENERATOR = {"name": "groundup", "version": __version__}
@@ -57,6 +61,7 @@ def plan_visit(
             f"Unknown precaution(s): {', '.join(unknown)}.",
             f"Use one of: {', '.join(sorted(known))}.",
         )
+    present = _present_precautions(precautions_present, exam)
     sex = (exam or {}).get("patient", {}).get("sex") if exam else None
     findings: list[Finding] = []
     missing: list[str] = []
@@ -81,19 +86,74 @@ def plan_visit(
         per_doc_missing.append(set(m))
     if per_doc_missing:
         missing += sorted(set.intersection(*per_doc_missing))
+    findings += falls_risk_from_gait(exam, findings)
     not_assessed = {"inputs": inputs_missing, "measures": sorted(set(missing))}
     body = infer_chain(findings, exam=exam, sex=sex, not_assessed=not_assessed)
     chain = {"schema": "groundup.chain/1", "generator": GENERATOR, **body}
-    plan = build_plan(body, findings, list(precautions_present), previous, exam)
+    plan = build_plan(body, findings, present, previous, exam)
     return chain, plan
+
+
+def _present_precautions(
+    given: list[str] | tuple[str, ...], exam: dict[str, Any] | None
+) -> list[str]:
+    """Precautions given on the command line and those the exam's history and neurological
+    screen raise (exam.json ``safety.precautions``), in that order, without repeats; a
+    precaution given without the exam details that refine it brings the safer precautions it
+    implies (programme.yaml ``implied_precautions``)."""
+    from_exam = [p["id"] for p in ((exam or {}).get("safety") or {}).get("precautions", [])]
+    present = list(dict.fromkeys([*given, *from_exam]))
+    for _pid, rule in _implied(present, exam):
+        present += [p for p in rule["add"] if p not in present]
+    return present
+
+
+def _implied(
+    present: list[str] | set[str], exam: dict[str, Any] | None
+) -> list[tuple[str, dict[str, Any]]]:
+    """Precautions present without the exam answer that refines them (programme.yaml
+    ``implied_precautions``), with their rule."""
+    history = (exam or {}).get("history") or {}
+    out = []
+    for pid, rule in programme().get("implied_precautions", {}).items():
+        detail = rule["detail"]
+        answered = ((history.get(detail["entry"]) or {}).get("inputs") or {}).get(detail["field"])
+        if pid in present and answered is None:
+            out.append((pid, rule))
+    return out
 
 
 def _dosage(ex: dict[str, Any], level: int) -> dict[str, Any]:
     return dict(ex["levels"][level]["dosage"])
 
 
-def _blocked(ex: dict[str, Any], present: set[str], tags: set[str]) -> list[str]:
-    return [c for c in ex.get("contraindications", []) if c in present or c in tags]
+def _blocked(ex: dict[str, Any], present: set[str], tags: set[str]) -> list[dict[str, Any]]:
+    """Why an exercise is ruled out: precautions it lists as contraindications (or finding tags
+    it must not be given with), and precautions that avoid its positions or features."""
+    out: list[dict[str, Any]] = []
+    for c in ex.get("contraindications", []):
+        if c in present or c in tags:
+            out.append({"precaution": c, "reason": precaution_text(c), "sources": []})
+    for pid in sorted(present):
+        avoid = precautions().get(pid, {}).get("avoid")
+        if not avoid or any(b["precaution"] == pid for b in out):
+            continue
+        hit = set(avoid.get("positions", [])) & set(ex.get("positions", [])) or set(
+            avoid.get("features", [])
+        ) & set(ex.get("features", []))
+        if hit:
+            out.append(
+                {
+                    "precaution": pid,
+                    "reason": " ".join(str(avoid["reason"]).split()),
+                    "sources": list(avoid.get("sources", [])),
+                }
+            )
+    return out
+
+
+def _blocked_reason(blocked: list[dict[str, Any]]) -> str:
+    return "contraindicated: " + "; ".join(b["reason"] for b in blocked)
 
 
 def _max_level(ex: dict[str, Any], present: set[str]) -> int:
@@ -102,6 +162,15 @@ def _max_level(ex: dict[str, Any], present: set[str]) -> int:
         if lim["precaution"] in present:
             top = min(top, int(lim["max_level"]))
     return top
+
+
+def _level_limits(ex: dict[str, Any], present: set[str]) -> list[dict[str, Any]]:
+    return [
+        {"precaution": lim["precaution"], "max_level": int(lim["max_level"]), "text": lim["text"]}
+        | ({"citation": cite(lim["source"])} if lim.get("source") else {})
+        for lim in ex.get("level_limits", [])
+        if lim["precaution"] in present
+    ]
 
 
 def _entry(
@@ -156,6 +225,29 @@ def _possible_tags(f: Finding) -> set[str]:
     return measure_tags().get(f.measure, set())
 
 
+def _advice(present: set[str], problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Safety-net and stop-sign advice of the precautions and the problems, each once."""
+    ids: list[str] = []
+    for pid in sorted(present):
+        ids += precautions().get(pid, {}).get("advice", [])
+    for prob in problems:
+        ids += prob.get("advice", [])
+    out = []
+    for aid in dict.fromkeys(ids):
+        body = advice()[aid]
+        out.append(
+            {
+                "id": aid,
+                "title": body["title"],
+                "clinician": " ".join(str(body["clinician"]).split()),
+                "patient": [" ".join(str(t).split()) for t in body["patient"]],
+                "urgent": bool(body.get("urgent", False)),
+                "citations": [cite(k) for k in body["sources"]],
+            }
+        )
+    return out
+
+
 def build_plan(
     chain: dict[str, Any],
     findings: list[Finding],
@@ -174,7 +266,7 @@ def build_plan(
     status = "active"
     if decision == "refer":
         status = "withheld"
-        flags = ", ".join(f["text"] for f in pathway["red_flags"]) or "a red flag"
+        flags = "; ".join(f["text"] for f in pathway["red_flags"]) or "a red flag"
         notes.append(
             f"Plan withheld: {flags}. Refer for medical assessment first; "
             "the exercise pathway starts only once serious pathology is ruled out."
@@ -184,6 +276,11 @@ def build_plan(
         notes.append(
             "Provisional plan: red-flag screening is not complete "
             f"({pathway['message'] or decision}). Complete it before the patient starts."
+        )
+    for pid, rule in _implied(present_set, exam):
+        notes.append(
+            f"{precaution_text(pid).capitalize()} given without its details: "
+            f"{rule['reason']} ({cite(rule['source'])['citation'].split('.')[0]})."
         )
     plan: dict[str, Any] = {
         "schema": "groundup.plan/1",
@@ -198,6 +295,10 @@ def build_plan(
         "summary": "",
         "notes": notes,
         "precautions": sorted(present_set),
+        "precaution_details": [
+            {"id": pid, "text": precaution_text(pid)} for pid in sorted(present_set)
+        ],
+        "advice": _advice(present_set, chain["problems"]),
         "programme_rule": {
             "min_exercises": home["min_exercises"],
             "max_exercises": home["max_exercises"],
@@ -218,10 +319,6 @@ def build_plan(
     problems = [p for p in chain["problems"] if p["problem"] not in ("red_flags",)]
     chosen: dict[str, dict[str, Any]] = {}
     left_out: dict[str, dict[str, Any]] = {}
-    prev_levels: dict[str, dict[str, Any]] = {}
-    if previous is not None:
-        for e in previous.get("exercises", []):
-            prev_levels[e["id"]] = e
     library = exercises()
 
     def candidates(problem: dict[str, Any]) -> list[dict[str, Any]]:
@@ -251,11 +348,16 @@ def build_plan(
             left_out[ex["id"]] = {
                 "id": ex["id"],
                 "name": ex["name"],
-                "reason": "contraindicated: " + ", ".join(precautions().get(b, b) for b in blocked),
-                "citations": [cite(k) for k in ex["citations"]],
+                "reason": _blocked_reason(blocked),
+                "precautions": [b["precaution"] for b in blocked],
+                "for_problem": problem["id"],
+                "citations": [cite(k) for b in blocked for k in b["sources"]]
+                or [cite(k) for k in ex["citations"]],
             }
             return False
-        if count() >= home["max_exercises"]:
+        over_limit = count() >= home["max_exercises"]
+        served = any(problem["id"] in e["problems"] for e in chosen.values())
+        if over_limit and (not problem.get("safety") or served):
             left_out.setdefault(
                 ex["id"],
                 {
@@ -268,19 +370,42 @@ def build_plan(
             )
             return False
         level = min(int(ex["start_level"]), _max_level(ex, present_set))
-        chosen[ex["id"]] = _entry(ex, level, problem["side"], problem)
+        entry = _entry(ex, level, problem["side"], problem)
+        limits = _level_limits(ex, present_set)
+        if limits:
+            entry["level_limits"] = limits
+        if over_limit:
+            entry["decision_reason"] += (
+                f"; added beyond the usual {home['max_exercises']} exercises because the "
+                "problem carries a safety risk"
+            )
+        chosen[ex["id"]] = entry
         left_out.pop(ex["id"], None)
         return True
 
     for before in (previous or {}).get("exercises", []):
         ex = next((x for x in library if x["id"] == before["id"]), None)
-        if ex is None or ex["kind"] not in HOME_KINDS or _blocked(ex, present_set, tags):
+        if ex is None or ex["kind"] not in HOME_KINDS:
+            continue
+        blocked = _blocked(ex, present_set, tags)
+        if blocked:
+            left_out[ex["id"]] = {
+                "id": ex["id"],
+                "name": ex["name"],
+                "reason": _blocked_reason(blocked) + " (stopped since the last visit)",
+                "precautions": [b["precaution"] for b in blocked],
+                "citations": [cite(k) for b in blocked for k in b["sources"]]
+                or [cite(k) for k in ex["citations"]],
+            }
             continue
         level = min(int(before.get("level", 0)), _max_level(ex, present_set))
         entry = _entry(ex, level, before.get("side"), None)
         entry["problems"] = list(before.get("problems", []))
         entry["targets"] = list(before.get("targets", []))
         entry["measured"] = before.get("measured", [])
+        limits = _level_limits(ex, present_set)
+        if limits:
+            entry["level_limits"] = limits
         chosen[ex["id"]] = entry
     treatable = [p for p in problems if p["problem"] != "psychosocial_risk"]
     for problem in treatable:
@@ -302,14 +427,24 @@ def build_plan(
                 and count() >= home["max_exercises"]
             ):
                 add(ex, problem)
+    for item in left_out.values():
+        if item.get("for_problem"):
+            used = [
+                e["name"]
+                for e in chosen.values()
+                if any(p == item["for_problem"] for p in e["problems"])
+            ]
+            if used:
+                item["replaced_by"] = used
+                item["reason"] += "; replaced by " + ", ".join(used)
     for ex in library:
         if ex["kind"] == "manual" and set(ex["targets"]) & tags:
-            if _blocked(ex, present_set, tags):
+            blocked = _blocked(ex, present_set, tags)
+            if blocked:
                 left_out[ex["id"]] = {
                     "id": ex["id"],
                     "name": ex["name"],
-                    "reason": "contraindicated: "
-                    + ", ".join(precautions().get(b, b) for b in _blocked(ex, present_set, tags)),
+                    "reason": _blocked_reason(blocked),
                     "citations": [cite(k) for k in ex["citations"]],
                 }
                 continue
@@ -323,8 +458,17 @@ def build_plan(
     entries = list(chosen.values())
     for e in entries:
         e["measured"] = _snapshot(findings, e["target_tags"], e["side"])
+    unaddressed = [
+        p["text"]
+        for p in treatable
+        if p.get("safety") and not any(p["id"] in e["problems"] for e in entries)
+    ]
+    for text in unaddressed:
+        notes.append(f"Safety problem without a home exercise: {text}; see the advice section.")
     if previous is not None:
-        plan["progress"] = follow_up_decisions(entries, previous, findings, present_set)
+        plan["progress"] = follow_up_decisions(
+            entries, previous, findings, present_set, (exam or {}).get("exercise_report") or {}
+        )
     plan["exercises"] = entries
     plan["left_out"] = sorted(left_out.values(), key=lambda x: x["id"])
     n = count()

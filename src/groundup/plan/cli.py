@@ -41,8 +41,10 @@ def plan_command(
     precaution: Annotated[
         list[str] | None,
         typer.Option(
-            help="A condition that rules out some exercises (repeatable), e.g. osteoporosis, "
-            "shoulder_pain, wrist_pain, acute_ankle_injury, fall_risk, pregnancy.",
+            help="A condition that removes or caps exercises and adds safety advice "
+            "(repeatable): osteoporosis, vertebral_fracture, pregnancy, no_supine, fall_risk, "
+            "anticoagulation, recent_surgery, radicular_pain, shoulder_pain, wrist_pain, "
+            "acute_ankle_injury, knee_pain_on_loading. The exam's history adds its own.",
             show_default=False,
         ),
     ] = None,

@@ -12,13 +12,34 @@ from groundup.report.labels import field_label, humanize, split_unit
 from groundup.report.numbers import digits_for, join_path, num
 
 DOMAIN_TITLES = {
+    "history": "History and precautions",
     "foot": "Foot and ankle",
     "balance": "Balance",
     "pelvis_hip_core": "Pelvis, hip and core",
     "pelvis": "Pelvis and hip",
     "core": "Core",
+    "neurological": "Neurological screen",
+    "follow_up": "Patient report per home exercise (follow-up)",
+    "safety": "Safety summary (precautions, falls risk, nerve-root signs, referrals)",
 }
-DOMAIN_ORDER = ("foot", "balance", "pelvis_hip_core", "pelvis", "core")
+DOMAIN_ORDER = (
+    "history",
+    "foot",
+    "balance",
+    "pelvis_hip_core",
+    "pelvis",
+    "core",
+    "neurological",
+    "follow_up",
+    "safety",
+)
+#: how the falls-risk group of exam.json reads in the report
+FALLS_RISK_TEXT = {
+    "high": "high (World Falls Guidelines 2022): refer for a multifactorial falls assessment",
+    "intermediate": "intermediate: strength and balance exercise with support",
+    "low": "low",
+    "not_assessed": "not assessed (no falls history entered)",
+}
 
 # Questionnaire presentation (which stored result is "the score", its scale and direction):
 # layout only, the numbers come from exam.json.
@@ -180,15 +201,193 @@ def comparison_rows(base: str, comparisons: list[dict[str, Any]]) -> list[dict[s
     return rows
 
 
+#: rendered values that are normal findings in a neurological screen (collapsed into one row)
+NEURO_NORMAL = {"normal", "no", "negative", "5"}
+
+
+def _compact_neuro_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A neurological screen lists its abnormal or one-sided rows; measures normal on both sides
+    are named in one row, and derived lists that are empty on both sides are left out."""
+    kept, normal = [], []
+    for r in rows:
+        left, right = str(r["left"]).strip(), str(r["right"]).strip()
+        if r["value"]:
+            kept.append(r)
+        elif not left and not right:
+            continue
+        elif left in NEURO_NORMAL and right in NEURO_NORMAL:
+            normal.append(r["label"].lower())
+        else:
+            kept.append(r)
+    if normal:
+        kept.insert(
+            0,
+            {
+                "label": "Normal on both sides",
+                "left": "",
+                "right": "",
+                "value": Markup("{}").format(", ".join(normal)),
+            },
+        )
+    return kept
+
+
+def history_item(exam: dict[str, Any]) -> dict[str, Any] | None:
+    """The history entries of exam.json as one compact block: one row per entry, its answers
+    in a line (they are precautions, not measurements)."""
+    history = exam.get("history") or {}
+    if not history:
+        return None
+    rows = []
+    errors: list[str] = []
+    for key, entry in history.items():
+        base = join_path("exam", "history", key, "results")
+        results = entry.get("results") or {}
+        parts = [
+            Markup("{}: {}").format(
+                field_label(name)[0].lower(), _value_html(value, f"{base}/{name}", name)
+            )
+            for name, value in results.items()
+        ]
+        rows.append(
+            {
+                "label": entry.get("title", humanize(key)),
+                "left": "",
+                "right": "",
+                "value": Markup("; ").join(parts),
+            }
+        )
+        errors += [e.get("message", "") for e in entry.get("errors") or []]
+    return {
+        "id": "history",
+        "title": "History",
+        "status": "scored" if not errors else "partly_scored",
+        "rows": rows,
+        "sided": False,
+        "comparisons": [],
+        "accuracy": [],
+        "findings": [],
+        "warnings": [],
+        "errors": errors,
+        "interpretation": "What each answer changes is listed under Precautions below.",
+        "citations": sorted(
+            {str(c.get("key", "")) for e in history.values() for c in e.get("citations") or []}
+        ),
+    }
+
+
+def safety_item(exam: dict[str, Any]) -> dict[str, Any] | None:
+    """The safety summary of exam.json as one block of the exam section: falls-risk group,
+    nerve-root signs and deficits per side, precautions for the plan and referrals."""
+    safety = exam.get("safety")
+    if not isinstance(safety, dict):
+        return None
+    base = join_path("exam", "safety")
+    falls = safety.get("falls") or {}
+    neuro = safety.get("neuro") or {}
+    rows: list[dict[str, Any]] = [
+        {
+            "label": "Falls risk",
+            "left": "",
+            "right": "",
+            "value": Markup("{}{}").format(
+                FALLS_RISK_TEXT.get(str(falls.get("risk")), str(falls.get("risk", ""))),
+                "; " + "; ".join(falls["reasons"]) if falls.get("reasons") else "",
+            ),
+        }
+    ]
+    per_side = neuro.get("per_side") or {}
+    if neuro.get("assessed"):
+        for key, label in (
+            ("radicular_signs", "Nerve-root (radicular) signs"),
+            ("deficits", "Neurological deficits"),
+            ("positive_tension_tests", "Positive neural tension tests"),
+        ):
+            values = {side: (per_side.get(side) or {}).get(key) for side in ("left", "right")}
+            if key != "radicular_signs" and not any(values.values()):
+                continue  # no deficit and no positive test: the row would be empty
+            cells = {
+                side: _value_html(values[side], f"{base}/neuro/per_side/{side}/{key}", key)
+                for side in ("left", "right")
+            }
+            rows.append({"label": label, **cells, "value": ""})
+        if neuro.get("course"):
+            rows.append(
+                {"label": "Course", "left": "", "right": "", "value": Markup(neuro["course"])}
+            )
+    precautions = [
+        Markup("{}{} [{}]").format(
+            humanize(str(p.get("id", ""))),
+            f": {p['text']}" if p.get("text") else "",
+            (p.get("source") or {}).get("key", ""),
+        )
+        for p in safety.get("precautions") or []
+    ]
+    referrals = [
+        Markup("REFER ({}): {} [{}]").format(
+            r.get("urgency", ""), r.get("text", ""), (r.get("citation") or {}).get("key", "")
+        )
+        for r in safety.get("referrals") or []
+    ]
+    quiet = (
+        not precautions
+        and not referrals
+        and not neuro.get("radicular")
+        and not neuro.get("deficit_sides")
+        and falls.get("risk") in ("low", "not_assessed", None)
+    )
+    if quiet:  # nothing that changes the plan: one line
+        rows = [
+            {
+                "label": "Precautions",
+                "left": "",
+                "right": "",
+                "value": Markup("none; no nerve-root sign; falls risk {}").format(
+                    FALLS_RISK_TEXT.get(str(falls.get("risk")), "not assessed")
+                ),
+            }
+        ]
+    return {
+        "id": "safety",
+        "title": "Precautions, falls risk and nerve-root signs",
+        "status": "scored",
+        "rows": rows,
+        "sided": any(r["left"] or r["right"] for r in rows),
+        "comparisons": [],
+        "accuracy": [],
+        "findings": referrals + [Markup("Precaution: {}").format(p) for p in precautions],
+        "warnings": [],
+        "errors": [],
+        "interpretation": ""
+        if quiet
+        else (
+            "Precautions change the plan (exercises removed or capped, with the reason); a "
+            "referral stops the exercise pathway like a red flag."
+        ),
+        "citations": sorted(
+            {str((p.get("source") or {}).get("key", "")) for p in safety.get("precautions") or []}
+        ),
+    }
+
+
 def exam_domains(exam: dict[str, Any]) -> list[dict[str, Any]]:
     domains: dict[str, list[dict[str, Any]]] = {}
+    history = history_item(exam)
+    if history is not None:
+        domains["history"] = [history]
     for test_id, test in (exam.get("tests") or {}).items():
         base = join_path("exam", "tests", test_id)
         item = {
             "id": test_id,
             "title": test.get("title", humanize(test_id)),
             "status": test.get("status", ""),
-            "rows": (rows := result_rows(f"{base}/results", test.get("results") or {})),
+            "rows": (
+                rows := (
+                    _compact_neuro_rows(result_rows(f"{base}/results", test.get("results") or {}))
+                    if test.get("domain") == "neurological"
+                    else result_rows(f"{base}/results", test.get("results") or {})
+                )
+            ),
             "sided": any(r["left"] or r["right"] for r in rows),
             "comparisons": [
                 c
@@ -209,6 +408,27 @@ def exam_domains(exam: dict[str, Any]) -> list[dict[str, Any]]:
             "citations": [c.get("key", "") for c in test.get("citations") or []],
         }
         domains.setdefault(test.get("domain", "other"), []).append(item)
+    for ex_id, report in (exam.get("exercise_report") or {}).items():
+        base = join_path("exam", "exercise_report", ex_id, "inputs")
+        domains.setdefault("follow_up", []).append(
+            {
+                "id": ex_id,
+                "title": humanize(ex_id),
+                "status": report.get("status", ""),
+                "rows": result_rows(base, report.get("inputs") or {}),
+                "sided": False,
+                "comparisons": [],
+                "accuracy": [],
+                "findings": [],
+                "warnings": [],
+                "errors": [e.get("message", "") for e in report.get("errors") or []],
+                "interpretation": "",
+                "citations": [],
+            }
+        )
+    safety = safety_item(exam)
+    if safety is not None:
+        domains["safety"] = [safety]
     order = [d for d in DOMAIN_ORDER if d in domains] + [
         d for d in domains if d not in DOMAIN_ORDER
     ]

@@ -15,6 +15,11 @@ from groundup.report.figures import exercise_picture
 from groundup.report.reasoning_section import plan_view
 from groundup.yaml_files import parse_yaml
 
+#: advice whose points send the patient for help (shown in the handout's urgent style)
+URGENT_ADVICE = frozenset(
+    {"pregnancy_stop_signs", "radicular_safety_net", "anticoagulant_head_injury"}
+)
+
 
 @cache
 def load_handout_text() -> dict[str, Any]:
@@ -58,4 +63,7 @@ def handout_context(
         "exam_date": (exam or {}).get("exam_date"),
         "exercises": exercises,
         "patient_summary": patient_summary,
+        # safety-net and stop-sign advice of the plan (knowledge/exercises/advice.yaml), shown
+        # even when the plan is withheld; advice that sends the patient for help stands out
+        "advice": plan_view(plan)["advice"] if plan is not None else [],
     }

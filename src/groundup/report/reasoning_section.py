@@ -180,6 +180,8 @@ def _item_view(base: str, item: dict[str, Any]) -> dict[str, Any]:
         "regression": item.get("regression", ""),
         "decision": DECISION_TEXT.get(item.get("decision", ""), item.get("decision", "")),
         "decision_reason": item.get("decision_reason", ""),
+        "followed_up": item.get("decision") not in (None, "", "new"),
+        "level_limits": [str(lim.get("text", "")) for lim in item.get("level_limits") or []],
         "instructions": item.get("patient_instructions", ""),
         "stop_if": item.get("stop_if", ""),
         "evidence": EVIDENCE_TEXT.get(item.get("evidence_level", ""), ""),
@@ -217,4 +219,36 @@ def plan_view(plan: dict[str, Any]) -> dict[str, Any]:
             for item in plan.get("left_out") or []
         ],
         "programme_rule": (plan.get("programme_rule") or {}).get("reason", ""),
+        "precaution_details": [
+            str(p.get("text", p.get("id", ""))) for p in plan.get("precaution_details") or []
+        ],
+        "advice": [
+            {
+                "id": a.get("id", ""),
+                "title": a.get("title", ""),
+                "clinician": a.get("clinician", ""),
+                "patient": list(a.get("patient") or []),
+                "urgent": bool(a.get("urgent")),
+                "citations": _citation_keys(a),
+            }
+            for a in plan.get("advice") or []
+        ],
+        "outcome_changes": [
+            {
+                "outcome": humanize(str(c.get("outcome", ""))),
+                "before": num(
+                    c.get("before"),
+                    join_path("plan", "progress", "outcome_changes", i, "before"),
+                    digits_for(c.get("before"), 1),
+                ),
+                "now": num(
+                    c.get("now"),
+                    join_path("plan", "progress", "outcome_changes", i, "now"),
+                    digits_for(c.get("now"), 1),
+                ),
+                "judgement": c.get("judgement", ""),
+            }
+            for i, c in enumerate((plan.get("progress") or {}).get("outcome_changes") or [])
+        ],
+        "review": list((plan.get("progress") or {}).get("review") or []),
     }
