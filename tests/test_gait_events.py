@@ -15,6 +15,7 @@ from reference_contacts import CLEAN_CONTACTS, STORED_EVENT_COUNTS
 from groundup.gait.analysis import analyze_gait
 from groundup.gait.events_forceplate import ForcePlateEventDetection
 from groundup.gait.events_kinematic import (
+    FootStopEventDetection,
     HreljacMarshallEventDetection,
     OConnorEventDetection,
     ZeniEventDetection,
@@ -56,7 +57,7 @@ def _cases() -> list:
 @pytest.mark.parametrize("name", _cases())
 def test_kinematic_events_match_force_plates(c3d_dir: Path, name: str) -> None:
     trial = fill_gaps(read_c3d(c3d_dir / name))
-    events = HreljacMarshallEventDetection().detect(trial)
+    events = FootStopEventDetection().detect(trial)
     hs_err, to_err, rows = [], [], []
     for side, on_s, off_s in CLEAN_CONTACTS[name]:
         hs = [e.time_s for e in events if e.side == side and e.kind == "heel_strike"]
@@ -137,7 +138,7 @@ def test_cadence_and_stance_agree_with_stored_events(c3d_dir: Path, name: str) -
     trial = fill_gaps(read_c3d(c3d_dir / name))
     stored = trial.events
     start, stop = stored[0].time_s, stored[-1].time_s
-    kin = _within(HreljacMarshallEventDetection().detect(trial), start, stop)
+    kin = _within(FootStopEventDetection().detect(trial), start, stop)
     ref = compute_spatiotemporal(trial, stored, None).to_json()
     got = compute_spatiotemporal(trial, kin, None).to_json()
     assert got["cadence_steps_per_min"] == pytest.approx(ref["cadence_steps_per_min"], rel=0.02)
@@ -150,7 +151,7 @@ def test_cadence_and_stance_agree_with_force_plates(c3d_dir: Path, name: str) ->
     trial = fill_gaps(read_c3d(c3d_dir / name))
     plate = ForcePlateEventDetection().detect(trial)
     start, stop = plate[0].time_s, plate[-1].time_s
-    kin = _within(HreljacMarshallEventDetection().detect(trial), start, stop)
+    kin = _within(FootStopEventDetection().detect(trial), start, stop)
     ref = compute_spatiotemporal(trial, plate, None).to_json()
     got = compute_spatiotemporal(trial, kin, None).to_json()
     assert ref["cadence_steps_per_min"] is not None and ref["left"]["stance_pct"] is not None
@@ -195,8 +196,8 @@ def test_reversed_trial_gives_same_events(c3d_dir: Path) -> None:
     flipped = trial.replace(
         points={k: v * np.array([-1.0, -1.0, 1.0]) for k, v in trial.points.items()}
     )
-    a = HreljacMarshallEventDetection().detect(trial)
-    b = HreljacMarshallEventDetection().detect(flipped)
+    a = FootStopEventDetection().detect(trial)
+    b = FootStopEventDetection().detect(flipped)
     assert [(e.side, e.kind, e.frame) for e in a] == [(e.side, e.kind, e.frame) for e in b]
 
 

@@ -30,7 +30,7 @@ from groundup.errors import (
 )
 from groundup.gait.events_forceplate import ForcePlateEventDetection, PlateContact
 from groundup.gait.events_kinematic import (
-    HreljacMarshallEventDetection,
+    FootStopEventDetection,
     bridge_short_losses,
     guard_keypoint_events,
     max_lost_frames,
@@ -220,7 +220,7 @@ def analyze_gait(
     kinematic_error: GroundUpError | None = None
     if events in ("auto", "kinematic"):
         try:
-            kinematic = HreljacMarshallEventDetection().detect(filled, progression)
+            kinematic = FootStopEventDetection().detect(filled, progression)
         except MissingMarkersError as exc:
             if events == "kinematic":
                 raise

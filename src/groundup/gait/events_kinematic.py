@@ -36,6 +36,9 @@ from groundup.trial import SIDES, GaitEvent, Side, Trial, other_side
 # Two same-side heel strikes are at least this far apart. Adult strides last 0.9-1.4 s and a fast
 # run is above 0.6 s, so half that keeps every real stride and drops double peaks.
 _MIN_STRIDE_S = 0.5
+# Walking in place: the ground reference of foot velocities moves from the picture or lab to the
+# other foot over this time (see _forward_velocity).
+_IN_PLACE_BLEND_S = 0.5
 # An extremum must stand out by this share of the signal's range to count (noise rejection).
 _MIN_PROMINENCE_FRACTION = 0.15
 
@@ -240,13 +243,6 @@ class HreljacMarshallEventDetection:
 
     This is GroundUp's default kinematic method. Needs the same markers as Zeni.
 
-    2-D keypoints (pixels): the heel keypoint of a pose estimator keeps sliding forward while the
-    foot rolls down after contact, so Zeni's extremum can fall *after* the visible contact (by
-    about 0.1 s on the reference side-view clips, within a frame on another; docs/video-gait.md).
-    The impact is therefore searched from ``keypoint_window_before_s`` before to
-    ``keypoint_window_after_s`` after Zeni's heel strike on pixel trials; marker trials keep the
-    lab window.
-
     Inside the window the impact is the *first* acceleration peak that reaches
     ``impact_peak_fraction`` of the window's highest peak: the ground stops the heel's descent
     first, and later peaks (the foot rolling flat, a keypoint sliding along the sole) can be as
@@ -259,8 +255,6 @@ class HreljacMarshallEventDetection:
     cutoff_hz: float = 15.0
     window_before_s: float = 0.02
     window_after_s: float = 0.15
-    keypoint_window_before_s: float = 0.15
-    keypoint_window_after_s: float = 0.05
     impact_peak_fraction: float = 0.5
     zeni: ZeniEventDetection = ZeniEventDetection()
     name: str = "hreljac2000+zeni2008"
@@ -285,11 +279,7 @@ class HreljacMarshallEventDetection:
             return sorted(heel_strikes + toe_offs, key=lambda e: e.time_s)
         rate = trial.point_rate_hz
         cutoff = self.cutoff_hz
-        window = (
-            (self.keypoint_window_before_s, self.keypoint_window_after_s)
-            if trial.point_units == "px"
-            else (self.window_before_s, self.window_after_s)
-        )
+        window = (self.window_before_s, self.window_after_s)
         events: list[GaitEvent] = []
         for side in SIDES:
             heel = _smooth(trial, f"{side}_heel", cutoff)
@@ -315,20 +305,289 @@ class HreljacMarshallEventDetection:
         rate: float,
         window: tuple[float, float],
         peak_fraction: float,
+        nearest: bool = False,
     ) -> float | None:
-        start = max(0, int(np.floor(anchor - window[0] * rate)))
-        stop = min(len(accel), int(np.ceil(anchor + window[1] * rate)) + 1)
+        lo, hi = anchor - window[0] * rate, anchor + window[1] * rate
+        # Peaks are found with one frame of context either side, then kept inside the window:
+        # a peak on the window's edge must not come and go with a sub-frame shift of the anchor.
+        start = max(0, int(np.floor(lo)) - 1)
+        stop = min(len(accel), int(np.ceil(hi)) + 2)
         seg = accel[start:stop]
         if seg.size < 3 or not np.isfinite(seg).all():
             return None
         idx, _ = find_peaks(seg)
+        idx = idx[(start + idx >= lo) & (start + idx <= hi)]
         if idx.size == 0:
             return None
         highest = float(seg[idx].max())
         if highest <= 0:  # no upward push at all: keep the least negative peak
             return start + _refine_peak(seg, int(idx[np.argmax(seg[idx])]))
-        first = int(idx[seg[idx] >= peak_fraction * highest][0])
-        return start + _refine_peak(seg, first)
+        strong = idx[seg[idx] >= peak_fraction * highest]
+        if nearest:
+            pick = int(strong[np.argmin(np.abs(start + strong - anchor))])
+            return start + _refine_peak(seg, pick)
+        return start + _refine_peak(seg, int(strong[0]))
+
+
+def _forward_velocity(
+    trial: Trial, name: str, other: str, progression: Progression, cutoff_hz: float
+) -> np.ndarray:
+    """Forward velocity of a landmark against the ground, in trial units per frame.
+
+    Forward is the walking direction of each frame (:mod:`groundup.gait.progression`); frames
+    without one take the nearest frame's. Where the person walks in place (a treadmill, or a
+    camera following a walker) the picture or lab does not stand still under the feet, so the
+    velocity there is taken against ``other`` (the other foot's toe), which stands on the ground
+    from before the landing of one foot to after its own contact (double support; Perry J,
+    Burnfield JM (2010) Gait Analysis, 2nd ed., ch. 1).
+    """
+    position = _smooth(trial, name, cutoff_hz)
+    velocity = np.gradient(position, axis=0)
+    in_place = progression.in_place_mask
+    if in_place is not None and in_place.any():
+        # Blended in over half a second (a moving average of the in-place frames), so that a
+        # switch of reference does not make a jump of velocity that reads as a stop.
+        width = max(1, round(_IN_PLACE_BLEND_S * trial.point_rate_hz))
+        weight = np.convolve(in_place.astype(float), np.ones(width) / width, mode="same")
+        reference = np.gradient(_smooth(trial, other, cutoff_hz), axis=0)
+        blend = weight > 0
+        velocity[blend] = velocity[blend] - weight[blend, None] * reference[blend]
+    direction = progression.direction.copy()
+    known = np.flatnonzero(np.isfinite(direction).all(axis=1))
+    if known.size:
+        nearest = known[
+            np.clip(np.searchsorted(known, np.arange(len(direction))), 0, known.size - 1)
+        ]
+        previous = known[np.clip(np.searchsorted(known, np.arange(len(direction))) - 1, 0, None)]
+        frames = np.arange(len(direction))
+        pick = np.where(np.abs(previous - frames) < np.abs(nearest - frames), previous, nearest)
+        direction = direction[pick]
+    return along(velocity, direction)
+
+
+def _swing_peaks(
+    velocity: np.ndarray, rate_hz: float, min_stride_s: float, prominence: float
+) -> list[tuple[int, float]]:
+    """Each swing's forward-velocity peak of one landmark: (frame, peak velocity).
+
+    Peaks stand out by ``prominence`` of the landmark's typical forward speed (95th percentile;
+    standing still is zero, and backward motion relative to the other foot on a treadmill does
+    not count) and lie ``min_stride_s`` apart. A
+    swing cut by the start or end of the data (a foot entering or leaving the capture volume or
+    the picture) has no peak of its own: where the velocity falls from the first seen frame, or
+    rises into the last, and is there at least half the landmark's median swing peak, that frame
+    stands in for the peak, with the median swing peak (swing peaks of one foot vary little from
+    stride to stride in steady walking) or the seen value if higher.
+    """
+    finite = np.isfinite(velocity)
+    if finite.sum() < 3:
+        return []
+    span = float(np.nanpercentile(velocity, 95))
+    if span <= 0:
+        return []
+    found: list[tuple[int, float]] = []
+    edges: list[int] = []
+    for start, stop in finite_runs(finite):
+        seg = velocity[start:stop]
+        if seg.size < 3:
+            continue
+        idx, _ = find_peaks(
+            seg, distance=max(1, int(min_stride_s * rate_hz)), prominence=prominence * span
+        )
+        found.extend((start + int(i), float(seg[i])) for i in idx if seg[i] > 0)
+        # The highest frame near either end, where the velocity falls from the first frames
+        # or rises into the last ones (the peak itself lies outside the data).
+        near = max(2, int(min_stride_s * rate_hz) // 2)
+        head = int(np.argmax(seg[:near]))
+        if head < min(near, seg.size) - 1:
+            edges.append(start + head)
+        tail = int(np.argmax(seg[::-1][:near]))
+        if tail < min(near, seg.size) - 1:
+            edges.append(stop - 1 - tail)
+    if not found:
+        return []
+    typical = float(np.median([v for _, v in found]))
+    gap = int(min_stride_s * rate_hz)
+    for edge in edges:
+        value = float(velocity[edge])
+        if value >= 0.5 * typical and all(abs(edge - f) >= gap for f, _ in found):
+            found.append((edge, max(value, typical)))
+    return sorted(found)
+
+
+def _falls_below(velocity: np.ndarray, peak: int, level: float, limit: int) -> float | None:
+    """Sub-frame time after ``peak`` where the velocity first falls below ``level`` (linear
+    between frames); None when the data end or stop first."""
+    for j in range(peak + 1, min(len(velocity), peak + limit + 1)):
+        if not np.isfinite(velocity[j]):
+            return None
+        if velocity[j] < level:
+            a, b = velocity[j - 1], velocity[j]
+            return float(j - 1 + (a - level) / (a - b))
+    return None
+
+
+def _rises_above(velocity: np.ndarray, peak: int, level: float, limit: int) -> float | None:
+    """Sub-frame time before ``peak`` where the velocity last rose through ``level``; None when
+    the data start or stop first."""
+    for j in range(peak - 1, max(-1, peak - limit - 1), -1):
+        if not np.isfinite(velocity[j]):
+            return None
+        if velocity[j] < level:
+            a, b = velocity[j], velocity[j + 1]
+            return float(j + (level - a) / (b - a))
+    return None
+
+
+def _without_short_stances(events: list[GaitEvent], min_stance_s: float) -> list[GaitEvent]:
+    """The events without heel strikes whose own foot leaves the ground again within
+    ``min_stance_s``. Walking keeps each foot on the ground for more than half of its stride
+    (double support; with less it is running: Perry & Burnfield 2010, ch. 1), and a stride lasts
+    at least ``_MIN_STRIDE_S``, so a stance shorter than half that is no stance: the heel
+    keypoint of a foot coming into view settles, or a pose model exchanged the feet."""
+    kept = []
+    for ev in events:
+        if ev.kind == "heel_strike" and any(
+            o.side == ev.side and o.kind == "toe_off" and 0 < o.time_s - ev.time_s < min_stance_s
+            for o in events
+        ):
+            continue
+        kept.append(ev)
+    return kept
+
+
+@dataclass(frozen=True)
+class FootStopEventDetection:
+    """Contact where the landing heel stops moving forward; toe off where the toe starts to.
+
+    What contact is, physically: a foot on the ground does not move over it. In swing the heel
+    travels forward at up to about 2.5 times the walking speed; the ground stops it within a few
+    hundredths of a second. At the force onset of every clean force-plate contact of the
+    reference trials the heel marker (low-passed at 6 Hz) moves forward at 2-21 % of that swing's
+    peak speed (median 7 %); the toe marker at force off at 17-38 % of its next swing peak
+    (median 29 %). The rule is therefore relative to each swing's own peak, so it holds in metres
+    per second, pixels per frame, near or far from a camera, at any walking speed:
+
+    - **heel strike**: the heel's forward velocity, after its swing peak, first falls below
+      ``contact_speed_fraction`` of that peak; the instant is interpolated between frames and then
+      refined at the heel's vertical impact (Hreljac & Marshall 2000: the peak of the heel's
+      vertical acceleration when the ground stops its descent; the first peak reaching
+      ``impact_peak_fraction`` of the highest) searched ``impact_window_s`` either side;
+    - **toe off**: the toe's forward velocity, before its swing peak, last rises through
+      ``release_speed_fraction`` of that peak, interpolated between frames.
+
+    Both fractions were fixed on the force-plate contacts of the reference C3D trials (bias
+    within a few ms at the markers' own rates and resampled to 30 frames/s;
+    tests/test_gait_events.py prints the table) and are applied unchanged to video keypoints.
+    Forward is along the walking direction of each frame (the walker's own frame), against the
+    ground; where the person walks in place, against the other foot's toe
+    (:func:`_forward_velocity`). Swing peaks stand out by ``swing_prominence_fraction`` of the
+    velocity's range and lie at least ``min_stride_s`` apart: a stance foot's wobble is not a
+    swing.
+
+    A velocity threshold for heel contact: Ghoussayni S, Stevens C, Durham S, Ewins D (2004)
+    Assessment and validation of a simple automated method for the detection of gait events and
+    intervals. Gait Posture 20(3):266-272 (a fixed 50 mm/s; here a fraction of the swing peak,
+    which needs no units). Swing peak of the foot's forward velocity: O'Connor et al. 2007 (see
+    :class:`OConnorEventDetection`). Hreljac A, Marshall RN (2000) J Biomech 33(6):783-786.
+
+    Rear and front views (the walking direction is the image row, which mixes height and depth):
+    heel strikes from :class:`FrontalInterFootEventDetection`, toe offs from Zeni's toe rows.
+    Needs ``{side}_heel`` and ``{side}_toe`` on both sides and a walking frame.
+    """
+
+    cutoff_hz: float = 6.0
+    contact_speed_fraction: float = 0.10
+    release_speed_fraction: float = 0.30
+    swing_prominence_fraction: float = 0.5
+    floor_tolerance_fraction: float = 0.25
+    floor_window_s: float = 1.0
+    min_stride_s: float = _MIN_STRIDE_S
+    search_s: float = 0.5
+    impact_cutoff_hz: float = 15.0
+    impact_window_s: tuple[float, float] = (0.06, 0.08)
+    impact_peak_fraction: float = 0.5
+    zeni: ZeniEventDetection = ZeniEventDetection()
+    name: str = "footstop"
+
+    def required(self, side: Side) -> list[str]:
+        return [f"{side}_heel", f"{side}_toe"]
+
+    def detect(self, trial: Trial, progression: Progression | None = None) -> list[GaitEvent]:
+        progression = _walking_progression(
+            trial, progression, "foot stop and release (heel and toe velocity)"
+        )
+        if progression.is_depth_proxy:
+            heel_strikes = FrontalInterFootEventDetection().detect(trial, progression)
+            toe_offs = [
+                GaitEvent(e.side, e.kind, e.time_s, e.frame, f"{self.zeni.name}-frontal")
+                for e in self.zeni.detect(trial, progression)
+                if e.kind == "toe_off"
+            ]
+            return sorted(heel_strikes + toe_offs, key=lambda e: e.time_s)
+        rate = trial.point_rate_hz
+        limit = max(2, round(self.search_s * rate))
+        walking = progression.walking
+        # The impact is a transient of a few hundredths of a second: its acceleration peak is
+        # resolved only where the frame rate carries the impact filter's band (rate >= 2.5 x
+        # its cut-off, 37.5 frames/s for 15 Hz); at 30 frames/s the velocity rule stands alone.
+        resolves_impact = self.impact_cutoff_hz <= 0.4 * rate
+        events: list[GaitEvent] = []
+        for side in SIDES:
+            other = other_side(side)
+            heel_v = _forward_velocity(
+                trial, f"{side}_heel", f"{other}_toe", progression, self.cutoff_hz
+            )
+            toe_v = _forward_velocity(
+                trial, f"{side}_toe", f"{other}_toe", progression, self.cutoff_hz
+            )
+            heel = _smooth(trial, f"{side}_heel", self.impact_cutoff_hz)
+            height = progression.up_sign * heel[:, progression.vertical_axis]
+            accel = np.gradient(np.gradient(height))
+            window = self.impact_window_s
+            heel_peaks = _swing_peaks(
+                heel_v, rate, self.min_stride_s, self.swing_prominence_fraction
+            )
+            for peak, top in heel_peaks:
+                if not walking[peak]:
+                    continue
+                stop = _falls_below(heel_v, peak, self.contact_speed_fraction * top, limit)
+                if stop is None or not self._at_floor(height, stop, rate):
+                    continue
+                impact = (
+                    HreljacMarshallEventDetection._impact(
+                        accel, stop, rate, window, self.impact_peak_fraction, nearest=True
+                    )
+                    if resolves_impact
+                    else None
+                )
+                pos = impact if impact is not None else stop
+                events.append(_event(side, "heel_strike", pos, rate, self.name))
+            toe_peaks = _swing_peaks(toe_v, rate, self.min_stride_s, self.swing_prominence_fraction)
+            for peak, top in toe_peaks:
+                if not walking[peak]:
+                    continue
+                release = _rises_above(toe_v, peak, self.release_speed_fraction * top, limit)
+                if release is not None:
+                    events.append(_event(side, "toe_off", release, rate, self.name))
+        return sorted(
+            _without_short_stances(events, 0.5 * self.min_stride_s), key=lambda e: e.time_s
+        )
+
+    def _at_floor(self, height: np.ndarray, stop: float, rate: float) -> bool:
+        """Is the heel at its floor level where it stops: within ``floor_tolerance_fraction`` of
+        its swing range above its lowest height, both taken over ``floor_window_s`` either side
+        (local, because a camera's ground line is not level across the picture)? A heel that
+        stops moving forward in the air (a recording that freezes, a foot held up) is not a
+        contact."""
+        frame = round(stop)
+        half = round(self.floor_window_s * rate)
+        near = height[max(0, frame - half) : frame + half + 1]
+        near = near[np.isfinite(near)]
+        if near.size < 3 or not 0 <= frame < len(height) or not np.isfinite(height[frame]):
+            return True
+        low, high = float(near.min()), float(near.max())
+        return bool(height[frame] <= low + self.floor_tolerance_fraction * (high - low))
 
 
 @dataclass(frozen=True)
