@@ -155,30 +155,12 @@ def _assert_side_view(result: dict[str, object], ref: ClipReference) -> None:
     assert result["ds_period"] is not None and result["ds_period"] <= ref.double_support_max_pct
 
 
-_SPORTS2D_SHORT = (
-    "measured 7/9 contacts (L153 and R172 lost: BlazePose exchanges the feet for frames 154-158, "
-    "which the left/right repair does not undo; the contradicting strikes are dropped), toe offs "
-    "6/8, cadence 95.8 for 96.0-98.6; bias, stance and double support hold"
-)
-
-
-@pytest.mark.xfail(reason=_SPORTS2D_SHORT, strict=True)
 def test_sports2d_events_against_the_table(shared_data: Path) -> None:
+    """Sports2D (the README's sample clip): measured 9 of 9 contacts and 7 of 8 toe offs within
+    two frames with the right sides, contact bias -0.33 frames, cadence 96.4 (96.0-98.6), stance
+    62.0 % (58-66), double support 12.4 % per period (under 16)."""
     analysis = analyze_keypoints(_pose(shared_data, SPORTS2D.clip).trial)
     _assert_side_view(_score(analysis, SPORTS2D), SPORTS2D)
-
-
-def test_sports2d_contacts_have_no_bias_and_physiological_phases(shared_data: Path) -> None:
-    """The parts of must 1 that hold on Sports2D: contacts without bias (within one frame on
-    average), 7 of 9 within two frames with the right sides (the annotation's own suggested check:
-    at least 7), stance and double support inside the table's ranges."""
-    analysis = analyze_keypoints(_pose(shared_data, SPORTS2D.clip).trial)
-    result = _score(analysis, SPORTS2D)
-    assert result["hs_ok"] >= 7, result
-    assert result["hs_bias"] is not None and abs(result["hs_bias"]) <= 1.0, result
-    lo, hi = SPORTS2D.stance_range_pct
-    assert lo <= result["stance"] <= hi, result
-    assert result["ds_period"] <= SPORTS2D.double_support_max_pct, result
 
 
 @pytest.mark.xfail(
@@ -202,26 +184,13 @@ def test_walker_a_contacts_by_the_rule(walkers) -> None:
     assert lo <= result["cadence"] <= hi, result
 
 
-@pytest.mark.xfail(
-    reason="stance 60.5 % inside 60-70 % but the left side 58.2 %; measured contacts 4/5 "
-    "(IC 59 before the track), bias +1.0, toe offs 4/5, cadence 102.6, double support "
-    "10.6 % per period: the whole-clip stance sits at the range's edge",
-    strict=False,
-)
 def test_walker_b_events_against_the_table(walkers) -> None:
+    """Walker B, picked with a point on their box: measured 4 of 5 contacts (IC 59 comes before
+    the track starts) and 4 of 5 toe offs within two frames with the right sides, contact bias
+    +1.0 frame, cadence 102.6 (101-108), stance 60.5 % (60-70), double support 10.6 % per
+    period. Before, the impact refinement tuned to the withdrawn Sports2D table put B's contacts
+    3-6 frames early."""
     _assert_side_view(_score(walkers["B"], INDOOR_B), INDOOR_B)
-
-
-def test_walker_b_contacts_and_toe_offs(walkers) -> None:
-    """Walker B, picked with a point on their box: 4 of 5 contacts within two frames with the
-    right sides (IC 59 comes before the track starts), bias within a frame, toe offs 4 of 5,
-    cadence in 101-108."""
-    result = _score(walkers["B"], INDOOR_B)
-    assert result["hs_ok"] >= 4, result
-    assert abs(result["hs_bias"]) <= 1.0, result
-    assert result["to_ok"] >= 4, result
-    lo, hi = INDOOR_B.cadence_range
-    assert lo <= result["cadence"] <= hi, result
 
 
 @pytest.mark.xfail(

@@ -439,6 +439,47 @@ def _rises_above(velocity: np.ndarray, peak: int, level: float, limit: int) -> f
     return None
 
 
+# Keypoint trials: a loss of tracking this short (one frame at 30 frames/s) is bridged by gap
+# filling and does not cut a velocity trace (the event guard's tolerance, knowledge/
+# video_gait.yaml, event_guard.max_untracked_run_s).
+_BRIDGED_LOSS_S = 0.035
+
+
+def _seen_only(
+    velocity: np.ndarray, progression: Progression, name: str, rate_hz: float
+) -> np.ndarray:
+    """The velocity where the keypoint was tracked inside the picture (keypoint trials; marker
+    trials unchanged), for finding swing peaks: a peak read where a pose model guessed a foot
+    outside the picture or lost it is not the foot's. Losses of one frame are bridged. The
+    contact and release are then searched on the whole (gap-filled) velocity, and the event
+    guard drops those where the foot was not seen (so the user is told)."""
+    tracked = (progression.tracked_keypoint or {}).get(name)
+    if tracked is None:
+        return velocity
+    seen = bridge_short_losses(tracked, max_lost_frames(_BRIDGED_LOSS_S, rate_hz))
+    return np.where(seen, velocity, np.nan)
+
+
+def _with_swing_between_contacts(events: list[GaitEvent]) -> list[GaitEvent]:
+    """The events without heel strikes that follow the same foot's previous heel strike with no
+    toe off of that foot between them: a foot lands again only after it has left the ground, so
+    a second stop of a heel still on the ground (stance) is not a contact."""
+    kept = []
+    for side in SIDES:
+        own = sorted((e for e in events if e.side == side), key=lambda e: e.time_s)
+        last_strike: GaitEvent | None = None
+        lifted = False
+        for ev in own:
+            if ev.kind == "toe_off":
+                lifted = True
+            elif last_strike is None or lifted:
+                last_strike, lifted = ev, False
+            else:
+                continue
+            kept.append(ev)
+    return kept
+
+
 def _without_short_stances(events: list[GaitEvent], min_stance_s: float) -> list[GaitEvent]:
     """The events without heel strikes whose own foot leaves the ground again within
     ``min_stance_s``. Walking keeps each foot on the ground for more than half of its stride
@@ -500,7 +541,7 @@ class FootStopEventDetection:
     contact_speed_fraction: float = 0.10
     release_speed_fraction: float = 0.30
     swing_prominence_fraction: float = 0.5
-    floor_tolerance_fraction: float = 0.25
+    floor_tolerance_fraction: float = 0.5
     floor_window_s: float = 1.0
     min_stride_s: float = _MIN_STRIDE_S
     search_s: float = 0.5
@@ -546,7 +587,10 @@ class FootStopEventDetection:
             accel = np.gradient(np.gradient(height))
             window = self.impact_window_s
             heel_peaks = _swing_peaks(
-                heel_v, rate, self.min_stride_s, self.swing_prominence_fraction
+                _seen_only(heel_v, progression, f"{side}_heel", rate),
+                rate,
+                self.min_stride_s,
+                self.swing_prominence_fraction,
             )
             for peak, top in heel_peaks:
                 if not walking[peak]:
@@ -563,16 +607,20 @@ class FootStopEventDetection:
                 )
                 pos = impact if impact is not None else stop
                 events.append(_event(side, "heel_strike", pos, rate, self.name))
-            toe_peaks = _swing_peaks(toe_v, rate, self.min_stride_s, self.swing_prominence_fraction)
+            toe_peaks = _swing_peaks(
+                _seen_only(toe_v, progression, f"{side}_toe", rate),
+                rate,
+                self.min_stride_s,
+                self.swing_prominence_fraction,
+            )
             for peak, top in toe_peaks:
                 if not walking[peak]:
                     continue
                 release = _rises_above(toe_v, peak, self.release_speed_fraction * top, limit)
                 if release is not None:
                     events.append(_event(side, "toe_off", release, rate, self.name))
-        return sorted(
-            _without_short_stances(events, 0.5 * self.min_stride_s), key=lambda e: e.time_s
-        )
+        kept = _without_short_stances(events, 0.5 * self.min_stride_s)
+        return sorted(_with_swing_between_contacts(kept), key=lambda e: e.time_s)
 
     def _at_floor(self, height: np.ndarray, stop: float, rate: float) -> bool:
         """Is the heel at its floor level where it stops: within ``floor_tolerance_fraction`` of

@@ -211,6 +211,18 @@ def _step_cost(
     return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
 
 
+def _bridge_single_frames(chain: np.ndarray) -> np.ndarray:
+    """The chain with keypoints missing for a single frame between two seen ones set to the
+    midpoint of their neighbours (for the continuity cost only): a spike removed by
+    :func:`reject_keypoint_spikes` must not cut the velocity that predicts the next frames, or a
+    swinging foot is predicted to stand still there and a relabelling lands in the wrong place."""
+    out = chain.copy()
+    prev, cur, nxt = chain[:-2], chain[1:-1], chain[2:]
+    gap = ~np.isfinite(cur) & np.isfinite(prev) & np.isfinite(nxt)
+    out[1:-1] = np.where(gap, (prev + nxt) / 2, cur)
+    return out
+
+
 def swap_states(trial: Trial, parts: tuple[str, ...] = FOOT_PARTS) -> np.ndarray:
     """Per frame, True where the left and right chains of ``parts`` are best exchanged.
 
@@ -227,6 +239,7 @@ def swap_states(trial: Trial, parts: tuple[str, ...] = FOOT_PARTS) -> np.ndarray
     n = trial.n_frames
     if left is None or right is None or n < 3:
         return np.zeros(n, dtype=bool)
+    left, right = _bridge_single_frames(left), _bridge_single_frames(right)
     scale = _scale_px(trial)
     views = ((left, right), (right, left))
     seen = np.isfinite(left).any(axis=(1, 2)) | np.isfinite(right).any(axis=(1, 2))
