@@ -5,8 +5,8 @@ keypoint trials (video, OpenPose, Pose2Sim/Sports2D TRC) reach the same function
 :func:`groundup.keypoints.pipeline.analyze_keypoints`, which cleans them, finds the view and adds
 the ``video`` section. Event sources:
 
-- ``kinematic``: :class:`~groundup.gait.events_kinematic.HreljacMarshallEventDetection` (Zeni's
-  cycles, heel strike refined at the heel impact);
+- ``kinematic``: :class:`~groundup.gait.events_kinematic.FootStopEventDetection` (contact where
+  the heel's forward velocity collapses, toe off where the toe's rises; fixed on force plates);
 - ``force-plate``: clean force-plate contacts only;
 - ``file``: events stored in the recording;
 - ``auto``: every event from the best source that has it: a clean force-plate contact first, then

@@ -1,19 +1,22 @@
-"""Gait events from marker or landmark kinematics, one class per published method.
+"""Gait events from marker or landmark kinematics, one class per method.
 
-Both methods work on any :class:`~groundup.trial.Trial` (C3D markers, TRC, video landmarks) and in
-any walking direction: positions are projected on the per-frame walking direction found by
+GroundUp's default is :class:`FootStopEventDetection` (contact where the heel's forward velocity
+collapses, toe off where the toe's rises; fractions fixed on force plates, docs/gait-events.md).
+Zeni, O'Connor and Hreljac & Marshall are the published methods it builds on or is compared with.
+All work on any :class:`~groundup.trial.Trial` (C3D markers, TRC, video landmarks) and in any
+walking direction: positions are projected on the per-frame walking direction found by
 :mod:`groundup.gait.progression`, so trials that go both ways along either lab axis, or turn, are
 handled; frames where the person stands are skipped.
 
-Event times are refined below one frame by fitting a parabola through the extremum and its two
-neighbours; ``frame`` is the nearest frame.
+Event times are refined below one frame (a parabola through an extremum and its two neighbours,
+or a threshold crossing interpolated between frames); ``frame`` is the nearest frame.
 
 2-D keypoint trials (pixels, image y down) run through the same classes: the progression gives
 the walking direction along image x for side views, and the image row as a stand-in for depth for
 rear and front views (see :mod:`groundup.gait.progression` and docs/video-gait.md). In a rear or
-front view the image row mixes the foot's height with its depth, so the Hreljac & Marshall impact
-refinement (which reads the heel's vertical acceleration) is not applied there: heel strikes come
-from :class:`FrontalInterFootEventDetection` (one per step, alternating by construction), toe offs
+front view the image row mixes the foot's height with its depth, so neither a forward velocity
+against the ground nor the heel's vertical impact can be read there: heel strikes come from
+:class:`FrontalInterFootEventDetection` (one per step, alternating by construction), toe offs
 from Zeni's toe rows (method ``zeni2008-frontal``).
 
 Keypoint events are kept only where the foot was tracked inside the picture around them
@@ -241,7 +244,8 @@ class HreljacMarshallEventDetection:
     The acceleration is taken from the heel low-passed at ``cutoff_hz`` (higher than the 6 Hz used
     for positions: a 6 Hz filter smooths the impact away).
 
-    This is GroundUp's default kinematic method. Needs the same markers as Zeni.
+    GroundUp's default before :class:`FootStopEventDetection`; its impact step is used there.
+    Needs the same markers as Zeni.
 
     Inside the window the impact is the *first* acceleration peak that reaches
     ``impact_peak_fraction`` of the window's highest peak: the ground stops the heel's descent
@@ -510,21 +514,28 @@ class FootStopEventDetection:
     per second, pixels per frame, near or far from a camera, at any walking speed:
 
     - **heel strike**: the heel's forward velocity, after its swing peak, first falls below
-      ``contact_speed_fraction`` of that peak; the instant is interpolated between frames and then
+      ``contact_speed_fraction`` of that peak, interpolated between frames, with the heel in the
+      lower ``floor_tolerance_fraction`` of its height range over ``floor_window_s`` either side
+      (a heel that stops in the air is not landing). Where the frame rate resolves the heel's
+      impact (``impact_cutoff_hz`` <= 0.4 x rate, i.e. 37.5 frames/s and more) the instant is
       refined at the heel's vertical impact (Hreljac & Marshall 2000: the peak of the heel's
-      vertical acceleration when the ground stops its descent; the first peak reaching
-      ``impact_peak_fraction`` of the highest) searched ``impact_window_s`` either side;
+      vertical acceleration when the ground stops its descent; of the peaks reaching
+      ``impact_peak_fraction`` of the window's highest, the nearest) in ``impact_window_s``
+      (before, after) around it; at 30 frames/s the velocity rule stands alone;
     - **toe off**: the toe's forward velocity, before its swing peak, last rises through
-      ``release_speed_fraction`` of that peak, interpolated between frames.
+      ``release_speed_fraction`` of that peak, interpolated between frames;
+    - a heel strike needs a toe off of the same foot since its previous heel strike (a foot lands
+      again only after leaving the ground), and is not followed by that foot's toe off within
+      half of ``min_stride_s`` (in walking, stance is more than half the stride).
 
-    Both fractions were fixed on the force-plate contacts of the reference C3D trials (bias
-    within a few ms at the markers' own rates and resampled to 30 frames/s;
-    tests/test_gait_events.py prints the table) and are applied unchanged to video keypoints.
-    Forward is along the walking direction of each frame (the walker's own frame), against the
-    ground; where the person walks in place, against the other foot's toe
+    Both fractions were fixed on the force-plate contacts of the reference C3D trials (own
+    rates: heel strike bias +0.9 ms, toe off -0.1 ms; resampled to 30 frames/s: -5.2 ms and
+    -2.4 ms; tests/test_gait_events.py prints the table) and are applied unchanged to video
+    keypoints. Forward is along the walking direction of each frame (the walker's own frame),
+    against the ground; where the person walks in place, against the other foot's toe
     (:func:`_forward_velocity`). Swing peaks stand out by ``swing_prominence_fraction`` of the
-    velocity's range and lie at least ``min_stride_s`` apart: a stance foot's wobble is not a
-    swing.
+    landmark's typical forward speed and lie at least ``min_stride_s`` apart (a stance foot's
+    wobble is not a swing); on keypoints they are read only where the keypoint was seen.
 
     A velocity threshold for heel contact: Ghoussayni S, Stevens C, Durham S, Ewins D (2004)
     Assessment and validation of a simple automated method for the detection of gait events and
