@@ -206,3 +206,38 @@ def test_rear_view_events_against_the_table(shared_data: Path) -> None:
     assert result["to_ok"] >= 0.8 * len(POSTERIOR.toe_offs), result
     lo, hi = POSTERIOR.stance_range_pct
     assert result["stance"] is not None and lo <= result["stance"] <= hi, result
+
+
+def test_handheld_clip_meets_its_suggested_checks(shared_data: Path) -> None:
+    """ANNOTATIONS.md, clip 3 (handheld, oblique, feet cut): no crash; few or no steps while the
+    walker stands (88-179) and none while nobody is in view (132-155); steps found while walking
+    come with a low-confidence warning. Refusing the clip is an accepted answer."""
+    from groundup.errors import NoWalkingError
+
+    trial = _pose(shared_data, "handheld_oblique_approach_feet_cut.mp4").trial
+    try:
+        analysis = analyze_keypoints(trial)
+    except NoWalkingError as exc:
+        _ROWS.append(f"{'handheld':16s} refused: {exc.problem}")
+        return
+    times = trial.frame_times_s
+    assert times is not None
+    strikes = [e.time_s for e in analysis.events if e.kind == "heel_strike"]
+    assert sum(t >= times[88] for t in strikes) <= 1, strikes
+    assert not [t for t in strikes if times[132] <= t <= times[155]], strikes
+    codes = {q.code for q in analysis.quality}
+    assert codes & {"oblique_view", "under_two_strides"}, codes
+    cadence = analysis.spatiotemporal.to_json()["cadence_steps_per_min"]
+    _ROWS.append(
+        f"{'handheld':16s} {len(strikes)} heel strikes, cadence {cadence}, warnings "
+        f"{sorted(codes & {'oblique_view', 'under_two_strides', 'implausible_gait_phases'})}"
+    )
+
+
+def test_no_walking_clip_reports_no_gait(shared_data: Path) -> None:
+    """ANNOTATIONS.md, clip 4 (a seated man, legs never visible): no gait, no steps."""
+    from groundup.errors import NoWalkingError
+
+    with pytest.raises(NoWalkingError):
+        analyze_keypoints(_pose(shared_data, "no_walking_seated_lab.mp4").trial)
+    _ROWS.append(f"{'no walking':16s} no gait reported (NoWalkingError)")

@@ -103,13 +103,14 @@ def _shrunk_sports2d(clip: Path, out: Path, scale: float) -> Path:
 
 
 def _assert_sports2d_walk(analysis, label: str) -> None:
-    """The Sports2D walker's suggested checks (ANNOTATIONS.md): at least 6 of the 8 annotated
-    contacts within 3 frames, cadence within 95-102 steps/min."""
+    """The Sports2D walker's checks (ANNOTATIONS.md, revised table): at least 6 of the 9 annotated
+    contacts within 3 frames, cadence within 95-102 steps/min (the table's 96.0-98.6 widened for
+    a walker analysed from a smaller or tiled picture)."""
     from tests.keypoints.conftest import SPORTS2D_IC_FRAMES
 
     strikes = [e.frame for e in analysis.events if e.kind == "heel_strike"]
     found = sum(any(abs(f - ic) <= 3 for f in strikes) for ic in SPORTS2D_IC_FRAMES)
-    print(f"\n{label}: {found} of 8 contacts within 3 frames, strikes {strikes}")
+    print(f"\n{label}: {found} of 9 contacts within 3 frames, strikes {strikes}")
     assert found >= 6
     cadence = analysis.spatiotemporal.to_json()["cadence_steps_per_min"]
     assert cadence is not None and 95.0 <= cadence <= 102.0
