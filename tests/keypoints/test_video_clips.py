@@ -407,7 +407,7 @@ def test_posterior_cadence_and_alternation(posterior_trial) -> None:
 
 
 @pytest.mark.xfail(
-    reason="measured 4 of 6 within 3 frames (errors +1, +5, +2, +5, +3, +5): in the rear view "
+    reason="measured 3 of 6 within 3 frames (errors +1, +5, +2, +5, +3, +5): in the rear view "
     "the far foot is hidden behind the near leg in early stance, so its keypoints lag and its "
     "heel strikes come 3-5 frames late (docs/video-gait.md, 'Frontal views: known limits')",
     strict=True,

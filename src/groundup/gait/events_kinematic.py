@@ -376,7 +376,7 @@ def _swing_peaks(
 
     Peaks stand out by ``prominence`` of the landmark's typical forward speed (95th percentile;
     standing still is zero, and backward motion relative to the other foot on a treadmill does
-    not count) and lie ``min_stride_s`` apart. A
+    not count). An edge stands in for a peak only ``min_stride_s`` or more from the others. A
     swing cut by the start or end of the data (a foot entering or leaving the capture volume or
     the picture) has no peak of its own: where the velocity falls from the first seen frame, or
     rises into the last, and is there at least half the landmark's median swing peak, that frame
@@ -395,9 +395,10 @@ def _swing_peaks(
         seg = velocity[start:stop]
         if seg.size < 3:
             continue
-        idx, _ = find_peaks(
-            seg, distance=max(1, int(min_stride_s * rate_hz)), prominence=prominence * span
-        )
+        # No minimum spacing here: a keypoint blip higher than the swing next to it must not
+        # hide that swing. Extra peaks give the same crossing or one that the physical checks
+        # of FootStopEventDetection remove (a foot lands once per lift-off).
+        idx, _ = find_peaks(seg, prominence=prominence * span)
         found.extend((start + int(i), float(seg[i])) for i in idx if seg[i] > 0)
         # The highest frame near either end, where the velocity falls from the first frames
         # or rises into the last ones (the peak itself lies outside the data).
@@ -464,23 +465,23 @@ def _seen_only(
     return np.where(seen, velocity, np.nan)
 
 
-def _with_swing_between_contacts(events: list[GaitEvent]) -> list[GaitEvent]:
-    """The events without heel strikes that follow the same foot's previous heel strike with no
-    toe off of that foot between them: a foot lands again only after it has left the ground, so
-    a second stop of a heel still on the ground (stance) is not a contact."""
+def _alternating_per_foot(events: list[GaitEvent]) -> list[GaitEvent]:
+    """Each foot's events alternating: a heel strike only after a toe off of that foot since its
+    previous heel strike (a foot lands again only after leaving the ground), and a toe off only
+    after a heel strike since its previous toe off. Of two in a row the first is kept: the
+    second stop of a heel already on the ground, or the second release of a toe already in the
+    air, comes from a keypoint's wobble."""
     kept = []
     for side in SIDES:
-        own = sorted((e for e in events if e.side == side), key=lambda e: e.time_s)
-        last_strike: GaitEvent | None = None
-        lifted = False
-        for ev in own:
-            if ev.kind == "toe_off":
-                lifted = True
-            elif last_strike is None or lifted:
-                last_strike, lifted = ev, False
-            else:
+        last_kind: str | None = None
+        last_time = -np.inf
+        for ev in sorted((e for e in events if e.side == side), key=lambda e: e.time_s):
+            if ev.kind == last_kind:
+                continue
+            if ev.time_s - last_time <= 0:
                 continue
             kept.append(ev)
+            last_kind, last_time = ev.kind, ev.time_s
     return kept
 
 
@@ -631,7 +632,7 @@ class FootStopEventDetection:
                 if release is not None:
                     events.append(_event(side, "toe_off", release, rate, self.name))
         kept = _without_short_stances(events, 0.5 * self.min_stride_s)
-        return sorted(_with_swing_between_contacts(kept), key=lambda e: e.time_s)
+        return sorted(_alternating_per_foot(kept), key=lambda e: e.time_s)
 
     def _at_floor(self, height: np.ndarray, stop: float, rate: float) -> bool:
         """Is the heel at its floor level where it stops: within ``floor_tolerance_fraction`` of
