@@ -525,9 +525,10 @@ class FootStopEventDetection:
       (before, after) around it; at 30 frames/s the velocity rule stands alone;
     - **toe off**: the toe's forward velocity, before its swing peak, last rises through
       ``release_speed_fraction`` of that peak, interpolated between frames;
-    - a heel strike needs a toe off of the same foot since its previous heel strike (a foot lands
-      again only after leaving the ground), and is not followed by that foot's toe off within
-      half of ``min_stride_s`` (in walking, stance is more than half the stride).
+    - each foot's events alternate (a foot lands again only after leaving the ground, and
+      leaves it again only after landing; of two in a row the first is kept), and a heel strike
+      is not followed by that foot's toe off within half of ``min_stride_s`` (in walking,
+      stance is more than half the stride).
 
     Both fractions were fixed on the force-plate contacts of the reference C3D trials (own
     rates: heel strike bias +0.9 ms, toe off -0.1 ms; resampled to 30 frames/s: -5.2 ms and
@@ -535,8 +536,8 @@ class FootStopEventDetection:
     keypoints. Forward is along the walking direction of each frame (the walker's own frame),
     against the ground; where the person walks in place, against the other foot's toe
     (:func:`_forward_velocity`). Swing peaks stand out by ``swing_prominence_fraction`` of the
-    landmark's typical forward speed and lie at least ``min_stride_s`` apart (a stance foot's
-    wobble is not a swing); on keypoints they are read only where the keypoint was seen.
+    landmark's typical forward speed (a stance foot's wobble is not a swing); on keypoints they
+    are read only where the keypoint was seen.
 
     A velocity threshold for heel contact: Ghoussayni S, Stevens C, Durham S, Ewins D (2004)
     Assessment and validation of a simple automated method for the detection of gait events and
