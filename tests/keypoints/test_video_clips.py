@@ -147,8 +147,8 @@ def test_sports2d_demo(sports2d_analysis) -> None:
 
 
 def test_sports2d_demo_event_timing(sports2d_analysis) -> None:
-    """The annotation's suggested check: at least 7 of the 9 contacts (measured 7, each within
-    one frame; L153 and R172 are lost where the pose model exchanges the feet)."""
+    """The annotation's suggested check: at least 7 of the 9 contacts (measured 8, each within
+    one frame; 190 is at the picture's edge)."""
     hs = _events(sports2d_analysis)
     ref = [(None, f) for f in SPORTS2D_IC_FRAMES]
     assert _matched(hs, ref) >= 7, hs

@@ -39,6 +39,12 @@ from groundup.trial import SIDES, GaitEvent, Side, Trial, other_side
 # Two same-side heel strikes are at least this far apart. Adult strides last 0.9-1.4 s and a fast
 # run is above 0.6 s, so half that keeps every real stride and drops double peaks.
 _MIN_STRIDE_S = 0.5
+# A swing carries the foot a stride; the first swing from standing carries it about half as far,
+# and a swing seen only in part (a foot coming out from behind something) less. A standing foot
+# that a pose model drags along as the other passes moves a fifth of a swing or less (measured on
+# Sports2D at 640 x 360: 0.19-0.22 against a partly hidden swing's 0.46). A swing peak whose
+# travel is under this share of the foot's median swing travel is such a wobble.
+_MIN_SWING_TRAVEL_FRACTION = 1 / 3
 # Walking in place: the ground reference of foot velocities moves from the picture or lab to the
 # other foot over this time (see _forward_velocity).
 _IN_PLACE_BLEND_S = 0.5
@@ -371,8 +377,9 @@ def _forward_velocity(
 
 def _swing_peaks(
     velocity: np.ndarray, rate_hz: float, min_stride_s: float, prominence: float
-) -> list[tuple[int, float]]:
-    """Each swing's forward-velocity peak of one landmark: (frame, peak velocity).
+) -> list[tuple[int, float, bool]]:
+    """Each swing's forward-velocity peak of one landmark: (frame, peak velocity, whether the
+    data's edge stands in for the peak).
 
     Peaks stand out by ``prominence`` of the landmark's typical forward speed (95th percentile;
     standing still is zero, and backward motion relative to the other foot on a treadmill does
@@ -381,7 +388,9 @@ def _swing_peaks(
     the picture) has no peak of its own: where the velocity falls from the first seen frame, or
     rises into the last, and is there at least half the landmark's median swing peak, that frame
     stands in for the peak, with the median swing peak (swing peaks of one foot vary little from
-    stride to stride in steady walking) or the seen value if higher.
+    stride to stride in steady walking) or the seen value if higher. A peak whose swing carries
+    the landmark less than a third as far as its median swing does is a wobble, not a swing (a
+    pose model dragging a standing foot along as the other passes it).
     """
     finite = np.isfinite(velocity)
     if finite.sum() < 3:
@@ -411,13 +420,30 @@ def _swing_peaks(
             edges.append(stop - 1 - tail)
     if not found:
         return []
+    travel = {f: _travel(velocity, f) for f, _ in found}
+    longest_usual = float(np.median(list(travel.values())))
+    found = [(f, v) for f, v in found if travel[f] >= _MIN_SWING_TRAVEL_FRACTION * longest_usual]
     typical = float(np.median([v for _, v in found]))
     gap = int(min_stride_s * rate_hz)
+    peaks = [(f, v, False) for f, v in found]
     for edge in edges:
         value = float(velocity[edge])
         if value >= 0.5 * typical and all(abs(edge - f) >= gap for f, _ in found):
-            found.append((edge, max(value, typical)))
-    return sorted(found)
+            peaks.append((edge, max(value, typical), True))
+    return sorted(peaks)
+
+
+def _travel(velocity: np.ndarray, peak: int) -> float:
+    """How far the landmark moves forward around ``peak``: the sum of its velocity (per frame)
+    over the frames next to the peak where it exceeds a tenth of the peak."""
+    level = 0.1 * velocity[peak]
+    a = peak
+    while a > 0 and np.isfinite(velocity[a - 1]) and velocity[a - 1] > level:
+        a -= 1
+    b = peak
+    while b + 1 < len(velocity) and np.isfinite(velocity[b + 1]) and velocity[b + 1] > level:
+        b += 1
+    return float(np.sum(velocity[a : b + 1]))
 
 
 def _falls_below(velocity: np.ndarray, peak: int, level: float, limit: int) -> float | None:
@@ -465,24 +491,29 @@ def _seen_only(
     return np.where(seen, velocity, np.nan)
 
 
-def _alternating_per_foot(events: list[GaitEvent]) -> list[GaitEvent]:
+def _alternating_per_foot(
+    events: list[GaitEvent], weaker: list[GaitEvent] | None = None
+) -> list[GaitEvent]:
     """Each foot's events alternating: a heel strike only after a toe off of that foot since its
     previous heel strike (a foot lands again only after leaving the ground), and a toe off only
     after a heel strike since its previous toe off. Of two in a row the first is kept: the
     second stop of a heel already on the ground, or the second release of a toe already in the
-    air, comes from a keypoint's wobble."""
-    kept = []
+    air, comes from a keypoint's wobble. ``weaker`` events (from a swing whose peak lies outside
+    the data) give way to the others where two of a kind meet."""
+
+    weak = {id(e) for e in weaker or []}
+    out: list[GaitEvent] = []
     for side in SIDES:
-        last_kind: str | None = None
-        last_time = -np.inf
-        for ev in sorted((e for e in events if e.side == side), key=lambda e: e.time_s):
-            if ev.kind == last_kind:
-                continue
-            if ev.time_s - last_time <= 0:
-                continue
-            kept.append(ev)
-            last_kind, last_time = ev.kind, ev.time_s
-    return kept
+        own = [e for e in [*events, *(weaker or [])] if e.side == side]
+        kept: list[GaitEvent] = []
+        for ev in sorted(own, key=lambda e: (e.time_s, id(e) in weak)):
+            last = kept[-1] if kept else None
+            if last is None or (ev.kind != last.kind and ev.time_s > last.time_s):
+                kept.append(ev)
+            elif ev.kind == last.kind and id(last) in weak and id(ev) not in weak:
+                kept[-1] = ev
+        out += kept
+    return out
 
 
 def _without_short_stances(events: list[GaitEvent], min_stance_s: float) -> list[GaitEvent]:
@@ -587,6 +618,7 @@ class FootStopEventDetection:
         # its cut-off, 37.5 frames/s for 15 Hz); at 30 frames/s the velocity rule stands alone.
         resolves_impact = self.impact_cutoff_hz <= 0.4 * rate
         events: list[GaitEvent] = []
+        edge_events: set[int] = set()
         for side in SIDES:
             other = other_side(side)
             heel_v = _forward_velocity(
@@ -605,7 +637,7 @@ class FootStopEventDetection:
                 self.min_stride_s,
                 self.swing_prominence_fraction,
             )
-            for peak, top in heel_peaks:
+            for peak, top, at_edge in heel_peaks:
                 if not walking[peak]:
                     continue
                 stop = _falls_below(heel_v, peak, self.contact_speed_fraction * top, limit)
@@ -620,20 +652,26 @@ class FootStopEventDetection:
                 )
                 pos = impact if impact is not None else stop
                 events.append(_event(side, "heel_strike", pos, rate, self.name))
+                if at_edge:
+                    edge_events.add(id(events[-1]))
             toe_peaks = _swing_peaks(
                 _seen_only(toe_v, progression, f"{side}_toe", rate),
                 rate,
                 self.min_stride_s,
                 self.swing_prominence_fraction,
             )
-            for peak, top in toe_peaks:
+            for peak, top, at_edge in toe_peaks:
                 if not walking[peak]:
                     continue
                 release = _rises_above(toe_v, peak, self.release_speed_fraction * top, limit)
                 if release is not None:
                     events.append(_event(side, "toe_off", release, rate, self.name))
+                    if at_edge:
+                        edge_events.add(id(events[-1]))
         kept = _without_short_stances(events, 0.5 * self.min_stride_s)
-        return sorted(_alternating_per_foot(kept), key=lambda e: e.time_s)
+        seen = [e for e in kept if id(e) not in edge_events]
+        at_edges = [e for e in kept if id(e) in edge_events]
+        return sorted(_alternating_per_foot(seen, at_edges), key=lambda e: e.time_s)
 
     def _at_floor(self, height: np.ndarray, stop: float, rate: float) -> bool:
         """Is the heel at its floor level where it stops: within ``floor_tolerance_fraction`` of
