@@ -5,9 +5,10 @@ code after it runs in well under a second. :func:`cached_video_pose` runs
 :func:`groundup.video.pose_run.run_video_pose` once per clip and option set and stores the
 subject's trial (landmarks, confidences, frame times, image size, quality notes) and the tracks'
 boxes in ``.pytest_cache/groundup-landmarks`` (or ``$GROUNDUP_LANDMARK_CACHE``). The key holds
-the clip's SHA-256, the options, the source of the video front end (``groundup/video/*.py`` and
-the BlazePose keypoint map) and the MediaPipe version, so any change to the front end or the clip
-computes the landmarks again: the cache can only return what the current front end would.
+the clip's SHA-256, the options, the source of the video front end and of the gait engine it
+uses to choose the walking person (``groundup/{video,keypoints,gait,signal}/*.py``, ``trial.py``)
+and the MediaPipe version, so any change to that code or the clip computes the landmarks again:
+the cache can only return what the current code would.
 ``GROUNDUP_LANDMARK_CACHE=off`` turns it off.
 """
 
@@ -50,7 +51,13 @@ def _cache_dir() -> Path | None:
 
 def _front_end_digest() -> str:
     digest = hashlib.sha256()
-    sources = [*sorted((_SRC / "video").glob("*.py")), _SRC / "keypoints" / "blazepose.py"]
+    # The front end, and the gait engine it asks whether a person walks (the subject choice
+    # depends on it: groundup.video.pose_run.shows_gait).
+    sources = sorted(
+        path
+        for folder in ("video", "keypoints", "gait", "signal")
+        for path in (_SRC / folder).glob("*.py")
+    ) + [_SRC / "trial.py"]
     for path in sources:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())

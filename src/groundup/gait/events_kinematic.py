@@ -376,7 +376,11 @@ def _forward_velocity(
 
 
 def _swing_peaks(
-    velocity: np.ndarray, rate_hz: float, min_stride_s: float, prominence: float
+    velocity: np.ndarray,
+    rate_hz: float,
+    min_stride_s: float,
+    prominence: float,
+    min_travel: float = 0.0,
 ) -> list[tuple[int, float, bool]]:
     """Each swing's forward-velocity peak of one landmark: (frame, peak velocity, whether the
     data's edge stands in for the peak).
@@ -389,8 +393,9 @@ def _swing_peaks(
     rises into the last, and is there at least half the landmark's median swing peak, that frame
     stands in for the peak, with the median swing peak (swing peaks of one foot vary little from
     stride to stride in steady walking) or the seen value if higher. A peak whose swing carries
-    the landmark less than a third as far as its median swing does is a wobble, not a swing (a
-    pose model dragging a standing foot along as the other passes it).
+    the landmark less than a third as far as its median swing does, or less than ``min_travel``,
+    is a wobble, not a swing (a pose model dragging a standing foot along as the other passes
+    it; feet moving apart and together on the spot).
     """
     finite = np.isfinite(velocity)
     if finite.sum() < 3:
@@ -422,7 +427,10 @@ def _swing_peaks(
         return []
     travel = {f: _travel(velocity, f) for f, _ in found}
     longest_usual = float(np.median(list(travel.values())))
-    found = [(f, v) for f, v in found if travel[f] >= _MIN_SWING_TRAVEL_FRACTION * longest_usual]
+    least = max(min_travel, _MIN_SWING_TRAVEL_FRACTION * longest_usual)
+    found = [(f, v) for f, v in found if travel[f] >= least]
+    if not found:
+        return []
     typical = float(np.median([v for _, v in found]))
     gap = int(min_stride_s * rate_hz)
     peaks = [(f, v, False) for f, v in found]
@@ -568,7 +576,9 @@ class FootStopEventDetection:
     against the ground; where the person walks in place, against the other foot's toe
     (:func:`_forward_velocity`). Swing peaks stand out by ``swing_prominence_fraction`` of the
     landmark's typical forward speed (a stance foot's wobble is not a swing); on keypoints they
-    are read only where the keypoint was seen.
+    are read only where the keypoint was seen, and must carry the foot ``min_stride_heights``
+    body heights (a stride of about 34 cm on an adult; side-view walkers' swings carry it 0.6-1.0
+    body heights, a person doing jumping jacks on the spot 0.13 or less).
 
     A velocity threshold for heel contact: Ghoussayni S, Stevens C, Durham S, Ewins D (2004)
     Assessment and validation of a simple automated method for the detection of gait events and
@@ -587,6 +597,7 @@ class FootStopEventDetection:
     swing_prominence_fraction: float = 0.5
     floor_tolerance_fraction: float = 0.5
     floor_window_s: float = 1.0
+    min_stride_heights: float = 0.2
     min_stride_s: float = _MIN_STRIDE_S
     search_s: float = 0.5
     impact_cutoff_hz: float = 15.0
@@ -619,6 +630,14 @@ class FootStopEventDetection:
         resolves_impact = self.impact_cutoff_hz <= 0.4 * rate
         events: list[GaitEvent] = []
         edge_events: set[int] = set()
+        # Keypoints have a body scale: a swing carries the foot a stride, and strides shorter than
+        # min_stride_heights are not timed (feet moving apart and together on the spot).
+        height_px = progression.body_height_px
+        least_travel = (
+            self.min_stride_heights * float(np.nanmedian(height_px))
+            if height_px is not None and np.isfinite(height_px).any()
+            else 0.0
+        )
         for side in SIDES:
             other = other_side(side)
             heel_v = _forward_velocity(
@@ -636,6 +655,7 @@ class FootStopEventDetection:
                 rate,
                 self.min_stride_s,
                 self.swing_prominence_fraction,
+                least_travel,
             )
             for peak, top, at_edge in heel_peaks:
                 if not walking[peak]:
@@ -659,6 +679,7 @@ class FootStopEventDetection:
                 rate,
                 self.min_stride_s,
                 self.swing_prominence_fraction,
+                least_travel,
             )
             for peak, top, at_edge in toe_peaks:
                 if not walking[peak]:
@@ -792,7 +813,8 @@ def guard_keypoint_events(
 
     Heel strikes of opposite feet closer than ``min_opposite_strike_s`` contradict each other
     (a foot is in stance between two contacts), and so do toe offs (in walking the other foot
-    lands between them; both feet leaving the ground together is a jump): both are dropped.
+    lands between them; both feet leaving the ground together is a jump): both are dropped, and
+    so is the heel strike with which each foot lands from such a take-off.
     Inside the window, up to ``max_untracked_run_s`` of lost tracking in all (at least one frame
     when it is above zero) is tolerated, never at the window's first or last frame: gap filling
     bridges it.
@@ -825,6 +847,15 @@ def guard_keypoint_events(
             if a.side != b.side and b.time_s - a.time_s < min_opposite_strike_s
             for e in (a, b)
         }
+    # The landing of a jump is no walking contact either: the heel strike that follows a toe
+    # off dropped as one foot of a two-footed take-off (same foot, before its next toe off).
+    for jump in [e for e in kept if id(e) in contradicted and e.kind == "toe_off"]:
+        after = sorted(
+            (e for e in kept if e.side == jump.side and e.time_s > jump.time_s),
+            key=lambda e: e.time_s,
+        )
+        if after and after[0].kind == "heel_strike":
+            contradicted.add(id(after[0]))
     dropped += [e for e in kept if id(e) in contradicted]
     kept = [e for e in kept if id(e) not in contradicted]
     return kept, sorted(dropped, key=lambda e: e.time_s)

@@ -8,7 +8,8 @@ Introduction, 4th ed., ch. 2):
 - stance %: heel strike to toe off of the same foot, in % of its stride; swing % = 100 - stance %;
 - step (named by the foot that lands): from the other foot's heel strike to this foot's heel strike;
 - double support %: both feet on the ground (initial + terminal double support) in % of stride;
-- cadence: steps per minute (60 / mean step time, or 120 / mean stride time without steps);
+- cadence: steps per minute (60 / mean step time, or 120 / mean stride time with fewer than two
+  steps; none from a single step);
 - step length: distance along the walking direction between the two heels at a heel strike;
 - stride length: distance between successive heel-strike positions of the same heel (not on a
   treadmill, where the belt moves the heel: strides mostly walked in place have none, and so no
@@ -102,7 +103,9 @@ class Spatiotemporal:
         left, right = self.left.to_json(), self.right.to_json()
         steps = self.left.step_times_s + self.right.step_times_s
         strides = self.left.stride_times_s + self.right.stride_times_s
-        if steps:
+        # A rate needs repetition: one step alone (two contacts of opposite feet) is a step time,
+        # and could as well be one landing after a hop; the cadence needs two steps or a stride.
+        if len(steps) >= 2:
             cadence = 60.0 / float(np.mean(steps))
         elif strides:
             cadence = 120.0 / float(np.mean(strides))
