@@ -53,11 +53,14 @@ def _front_end_digest() -> str:
     digest = hashlib.sha256()
     # The front end, and the gait engine it asks whether a person walks (the subject choice
     # depends on it: groundup.video.pose_run.shows_gait).
-    sources = sorted(
-        path
-        for folder in ("video", "keypoints", "gait", "signal")
-        for path in (_SRC / folder).glob("*.py")
-    ) + [_SRC / "trial.py"]
+    sources = [
+        *sorted(
+            path
+            for folder in ("video", "keypoints", "gait", "signal")
+            for path in (_SRC / folder).glob("*.py")
+        ),
+        _SRC / "trial.py",
+    ]
     for path in sources:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
