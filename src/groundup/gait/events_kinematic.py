@@ -813,8 +813,7 @@ def guard_keypoint_events(
 
     Heel strikes of opposite feet closer than ``min_opposite_strike_s`` contradict each other
     (a foot is in stance between two contacts), and so do toe offs (in walking the other foot
-    lands between them; both feet leaving the ground together is a jump): both are dropped, and
-    so is the heel strike with which each foot lands from such a take-off.
+    lands between them; both feet leaving the ground together is a jump): both are dropped.
     Inside the window, up to ``max_untracked_run_s`` of lost tracking in all (at least one frame
     when it is above zero) is tolerated, never at the window's first or last frame: gap filling
     bridges it.
@@ -847,15 +846,6 @@ def guard_keypoint_events(
             if a.side != b.side and b.time_s - a.time_s < min_opposite_strike_s
             for e in (a, b)
         }
-    # The landing of a jump is no walking contact either: the heel strike that follows a toe
-    # off dropped as one foot of a two-footed take-off (same foot, before its next toe off).
-    for jump in [e for e in kept if id(e) in contradicted and e.kind == "toe_off"]:
-        after = sorted(
-            (e for e in kept if e.side == jump.side and e.time_s > jump.time_s),
-            key=lambda e: e.time_s,
-        )
-        if after and after[0].kind == "heel_strike":
-            contradicted.add(id(after[0]))
     dropped += [e for e in kept if id(e) in contradicted]
     kept = [e for e in kept if id(e) not in contradicted]
     return kept, sorted(dropped, key=lambda e: e.time_s)

@@ -163,9 +163,15 @@ def analyze_keypoints(
             "The keypoint trial is empty.", "Give a clip or keypoint files with frames."
         )
     subject_height = height_m if height_m is not None else trial.subject.height_m
-    cleaned, report = clean_keypoints(trial, min_confidence, max_gap_s)
+    # Left/right swaps are repaired in side views only, where the legs cross in the picture and
+    # the pose model exchanges them there; in front and rear views the feet never cross, and the
+    # continuity repair turned a person jumping on the spot into alternating steps.
+    cleaned, report = clean_keypoints(trial, min_confidence, max_gap_s, repair_swaps=False)
     _require_lower_body(cleaned)
     info = detect_view(cleaned, view)
+    if info.view == "sagittal":
+        cleaned, report = clean_keypoints(trial, min_confidence, max_gap_s)
+        info = detect_view(cleaned, view)
     walk_back = find_walk_back(cleaned, view) if info.view != "sagittal" else None
     if walk_back is not None:
         cleaned = _without_frames(cleaned, walk_back.frames)
