@@ -226,7 +226,6 @@ def test_sports2d_at_low_resolution(shared_data: Path, tmp_path: Path) -> None:
     the cadence in the annotated range."""
     import cv2
 
-
     source = shared_data / "video" / "sports2d_demo.mp4"
     clip = _reencoded(
         source,
@@ -312,7 +311,6 @@ def test_sports2d_at_25_frames_per_second(shared_data: Path, tmp_path: Path) -> 
     seconds, are found within 0.1 s (measured 8 of 8) and the cadence stays in the annotated
     range (98.6)."""
     import av
-
 
     source = shared_data / "video" / "sports2d_demo.mp4"
     with av.open(str(source)) as clip:
