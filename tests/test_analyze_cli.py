@@ -61,7 +61,7 @@ def test_each_event_source_can_be_chosen(c3d_dir: Path, tmp_path: Path, events: 
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "analysis.json").read_text())
     validate(doc, "analysis")
-    expected = {"kinematic": "hreljac2000+zeni2008", "force-plate": "force_plate", "file": "file"}
+    expected = {"kinematic": "footstop", "force-plate": "force_plate", "file": "file"}
     assert set(doc["event_detection"]["methods_used"]) == {expected[events]}
 
 

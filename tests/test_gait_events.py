@@ -15,6 +15,7 @@ from reference_contacts import CLEAN_CONTACTS, STORED_EVENT_COUNTS
 from groundup.gait.analysis import analyze_gait
 from groundup.gait.events_forceplate import ForcePlateEventDetection
 from groundup.gait.events_kinematic import (
+    FootStopEventDetection,
     HreljacMarshallEventDetection,
     OConnorEventDetection,
     ZeniEventDetection,
@@ -56,7 +57,7 @@ def _cases() -> list:
 @pytest.mark.parametrize("name", _cases())
 def test_kinematic_events_match_force_plates(c3d_dir: Path, name: str) -> None:
     trial = fill_gaps(read_c3d(c3d_dir / name))
-    events = HreljacMarshallEventDetection().detect(trial)
+    events = FootStopEventDetection().detect(trial)
     hs_err, to_err, rows = [], [], []
     for side, on_s, off_s in CLEAN_CONTACTS[name]:
         hs = [e.time_s for e in events if e.side == side and e.kind == "heel_strike"]
@@ -137,7 +138,7 @@ def test_cadence_and_stance_agree_with_stored_events(c3d_dir: Path, name: str) -
     trial = fill_gaps(read_c3d(c3d_dir / name))
     stored = trial.events
     start, stop = stored[0].time_s, stored[-1].time_s
-    kin = _within(HreljacMarshallEventDetection().detect(trial), start, stop)
+    kin = _within(FootStopEventDetection().detect(trial), start, stop)
     ref = compute_spatiotemporal(trial, stored, None).to_json()
     got = compute_spatiotemporal(trial, kin, None).to_json()
     assert got["cadence_steps_per_min"] == pytest.approx(ref["cadence_steps_per_min"], rel=0.02)
@@ -150,7 +151,7 @@ def test_cadence_and_stance_agree_with_force_plates(c3d_dir: Path, name: str) ->
     trial = fill_gaps(read_c3d(c3d_dir / name))
     plate = ForcePlateEventDetection().detect(trial)
     start, stop = plate[0].time_s, plate[-1].time_s
-    kin = _within(HreljacMarshallEventDetection().detect(trial), start, stop)
+    kin = _within(FootStopEventDetection().detect(trial), start, stop)
     ref = compute_spatiotemporal(trial, plate, None).to_json()
     got = compute_spatiotemporal(trial, kin, None).to_json()
     assert ref["cadence_steps_per_min"] is not None and ref["left"]["stance_pct"] is not None
@@ -195,8 +196,8 @@ def test_reversed_trial_gives_same_events(c3d_dir: Path) -> None:
     flipped = trial.replace(
         points={k: v * np.array([-1.0, -1.0, 1.0]) for k, v in trial.points.items()}
     )
-    a = HreljacMarshallEventDetection().detect(trial)
-    b = HreljacMarshallEventDetection().detect(flipped)
+    a = FootStopEventDetection().detect(trial)
+    b = FootStopEventDetection().detect(flipped)
     assert [(e.side, e.kind, e.frame) for e in a] == [(e.side, e.kind, e.frame) for e in b]
 
 
@@ -429,3 +430,67 @@ def test_step_width_does_not_follow_the_pelvis_sway(c3d_dir: Path, name: str) ->
     b = moved.spatiotemporal.to_json()["step_width_m"]
     assert a is not None and 0.02 <= a <= 0.2, a
     assert b == pytest.approx(a, abs=0.001)
+
+
+def _resampled(trial, rate_hz: float, offset_s: float):
+    """The trial's markers resampled to ``rate_hz`` from ``offset_s`` (cubic spline through the
+    seen samples; unseen stays unseen), without plates or events: a lab trial as a 30 frames/s
+    camera would sample it, for each sampling phase."""
+    from scipy.interpolate import CubicSpline
+
+    t0 = np.arange(trial.n_frames) / trial.point_rate_hz
+    t1 = np.arange(offset_s, t0[-1], 1.0 / rate_hz)
+    nearest = np.searchsorted(t0, t1).clip(0, len(t0) - 1)
+    points = {}
+    for name, xyz in trial.points.items():
+        seen = np.isfinite(xyz).all(axis=1)
+        out = np.full((len(t1), xyz.shape[1]), np.nan)
+        if seen.sum() > 4:
+            out = CubicSpline(t0[seen], xyz[seen])(t1)
+            out[~seen[nearest]] = np.nan
+        points[name] = out
+    return trial.replace(
+        points=points, point_rate_hz=rate_hz, force_plates=[], events=[], analogs={}
+    )
+
+
+@pytest.mark.slow
+def test_foot_stop_fractions_are_fixed_on_the_force_plates(c3d_dir: Path) -> None:
+    """The contact and release fractions of FootStopEventDetection against every clean
+    force-plate contact (c3dorg_sample09 left out: its markers lag its plates), at the
+    recordings' own rates and resampled to 30 frames/s in three sampling phases (the rate of
+    phone video, where the impact refinement is not resolved and the velocity rule stands
+    alone). Measured: own rates, heel strike bias +0.9 ms (MAE 4.9), toe off -0.1 ms (MAE 7.1);
+    30 frames/s, heel strike -5.2 ms (MAE 13.5, max 54 on the slow walker of sample25), toe off
+    -2.4 ms (MAE 7.8). The biases are a sixth of a video frame or less: the same fractions are
+    used unchanged for video keypoints."""
+    detector = FootStopEventDetection()
+    lines = []
+    for rate in (None, 30.0):
+        errors: dict[str, list[float]] = {"heel_strike": [], "toe_off": []}
+        for name, contacts in CLEAN_CONTACTS.items():
+            if name in KNOWN_SYNC_OFFSET:
+                continue
+            trial = fill_gaps(read_c3d(c3d_dir / name))
+            offsets = [0.0] if rate is None else [0.0, 1 / 90, 2 / 90]
+            for offset in offsets:
+                sampled = trial if rate is None else _resampled(trial, rate, offset)
+                events = detector.detect(sampled)
+                for side, on_s, off_s in contacts:
+                    for kind, ref in (("heel_strike", on_s), ("toe_off", off_s)):
+                        times = [
+                            e.time_s + offset for e in events if (e.side, e.kind) == (side, kind)
+                        ]
+                        d = _match(times, ref)
+                        assert d is not None, (name, rate, offset, side, kind)
+                        errors[kind].append(d)
+        for kind, err in errors.items():
+            e = np.array(err)
+            bias, mae, worst = float(e.mean()), float(np.abs(e).mean()), float(np.abs(e).max())
+            lines.append(
+                f"{'own rate' if rate is None else '30 fps':8s} {kind:11s} n={e.size:2d} "
+                f"bias {bias * 1000:+5.1f} ms  MAE {mae * 1000:4.1f} ms  max {worst * 1000:3.0f} ms"
+            )
+            assert abs(bias) <= 0.010, lines[-1]
+            assert mae <= (0.010 if rate is None else 0.020), lines[-1]
+    print("\n" + "\n".join(lines))

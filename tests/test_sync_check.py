@@ -12,7 +12,7 @@ import pytest
 from reference_contacts import CLEAN_CONTACTS
 
 from groundup.gait.events_forceplate import ForcePlateEventDetection
-from groundup.gait.events_kinematic import HreljacMarshallEventDetection
+from groundup.gait.events_kinematic import FootStopEventDetection
 from groundup.gait.progression import compute_progression
 from groundup.gait.sync_check import check_marker_plate_sync
 from groundup.io.c3d import read_c3d
@@ -27,7 +27,7 @@ def test_sync_check_flags_only_the_offset_trial(c3d_dir: Path, name: str) -> Non
     trial = fill_gaps(read_c3d(c3d_dir / name))
     progression = compute_progression(trial)
     contacts = ForcePlateEventDetection().detect_contacts(trial, progression.vertical_axis)
-    kinematic = HreljacMarshallEventDetection().detect(trial, progression)
+    kinematic = FootStopEventDetection().detect(trial, progression)
     sync = check_marker_plate_sync(contacts, kinematic, trial.point_rate_hz)
     # Every clean reference contact is paired with a kinematic landing.
     assert len(sync.offsets_s) == len(CLEAN_CONTACTS[name])

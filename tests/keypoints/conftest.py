@@ -19,8 +19,9 @@ from groundup.trial import Trial
 
 DATA = Path(__file__).parent / "data"
 
-# Walker initial contacts of sports2d_demo.mp4 (ANNOTATIONS.md, +-2 frames).
-SPORTS2D_IC_FRAMES = (57, 75, 94, 112, 130, 148, 167, 185)
+# Walker initial contacts of sports2d_demo.mp4 (ANNOTATIONS.md, revision of 2026-12-02; sides and
+# toe offs in video_reference_events.py).
+SPORTS2D_IC_FRAMES = (42, 61, 80, 99, 117, 135, 153, 172, 190)
 
 
 def blazepose_trial(xy: np.ndarray, conf: np.ndarray, fps: float, size: tuple[int, int]) -> Trial:

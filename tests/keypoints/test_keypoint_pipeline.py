@@ -105,12 +105,15 @@ def _walking_in_place(trial: Trial) -> Trial:
 def test_walking_in_place_gives_the_same_steps(sports2d_landmarks: Trial) -> None:
     """Walking on the spot in the picture (treadmill, panning camera): the steps come from the
     feet moving against the pelvis and the direction from the way the feet and face point. The
-    Sports2D walker held still in the picture gives the original's heel strikes, sides and
-    cadence. Before, the pelvis standing still meant "no walking" (and a panning clip of the same
-    walk gave 6 events and 116 steps/min)."""
+    Sports2D walker held still in the picture gives the original's heel strikes (within one frame:
+    in place the foot's velocity is taken against the other foot's toe instead of the picture)
+    with their sides, and the cadence. Before, the pelvis standing still meant "no walking" (and
+    a panning clip of the same walk gave 6 events and 116 steps/min)."""
     original = analyze_keypoints(sports2d_landmarks)
     in_place = analyze_keypoints(_walking_in_place(sports2d_landmarks))
-    assert _heel_strikes(in_place) == _heel_strikes(original)
+    moved, still = _heel_strikes(in_place), _heel_strikes(original)
+    assert [s for s, _ in moved] == [s for s, _ in still], (moved, still)
+    assert all(abs(a - b) <= 1 for (_, a), (_, b) in zip(moved, still, strict=True)), moved
     assert in_place.video is not None and in_place.video["direction"] == "right_to_left"
     assert "walking_in_place" in {q.code for q in in_place.quality}
     assert "walking_in_place" not in {q.code for q in original.quality}

@@ -1,10 +1,13 @@
-"""Real clips through the video front end and the keypoint gait pipeline, against ANNOTATIONS.md.
+"""Real clips through the video front end and the keypoint gait pipeline, against ANNOTATIONS.md
+(revision of 2026-12-02; the tables are in video_reference_events.py).
 
-Skipped until ``groundup.video.pose_run.video_to_trial`` exists (the video front end). The
-module prints one row per clip at the end: clip, subject, annotated initial contacts found
+The module prints one row per clip at the end: clip, subject, annotated initial contacts found
 within 3 frames (with the side where the annotation names one), whether heel strikes alternate,
-cadence vs range. Checks that still fail on the front end's landmarks are strict expected
-failures with the measured reason (docs/video-gait.md, "Measured on the reference clips").
+cadence vs range. The per-clip table of must 1 (contacts, toe offs, bias, stance, double support
+within the annotations' own tolerances) is test_video_events.py. Checks that still fail on the
+front end's landmarks are strict expected failures with the measured reason (docs/video-gait.md,
+"Measured on the reference clips"). Landmarks of the reference clips, and of the variants made
+from them, are computed once and kept (landmark_cache.py).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from groundup.errors import NoWalkingError
 from groundup.keypoints.pipeline import analyze_keypoints
 
 from .conftest import SPORTS2D_IC_FRAMES, video_front_end_available
+from .landmark_cache import cached_video_pose, cached_video_trial
+from .video_reference_events import HANDHELD_CONTACTS, INDOOR_A, INDOOR_B, POSTERIOR
 
 pytestmark = [
     pytest.mark.slow,
@@ -29,15 +34,13 @@ pytestmark = [
     ),
 ]
 
-# (side or None, frame) from ANNOTATIONS.md.
-INDOOR_B_IC = [("left", 60), ("right", 76), ("left", 94), ("right", 110), ("left", 130)]
-INDOOR_A_IC = [("right", 8), ("left", 24), ("right", 40), ("left", 56), ("right", 72), ("left", 88)]
-POSTERIOR_IC = [("right", 28), ("left", 60), ("right", 86), ("left", 118), ("right", 145)]
-POSTERIOR_TO = [("right", 20), ("left", 50), ("right", 78), ("left", 109), ("right", 137)]
-# Toe offs of ANNOTATIONS.md (side view clip, +-1 frame each).
-INDOOR_A_TO = [("right", 30), ("left", 46), ("right", 62), ("left", 78), ("right", 94)]
-INDOOR_B_TO = [("left", 80), ("right", 99), ("left", 116), ("right", 134), ("left", 152)]
-HANDHELD_IC = [(None, 7), (None, 27), (None, 42), (None, 58), (None, 76)]
+# (side or None, frame) from ANNOTATIONS.md, revision of 2026-12-02.
+INDOOR_A_IC = list(INDOOR_A.contacts)
+INDOOR_B_IC = list(INDOOR_B.contacts)
+POSTERIOR_IC = list(POSTERIOR.contacts)
+INDOOR_A_TO = list(INDOOR_A.toe_offs)
+INDOOR_B_TO = list(INDOOR_B.toe_offs)
+HANDHELD_IC = list(HANDHELD_CONTACTS)
 TOLERANCE_FRAMES = 3
 
 _ROWS: list[str] = []
@@ -51,9 +54,7 @@ def _print_table() -> Iterator[None]:
 
 
 def _trial(shared_data: Path, name: str):
-    from groundup.video.pose_run import video_to_trial
-
-    return video_to_trial(shared_data / "video" / name)
+    return cached_video_trial(shared_data / "video" / name)
 
 
 def _is_walker_a(trial) -> bool:
@@ -82,12 +83,10 @@ def _point_on_other_walker(result) -> tuple[int, tuple[float, float]]:
 def two_walkers(shared_data: Path) -> dict[str, object]:
     """Both walkers of the two-walker clip: the default subject (either walker is a correct
     default) and the other one, picked by a point on their box."""
-    from groundup.video.pose_run import run_video_pose
-
     clip = shared_data / "video" / "sagittal_indoor_two_walkers.mp4"
-    first = run_video_pose(clip)
+    first = cached_video_pose(clip)
     frame, point = _point_on_other_walker(first)
-    second = run_video_pose(clip, subject_xy=point, subject_frame=frame)
+    second = cached_video_pose(clip, subject_xy=point, subject_frame=frame)
     assert _is_walker_a(first.trial) != _is_walker_a(second.trial)
     a, b = (first, second) if _is_walker_a(first.trial) else (second, first)
     return {"A": a.trial, "B": b.trial}
@@ -140,7 +139,7 @@ def test_sports2d_demo(sports2d_analysis) -> None:
     hs = _events(sports2d_analysis)
     ref = [(None, f) for f in SPORTS2D_IC_FRAMES]
     cadence = _cadence(sports2d_analysis)
-    _row("sports2d_demo", "walker", hs, ref, cadence, 95.0, 102.0)
+    _row("sports2d_demo", "walker", hs, ref, cadence, 96.0, 98.6)
     assert sports2d_analysis.video is not None
     assert sports2d_analysis.video["direction"] == "right_to_left"
     assert _alternate(hs), hs
@@ -148,9 +147,11 @@ def test_sports2d_demo(sports2d_analysis) -> None:
 
 
 def test_sports2d_demo_event_timing(sports2d_analysis) -> None:
+    """The annotation's suggested check: at least 7 of the 9 contacts (measured 8, each within
+    one frame; 190 is at the picture's edge)."""
     hs = _events(sports2d_analysis)
     ref = [(None, f) for f in SPORTS2D_IC_FRAMES]
-    assert _matched(hs, ref) >= 0.8 * len(ref), hs
+    assert _matched(hs, ref) >= 7, hs
 
 
 def _reencoded(
@@ -195,9 +196,7 @@ def test_sports2d_mirrored_gives_the_same_steps(
 
     source = shared_data / "video" / "sports2d_demo.mp4"
     clip = _reencoded(source, tmp_path / "mirror.mp4", lambda image: image[:, ::-1])
-    from groundup.video.pose_run import video_to_trial
-
-    trial = video_to_trial(clip)
+    trial = cached_video_trial(clip)
     analysis = analyze_keypoints(trial)
     assert analysis.video is not None and analysis.video["direction"] == "left_to_right"
     points = trial.points
@@ -227,15 +226,13 @@ def test_sports2d_at_low_resolution(shared_data: Path, tmp_path: Path) -> None:
     the cadence in the annotated range."""
     import cv2
 
-    from groundup.video.pose_run import video_to_trial
-
     source = shared_data / "video" / "sports2d_demo.mp4"
     clip = _reencoded(
         source,
         tmp_path / "small.mp4",
         lambda image: cv2.resize(image, (640, 360), interpolation=cv2.INTER_AREA),
     )
-    analysis = analyze_keypoints(video_to_trial(clip))
+    analysis = analyze_keypoints(cached_video_trial(clip))
     assert analysis.video is not None and analysis.video["direction"] == "right_to_left"
     hs = _events(analysis)
     assert _alternate(hs), hs
@@ -252,7 +249,6 @@ def test_sports2d_as_a_phone_writes_it(
     finds the original's heel strikes with the same sides (measured 0-1 frames apart) and the
     cadence."""
     from groundup.video.decode import probe_video
-    from groundup.video.pose_run import video_to_trial
 
     source = shared_data / "video" / "sports2d_demo.mp4"
     clip = _reencoded(
@@ -264,7 +260,7 @@ def test_sports2d_as_a_phone_writes_it(
     )
     info = probe_video(clip)
     assert (info.width_px, info.height_px, info.rotation_deg) == (1768, 994, 90)
-    analysis = analyze_keypoints(video_to_trial(clip))
+    analysis = analyze_keypoints(cached_video_trial(clip))
     assert analysis.video is not None and analysis.video["direction"] == "right_to_left"
     hs = _events(analysis)
     assert _alternate(hs), hs
@@ -284,7 +280,6 @@ def test_sports2d_filmed_by_a_panning_camera(
     pelvis and the direction from the way feet and face point (docs/video-gait.md, "Walking in
     place"). Before that, this clip gave 6 events and a cadence of 116 steps/min."""
     from groundup.signal.filters import lowpass_array
-    from groundup.video.pose_run import video_to_trial
 
     points = sports2d_analysis.trial.points
     hip_x = (points["left_hip"][:, 0] + points["right_hip"][:, 0]) / 2
@@ -300,7 +295,7 @@ def test_sports2d_filmed_by_a_panning_camera(
         return image[:, centre - half : centre + half]
 
     clip = _reencoded(shared_data / "video" / "sports2d_demo.mp4", tmp_path / "pan.mp4", window)
-    analysis = analyze_keypoints(video_to_trial(clip))
+    analysis = analyze_keypoints(cached_video_trial(clip))
     assert analysis.video is not None and analysis.video["direction"] == "right_to_left"
     hs = _events(analysis)
     assert _alternate(hs), hs
@@ -317,8 +312,6 @@ def test_sports2d_at_25_frames_per_second(shared_data: Path, tmp_path: Path) -> 
     range (98.6)."""
     import av
 
-    from groundup.video.pose_run import video_to_trial
-
     source = shared_data / "video" / "sports2d_demo.mp4"
     with av.open(str(source)) as clip:
         frames = [f.to_ndarray(format="rgb24") for f in clip.decode(video=0)]
@@ -334,7 +327,7 @@ def test_sports2d_at_25_frames_per_second(shared_data: Path, tmp_path: Path) -> 
                 target.mux(packet)
         for packet in stream.encode():
             target.mux(packet)
-    analysis = analyze_keypoints(video_to_trial(out))
+    analysis = analyze_keypoints(cached_video_trial(out))
     assert analysis.trial.point_rate_hz == pytest.approx(25.0)
     times = np.array([e.time_s for e in analysis.events if e.kind == "heel_strike"])
     annotated_s = np.array(SPORTS2D_IC_FRAMES) / 30.0
@@ -347,29 +340,27 @@ def test_sports2d_at_25_frames_per_second(shared_data: Path, tmp_path: Path) -> 
 def test_sagittal_indoor_walker(indoor_a_analysis) -> None:
     hs = _events(indoor_a_analysis)
     cadence = _cadence(indoor_a_analysis)
-    _row("sagittal_indoor_two_walkers", "walker A", hs, INDOOR_A_IC, cadence, 109.0, 116.0)
+    _row("sagittal_indoor_two_walkers", "walker A", hs, INDOOR_A_IC, cadence, 108.0, 114.0)
     assert _matched(hs, INDOOR_A_IC) >= 0.8 * len(INDOOR_A_IC), hs
     assert _alternate(hs), hs
-    assert cadence is not None and 109.0 <= cadence <= 116.0
+    assert cadence is not None and 108.0 <= cadence <= 114.0
 
 
 def test_sagittal_indoor_walker_b_picked(indoor_b_analysis) -> None:
     hs = _events(indoor_b_analysis)
     cadence = _cadence(indoor_b_analysis)
-    _row("sagittal_indoor_two_walkers", "walker B", hs, INDOOR_B_IC, cadence, 96.0, 104.0)
+    _row("sagittal_indoor_two_walkers", "walker B", hs, INDOOR_B_IC, cadence, 101.0, 108.0)
     assert _alternate(hs), hs
     # Sides: every heel strike within 8 frames (half a step) of an annotated IC has its side.
     near = [(s, f) for s, f in hs for rs, rf in INDOOR_B_IC if abs(f - rf) <= 8 and s == rs]
     assert len(near) == len(hs), hs
-    assert cadence is not None and 96.0 <= cadence <= 104.0
+    assert cadence is not None and 101.0 <= cadence <= 108.0
 
 
-@pytest.mark.xfail(
-    reason="measured 1 of 5 within 3 frames: the Hreljac & Marshall impact on B's heel keypoint "
-    "comes 3-6 frames before the annotated contacts; IC 60 comes before B is tracked (frame 61)",
-    strict=True,
-)
 def test_sagittal_indoor_walker_b_event_timing(indoor_b_analysis) -> None:
+    """Walker B (picked by a point on their box): 4 of 5 contacts within 3 frames (measured
+    within 1; IC 59 comes before B is tracked). Before the heel's velocity collapse timed the
+    contact, the impact refinement put them 3-6 frames early (1 of 5)."""
     hs = _events(indoor_b_analysis)
     assert _matched(hs, INDOOR_B_IC) >= 0.8 * len(INDOOR_B_IC), hs
 
@@ -405,18 +396,18 @@ def test_posterior_cadence_and_alternation(posterior_trial) -> None:
     assert analysis.video is not None and analysis.video["view"] == "frontal_posterior"
     hs = _events(analysis)
     cadence = _cadence(analysis)
-    _row("posterior_followcam_forest_road", "walker", hs, POSTERIOR_IC, cadence, 47.6, 50.3)
+    _row("posterior_followcam_forest_road", "walker", hs, POSTERIOR_IC, cadence, 48.9, 50.3)
     print("posterior heel strikes", hs, "toe offs", _events(analysis, "toe_off"))
     assert _alternate(hs), hs
     # Cadence in file time (the footage is slowed down; ANNOTATIONS.md).
-    assert cadence is not None and 47.6 <= cadence <= 50.3
+    assert cadence is not None and 48.9 <= cadence <= 50.3
     assert "implausible_cadence" in [q.code for q in analysis.quality]
 
 
 @pytest.mark.xfail(
-    reason="measured 1 of 5: in the rear view the right foot is hidden behind the left leg in "
-    "early stance, so its keypoints lag and right heel strikes come 6-9 frames late; left ones "
-    "2-5 late (docs/video-gait.md, 'Frontal views: known limits')",
+    reason="measured 3 of 6 within 3 frames (errors +1, +5, +2, +5, +3, +5): in the rear view "
+    "the far foot is hidden behind the near leg in early stance, so its keypoints lag and its "
+    "heel strikes come 3-5 frames late (docs/video-gait.md, 'Frontal views: known limits')",
     strict=True,
 )
 def test_posterior_event_timing(posterior_trial) -> None:

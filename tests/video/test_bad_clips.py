@@ -103,13 +103,14 @@ def _shrunk_sports2d(clip: Path, out: Path, scale: float) -> Path:
 
 
 def _assert_sports2d_walk(analysis, label: str) -> None:
-    """The Sports2D walker's suggested checks (ANNOTATIONS.md): at least 6 of the 8 annotated
-    contacts within 3 frames, cadence within 95-102 steps/min."""
+    """The Sports2D walker's checks (ANNOTATIONS.md, revised table): at least 6 of the 9 annotated
+    contacts within 3 frames, cadence within 95-102 steps/min (the table's 96.0-98.6 widened for
+    a walker analysed from a smaller or tiled picture)."""
     from tests.keypoints.conftest import SPORTS2D_IC_FRAMES
 
     strikes = [e.frame for e in analysis.events if e.kind == "heel_strike"]
     found = sum(any(abs(f - ic) <= 3 for f in strikes) for ic in SPORTS2D_IC_FRAMES)
-    print(f"\n{label}: {found} of 8 contacts within 3 frames, strikes {strikes}")
+    print(f"\n{label}: {found} of 9 contacts within 3 frames, strikes {strikes}")
     assert found >= 6
     cadence = analysis.spatiotemporal.to_json()["cadence_steps_per_min"]
     assert cadence is not None and 95.0 <= cadence <= 102.0
@@ -138,10 +139,10 @@ def test_small_walker_found_by_tiles_and_flagged(shared_data: Path, tmp_path: Pa
     whole-frame detector misses them, tiled detection finds them, and the result says the
     patient was small and to film closer."""
     from groundup.keypoints.pipeline import analyze_keypoints
-    from groundup.video.pose_run import video_to_trial
+    from tests.keypoints.landmark_cache import cached_video_trial
 
     clip = _shrunk_sports2d(shared_data / "video" / "sports2d_demo.mp4", tmp_path / "far.mp4", 0.35)
-    analysis = analyze_keypoints(video_to_trial(clip))
+    analysis = analyze_keypoints(cached_video_trial(clip))
     small = [q for q in analysis.quality if q.code == "small_subject"]
     assert small and "film from closer" in small[0].message
     _assert_sports2d_walk(analysis, "walker at 35 %")
@@ -171,13 +172,13 @@ def test_small_walker_found_beside_a_larger_exerciser(shared_data: Path, tmp_pat
     His jumps used to give 15 events and a confident cadence (113, step asymmetry 67 %); the
     opposite-toe-off rule drops them, so he shows no stride. Tiled detection then finds the
     walker, who is analysed instead: the annotated contacts are found as on the 35 % clip
-    (6 of 8 within 3 frames), the cadence is in range, and the result says what happened.
+    (6 of 9 within 3 frames), the cadence is in range, and the result says what happened.
     Picked with ``--subject``, the exerciser is kept, gets no cadence and the dropped toe offs
     are named."""
     import cv2
 
     from groundup.keypoints.pipeline import analyze_keypoints
-    from groundup.video.pose_run import run_video_pose
+    from tests.keypoints.landmark_cache import cached_video_pose
 
     source = shared_data / "video" / "sports2d_demo.mp4"
     info = probe_video(source)
@@ -196,7 +197,7 @@ def test_small_walker_found_beside_a_larger_exerciser(shared_data: Path, tmp_pat
     height, width = info.height_px, info.width_px
     corner_x0, corner_y0 = width - scale * width, height - scale * height
 
-    pose = run_video_pose(clip)
+    pose = cached_video_pose(clip)
     codes = {q.code for q in pose.trial.quality}
     assert {"small_subject", "larger_person_not_walking"} <= codes
     choice = next(q.message for q in pose.trial.quality if q.code == "subject_choice")
@@ -212,7 +213,7 @@ def test_small_walker_found_beside_a_larger_exerciser(shared_data: Path, tmp_pat
     first = int(np.flatnonzero(np.isfinite(box).all(axis=1))[0])
     x0, y0, x1, y1 = box[first]
     assert x1 < corner_x0  # the exerciser's box, at the left
-    picked = run_video_pose(clip, subject_xy=((x0 + x1) / 2, (y0 + y1) / 2), subject_frame=first)
+    picked = cached_video_pose(clip, subject_xy=((x0 + x1) / 2, (y0 + y1) / 2), subject_frame=first)
     assert "larger_person_not_walking" not in {q.code for q in picked.trial.quality}
     exerciser = analyze_keypoints(picked.trial)
     assert exerciser.spatiotemporal.to_json()["cadence_steps_per_min"] is None

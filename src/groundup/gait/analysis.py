@@ -5,8 +5,8 @@ keypoint trials (video, OpenPose, Pose2Sim/Sports2D TRC) reach the same function
 :func:`groundup.keypoints.pipeline.analyze_keypoints`, which cleans them, finds the view and adds
 the ``video`` section. Event sources:
 
-- ``kinematic``: :class:`~groundup.gait.events_kinematic.HreljacMarshallEventDetection` (Zeni's
-  cycles, heel strike refined at the heel impact);
+- ``kinematic``: :class:`~groundup.gait.events_kinematic.FootStopEventDetection` (contact where
+  the heel's forward velocity collapses, toe off where the toe's rises; fixed on force plates);
 - ``force-plate``: clean force-plate contacts only;
 - ``file``: events stored in the recording;
 - ``auto``: every event from the best source that has it: a clean force-plate contact first, then
@@ -30,7 +30,7 @@ from groundup.errors import (
 )
 from groundup.gait.events_forceplate import ForcePlateEventDetection, PlateContact
 from groundup.gait.events_kinematic import (
-    HreljacMarshallEventDetection,
+    FootStopEventDetection,
     bridge_short_losses,
     guard_keypoint_events,
     max_lost_frames,
@@ -220,7 +220,7 @@ def analyze_gait(
     kinematic_error: GroundUpError | None = None
     if events in ("auto", "kinematic"):
         try:
-            kinematic = HreljacMarshallEventDetection().detect(filled, progression)
+            kinematic = FootStopEventDetection().detect(filled, progression)
         except MissingMarkersError as exc:
             if events == "kinematic":
                 raise

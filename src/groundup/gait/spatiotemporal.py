@@ -8,7 +8,8 @@ Introduction, 4th ed., ch. 2):
 - stance %: heel strike to toe off of the same foot, in % of its stride; swing % = 100 - stance %;
 - step (named by the foot that lands): from the other foot's heel strike to this foot's heel strike;
 - double support %: both feet on the ground (initial + terminal double support) in % of stride;
-- cadence: steps per minute (60 / mean step time, or 120 / mean stride time without steps);
+- cadence: steps per minute (60 / mean step time, or 120 / mean stride time with fewer than two
+  steps; none from a single step);
 - step length: distance along the walking direction between the two heels at a heel strike;
 - stride length: distance between successive heel-strike positions of the same heel (not on a
   treadmill, where the belt moves the heel: strides mostly walked in place have none, and so no
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from groundup.errors import QualityIssue
 from groundup.gait.progression import Progression
 from groundup.trial import SIDES, GaitEvent, Side, Trial, other_side
 
@@ -101,7 +103,9 @@ class Spatiotemporal:
         left, right = self.left.to_json(), self.right.to_json()
         steps = self.left.step_times_s + self.right.step_times_s
         strides = self.left.stride_times_s + self.right.stride_times_s
-        if steps:
+        # A rate needs repetition: one step alone (two contacts of opposite feet) is a step time,
+        # and could as well be one landing after a hop; the cadence needs two steps or a stride.
+        if len(steps) >= 2:
             cadence = 60.0 / float(np.mean(steps))
         elif strides:
             cadence = 120.0 / float(np.mean(strides))
@@ -318,3 +322,41 @@ def _across(a: np.ndarray, b: np.ndarray, direction: np.ndarray, vertical_axis: 
     delta = a - b
     delta[vertical_axis] = 0.0
     return float(np.linalg.norm(delta - (delta @ direction) * direction))
+
+
+_PHASE_WORDS = {
+    "stance_pct": "stance",
+    "swing_pct": "swing",
+    "double_support_pct": "double support",
+}
+
+
+def implausible_phases(
+    spatiotemporal: dict[str, object], ranges: dict[str, tuple[float, float]]
+) -> QualityIssue | None:
+    """A warning when stance, swing or double support (overall or on either side, % of the
+    stride) lies outside ``ranges``; None when all lie inside or none was measured.
+
+    The phases still appear in the output; the warning tells the reader (and the kinetic-chain
+    step, which must not build a finding on them) that they are doubtful.
+    """
+    outside: list[str] = []
+    where = [("", spatiotemporal)] + [(f"{side} ", spatiotemporal.get(side)) for side in SIDES]
+    for key, (lo, hi) in ranges.items():
+        for prefix, block in where:
+            value = block.get(key) if isinstance(block, dict) else None
+            if isinstance(value, int | float) and not lo <= value <= hi:
+                outside.append(f"{prefix}{_PHASE_WORDS.get(key, key)} {value:.1f} %")
+    if not outside:
+        return None
+    bounds = "; ".join(
+        f"{_PHASE_WORDS.get(k, k)} {lo:g}-{hi:g} %" for k, (lo, hi) in ranges.items()
+    )
+    return QualityIssue(
+        "implausible_gait_phases",
+        f"Gait phases outside the range of healthy walking at everyday speeds ({bounds}): "
+        f"{', '.join(outside)}. From video, one frame of event timing moves them by about 3 % "
+        "of the stride, so these values are more likely a timing error than a finding and are "
+        "not used as findings; very slow or pathological walking can also produce them. Check "
+        "the events in the annotated video, or measure the phases in a gait lab.",
+    )

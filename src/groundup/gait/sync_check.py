@@ -6,8 +6,9 @@ every kinematic event is off by the same amount against the plates. Neither stre
 its own, so the check compares them where both see the same thing: the instant a foot lands on a
 clean force-plate contact.
 
-Method: for each clean contact, the heel strike from kinematics (Hreljac & Marshall 2000 heel
-impact, GroundUp's default) nearest the force onset is paired with it. On recordings whose streams
+Method: for each clean contact, the heel strike from kinematics (GroundUp's default, which at lab
+frame rates lies at the Hreljac & Marshall 2000 heel impact) nearest the force onset is paired
+with it. On recordings whose streams
 are in time, the heel impact lies within about one frame of the force onset (GroundUp's
 validation over ten trials from six labs: -17 to +9 ms, docs/gait-events.md). A median signed
 difference larger than the tolerance below, in the same direction on every contact, means that the

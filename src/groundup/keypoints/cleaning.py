@@ -69,6 +69,9 @@ _APPEAR_HEIGHTS = 0.1
 # A one-frame jump-and-return must exceed the neighbours' own distance by this much (about 8-9 cm
 # on an adult) to count as a spike: far beyond the midpoint deviation of any walking limb motion.
 _SPIKE_MARGIN_HEIGHTS = 0.05
+# Spikes of up to this many frames are rejected (a jump away and back; two frames is the longest
+# seen on the reference clips, and far shorter than any step).
+_MAX_SPIKE_FRAMES = 2
 
 
 @dataclass
@@ -158,12 +161,46 @@ def _scale_px(trial: Trial) -> float:
     return 1.0
 
 
+def _spikes(
+    arr: np.ndarray, width: int, margin: float, other: np.ndarray | None = None
+) -> np.ndarray:
+    """Frames of ``width``-frame spikes of one keypoint: every frame of the run lies further from
+    the straight line between the frames just before and after it than those two lie from each
+    other, plus ``margin``. With ``other`` (the same keypoint of the other leg), a run that lies
+    as near the other leg's line is a left/right swap, not a spike."""
+    n = len(arr)
+    out = np.zeros(n, dtype=bool)
+    if n < width + 2:
+        return out
+
+    def far_from(track: np.ndarray) -> np.ndarray:
+        before, after = track[: n - width - 1], track[width + 1 :]
+        span = np.linalg.norm(after - before, axis=1)
+        far = np.ones(n - width - 1, dtype=bool)
+        for k in range(1, width + 1):
+            line = before + (after - before) * (k / (width + 1))
+            with np.errstate(invalid="ignore"):
+                far &= np.linalg.norm(arr[k : n - width - 1 + k] - line, axis=1) > span + margin
+        return far
+
+    far = far_from(arr)
+    if other is not None:
+        far &= far_from(other)
+    for k in range(1, width + 1):
+        out[k : n - width - 1 + k] |= far
+    return out
+
+
 def reject_keypoint_spikes(trial: Trial) -> tuple[Trial, dict[str, int]]:
     """Set one-frame spikes of the lower-limb keypoints to NaN (gap filling then bridges them).
 
     A keypoint at frame t is a spike when it lies further from the midpoint of its two
     neighbours (frames t-1 and t+1) than those neighbours lie from each other, plus
-    :data:`_SPIKE_MARGIN_HEIGHTS` body heights: it jumped away and came back. Smooth motion
+    :data:`_SPIKE_MARGIN_HEIGHTS` body heights: it jumped away and came back. The same holds for
+    runs of up to :data:`_MAX_SPIKE_FRAMES` frames against the line between the frames around
+    them, where the keypoint is not at the other leg's (that is a swap, repaired later): on the
+    Sports2D clip at 640 x 360 the pose model put the right foot 40-60 px ahead for two frames as
+    the other foot passed, with full confidence. Smooth motion
     never does this (its deviation from the midpoint is half the second difference, a few
     millimetres to centimetres at video frame rates), whereas BlazePose sometimes puts both feet
     somewhere else for a single frame as the legs cross. Such a frame would otherwise start a
@@ -180,12 +217,13 @@ def reject_keypoint_spikes(trial: Trial) -> tuple[Trial, dict[str, int]]:
             arr = np.array(points[name], dtype=float)
             if len(arr) < 3:
                 continue
-            prev, cur, nxt = arr[:-2], arr[1:-1], arr[2:]
-            off_mid = np.linalg.norm(cur - (prev + nxt) / 2, axis=1)
-            span = np.linalg.norm(nxt - prev, axis=1)
-            spike = np.zeros(len(arr), dtype=bool)
-            with np.errstate(invalid="ignore"):
-                spike[1:-1] = off_mid > span + _SPIKE_MARGIN_HEIGHTS * scale
+            margin = _SPIKE_MARGIN_HEIGHTS * scale
+            spike = _spikes(arr, 1, margin)
+            # Longer runs only away from the other leg's path too: a block of frames on the other
+            # leg's path is a left/right swap, which the repair undoes.
+            other = trial.points.get(f"{'right' if side == 'left' else 'left'}_{part}")
+            for width in range(2, _MAX_SPIKE_FRAMES + 1):
+                spike |= _spikes(arr, width, margin, other)
             if spike.any():
                 arr[spike] = np.nan
                 points[name] = arr
@@ -211,6 +249,18 @@ def _step_cost(
     return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
 
 
+def _bridge_single_frames(chain: np.ndarray) -> np.ndarray:
+    """The chain with keypoints missing for a single frame between two seen ones set to the
+    midpoint of their neighbours (for the continuity cost only): a spike removed by
+    :func:`reject_keypoint_spikes` must not cut the velocity that predicts the next frames, or a
+    swinging foot is predicted to stand still there and a relabelling lands in the wrong place."""
+    out = chain.copy()
+    prev, cur, nxt = chain[:-2], chain[1:-1], chain[2:]
+    gap = ~np.isfinite(cur) & np.isfinite(prev) & np.isfinite(nxt)
+    out[1:-1] = np.where(gap, (prev + nxt) / 2, cur)
+    return out
+
+
 def swap_states(trial: Trial, parts: tuple[str, ...] = FOOT_PARTS) -> np.ndarray:
     """Per frame, True where the left and right chains of ``parts`` are best exchanged.
 
@@ -227,6 +277,7 @@ def swap_states(trial: Trial, parts: tuple[str, ...] = FOOT_PARTS) -> np.ndarray
     n = trial.n_frames
     if left is None or right is None or n < 3:
         return np.zeros(n, dtype=bool)
+    left, right = _bridge_single_frames(left), _bridge_single_frames(right)
     scale = _scale_px(trial)
     views = ((left, right), (right, left))
     seen = np.isfinite(left).any(axis=(1, 2)) | np.isfinite(right).any(axis=(1, 2))

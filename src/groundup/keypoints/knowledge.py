@@ -50,3 +50,10 @@ def event_guard() -> tuple[float, float]:
     """(edge margin in body heights, window either side of an event in s) for keypoint events."""
     guard = video_gait_knowledge()["event_guard"]
     return float(guard["edge_margin_heights"]), float(guard["window_s"])
+
+
+def phase_plausibility() -> dict[str, tuple[float, float]]:
+    """Ranges of stance, swing and double support (% of the stride) from video beyond which a
+    phase gets the warning ``implausible_gait_phases`` (see the YAML)."""
+    table = video_gait_knowledge()["phase_plausibility"]
+    return {k: (float(v[0]), float(v[1])) for k, v in table.items() if k != "source"}

@@ -14,6 +14,7 @@ import numpy as np
 from groundup.errors import InputError, NoWalkingError, QualityIssue
 from groundup.gait.analysis import GaitAnalysis, analyze_gait
 from groundup.gait.progression import body_height_px
+from groundup.gait.spatiotemporal import implausible_phases
 from groundup.keypoints.angles import keypoint_angles
 from groundup.keypoints.cleaning import (
     DEFAULT_MAX_GAP_S,
@@ -21,7 +22,7 @@ from groundup.keypoints.cleaning import (
     clean_keypoints,
     smooth_keypoints,
 )
-from groundup.keypoints.knowledge import valid_variables
+from groundup.keypoints.knowledge import phase_plausibility, valid_variables
 from groundup.keypoints.metrics import video_metrics
 from groundup.keypoints.view import (
     WalkBack,
@@ -119,6 +120,9 @@ def _stride_quality(analysis: GaitAnalysis) -> list[QualityIssue]:
                 "starting and ending a few steps outside the picture.",
             )
         )
+    phases = implausible_phases(analysis.spatiotemporal.to_json(), phase_plausibility())
+    if phases is not None:
+        issues.append(phases)
     cadence = analysis.spatiotemporal.to_json().get("cadence_steps_per_min")
     if isinstance(cadence, float) and not (_CADENCE_RANGE[0] <= cadence <= _CADENCE_RANGE[1]):
         issues.append(
@@ -159,9 +163,15 @@ def analyze_keypoints(
             "The keypoint trial is empty.", "Give a clip or keypoint files with frames."
         )
     subject_height = height_m if height_m is not None else trial.subject.height_m
-    cleaned, report = clean_keypoints(trial, min_confidence, max_gap_s)
+    # Left/right swaps are repaired in side views only, where the legs cross in the picture and
+    # the pose model exchanges them there; in front and rear views the feet never cross, and the
+    # continuity repair turned a person jumping on the spot into alternating steps.
+    cleaned, report = clean_keypoints(trial, min_confidence, max_gap_s, repair_swaps=False)
     _require_lower_body(cleaned)
     info = detect_view(cleaned, view)
+    if info.view == "sagittal":
+        cleaned, report = clean_keypoints(trial, min_confidence, max_gap_s)
+        info = detect_view(cleaned, view)
     walk_back = find_walk_back(cleaned, view) if info.view != "sagittal" else None
     if walk_back is not None:
         cleaned = _without_frames(cleaned, walk_back.frames)
