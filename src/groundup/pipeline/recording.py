@@ -56,6 +56,40 @@ class RecordingResult:
     alongside the report, so that a failed input leaves no output behind."""
 
 
+# What --height-m and --fps may be (a person's height; a camera's or a keypoint file's frame rate).
+HEIGHT_M_RANGE = (0.5, 2.5)
+FPS_RANGE = (1.0, 1000.0)
+
+
+def check_options(options: RecordingOptions) -> None:
+    """Refuse options outside what a recording of walking can mean, before anything runs."""
+    import math
+
+    from groundup.signal.filters import check_cutoff_option, check_max_gap_option
+
+    check_cutoff_option(options.cutoff_hz)
+    check_max_gap_option(options.max_gap_s)
+    checks = (("--height-m", options.height_m, HEIGHT_M_RANGE, "the patient's height in metres"),
+              ("--fps", options.fps, FPS_RANGE, "the frame rate of the clip"))  # fmt: skip
+    for name, value, (low, high), what in checks:
+        if value is not None and not (math.isfinite(value) and low <= value <= high):
+            raise InputError(
+                f"{name} {value:g} is outside {low:g}-{high:g}.",
+                f"Give {what}, e.g. {name} {'1.70' if name == '--height-m' else '30'}.",
+            )
+    if options.subject_xy is not None and not all(
+        math.isfinite(v) and v >= 0 for v in options.subject_xy
+    ):
+        raise InputError(
+            f"--subject {options.subject_xy} is not a point in the picture.",
+            "Give the pixel position of the person as X,Y (0 or more), e.g. --subject 640,820.",
+        )
+    if options.labels is not None:
+        from groundup.io.labels import LabelMap
+
+        LabelMap.load(options.labels)
+
+
 def kind_of(path: Path, kind: str = "auto") -> str:
     """The kind of a recording, from ``kind`` or else from its extension (or folder content)."""
     if kind not in KINDS:
@@ -66,7 +100,7 @@ def kind_of(path: Path, kind: str = "auto") -> str:
         if any(path.glob("*_keypoints.json")) or any(path.glob("*.json")):
             return "openpose"
         raise InputError(
-            f"{path} is a folder without OpenPose keypoint files (*_keypoints.json).",
+            f"{path.name} is a folder without OpenPose keypoint files (*_keypoints.json).",
             "Give a video, a .c3d or .trc file, or an OpenPose output folder.",
         )
     suffix = path.suffix.lower()
@@ -94,7 +128,7 @@ def analyse_recording(
     """Analyse one recording (see the module docstring). ``height_m`` from the exam is used when
     ``options.height_m`` is not set."""
     if not path.exists():
-        raise InputError(f"File not found: {path}.", "Check the path and the file name.")
+        raise InputError(f"File not found: {path.name}.", "Check the path and the file name.")
     kind = kind_of(path, options.kind)
     report = progress or (lambda _d, _f: None)
     if kind == "cop":
