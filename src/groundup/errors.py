@@ -71,6 +71,10 @@ _OS_FIXES: dict[str, tuple[str, str]] = {
     "EACCES": ("permission denied", "Choose a folder you may write to, or change its permissions."),
     "EPERM": ("permission denied", "Choose a folder you may write to, or change its permissions."),
     "EROFS": ("the disk is read-only", "Choose --out on a disk you can write to."),
+    "EFBIG": (
+        "the file grew beyond the size this system allows (a disk or quota limit)",
+        "Free some space or lift the limit, or choose --out on another disk.",
+    ),
     "EEXIST": ("a file is in the way", "Move that file away, or choose another --out."),
     "ENOTDIR": (
         "a file is in the way where a folder is needed",

@@ -199,6 +199,11 @@ def _yaml_error(e: yaml.YAMLError, name: str) -> InputError:
     mark = getattr(e, "problem_mark", None)
     where = f" (line {mark.line + 1})" if mark is not None else ""
     problem = str(getattr(e, "problem", None) or "not valid YAML")
+    if "for the tag" in problem:
+        return InputError(
+            f"{name} uses a YAML tag (!!...){where}, which an exam file cannot hold.",
+            "Remove the tag and write the plain value.",
+        )
     return InputError(f"{name} is not valid YAML{where}: {problem}.", _FIX_SYNTAX)
 
 

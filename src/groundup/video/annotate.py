@@ -243,6 +243,10 @@ def _encode(
         stream = container.add_stream("libx264", rate=rate)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.time_base = time_base
+        # The encoder counts in the same millisecond clock as the frames: with its default
+        # clock of 1/fps, frames of a clip with uneven timing (33/67 ms steps, common in low
+        # light) were rounded onto the same tick and the muxer refused them.
+        stream.codec_context.time_base = time_base
         stream.options = {"preset": H264_PRESET, "crf": "23"}
         for vf in iter_frames(path_in, info):
             assert vf.image is not None
