@@ -70,6 +70,7 @@ def _fail(exc: GroundUpError) -> None:
     err_console.print(f"[bold red]Problem:[/] {exc.problem}", highlight=False)
     if exc.fix:
         err_console.print(f"[bold]What to do:[/] {exc.fix}", highlight=False)
+    err_console.print(_what_was_written(), highlight=False)
     raise typer.Exit(code=EXIT_ENVIRONMENT if isinstance(exc, UserEnvironmentError) else EXIT_INPUT)
 
 
@@ -511,8 +512,9 @@ def main() -> None:
     2 a problem with the input or options, 3 a bug in GroundUp.
     """
     from groundup.errors import environment_problem
-    from groundup.output import file_names_only
+    from groundup.output import file_names_only, reset_written
 
+    reset_written()
     try:
         app()
     except SystemExit:

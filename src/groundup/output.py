@@ -95,6 +95,11 @@ _OLD_TAG = "groundup-old"
 _written: list[Path] = []
 
 
+def reset_written() -> None:
+    """Start a new command: nothing written yet."""
+    _written.clear()
+
+
 def written_so_far() -> list[Path]:
     """Files and folders this process has put in place (for truthful messages on failure)."""
     return list(_written)

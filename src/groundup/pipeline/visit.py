@@ -83,7 +83,7 @@ class ExamNotUsableError(InputError):
         self.exam_doc = exam_doc
         n = len(exam_doc.get("errors") or [])
         super().__init__(
-            f"The exam {name} has {n} input error(s); nothing was written.",
+            f"The exam {name} has {n} input error(s), listed above.",
             "Correct the fields listed (or remove a test that was not done) and run again; "
             f"`groundup exam score {name} --out DIR` checks the exam on its own.",
         )
