@@ -16,6 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from groundup.errors import GroundUpError, InputError
+from groundup.pipeline.plausibility import (
+    check_gait_plausible,
+    check_marker_units,
+    repair_marker_spikes,
+)
 from groundup.trial import Trial
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".mpg", ".mpeg"})
@@ -139,7 +144,7 @@ def analyse_recording(
     if kind == "video":
         from groundup.pipeline.video import analyse_video
 
-        return analyse_video(
+        result = analyse_video(
             path,
             options,
             age_years=age_years,
@@ -147,14 +152,18 @@ def analyse_recording(
             progress=report,
             annotated_video_path=annotated_video_path,
         )
+        check_gait_plausible(result.doc, path.name)
+        return result
     report(f"Reading {path.name}", 0.0)
     trial = _read_markers_or_keypoints(path, kind, options)
     if trial.point_units == "px":
         from groundup.pipeline.video import analyse_keypoint_trial
 
-        return RecordingResult(
-            doc=analyse_keypoint_trial(trial, options, age_years, options.height_m or height_m)
-        )
+        doc = analyse_keypoint_trial(trial, options, age_years, options.height_m or height_m)
+        check_gait_plausible(doc, path.name, trial.point_rate_hz)
+        return RecordingResult(doc=doc)
+    check_marker_units(trial, path.name)
+    trial = repair_marker_spikes(trial, path.name)
     from groundup.gait.analysis import analyze_gait
 
     report(f"Gait events and parameters of {path.name}", 0.4)
@@ -162,6 +171,7 @@ def analyse_recording(
         trial, events=options.events, cutoff_hz=options.cutoff_hz, max_gap_s=options.max_gap_s
     )
     doc = analysis.to_json()
+    check_gait_plausible(doc, path.name, trial.point_rate_hz, markers=True)
     report(f"Joint angles and curves of {path.name}", 0.7)
     add_marker_curves(doc, trial, analysis.events, age_years)
     return RecordingResult(doc=doc)
