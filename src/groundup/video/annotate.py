@@ -4,15 +4,18 @@ blurred.
 Frames are streamed (decoded, drawn and encoded one at a time; memory does not grow with clip
 length), scaled down to at most ``MAX_SIDE_PX`` on the long side, and written as H.264 (yuv420p)
 MP4 with PyAV at the source's frame timestamps. Faces are hidden by default with the same
-pixelate-and-blur as the report's key frames (:func:`groundup.report.deidentify.blur_faces`):
-the subject's face landmarks (nose, eyes, ears, mouth) and every tracked person's face box from
-the detector; where face boxes are not given, the head end of each person's body box.
+pixelate-and-blur as the report's key frames (:mod:`groundup.privacy`), for every person, not
+only the patient: the subject's face landmarks (nose, eyes, ears, mouth); every tracked person's
+face box from the detector, or the head end of their body box, also in the frames around those
+where the tracker lost them (``FACE_HOLD_S``: a bystander does not vanish between two
+detections); and every face the face detector finds in the frame, held the same way.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections import deque
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -47,6 +50,9 @@ HEAD_HEIGHT_FRACTION = 0.22
 # body box (a head is about 1/8 of body height; the detector's face box of a small, far person
 # can be as large as the body); otherwise the head end of the body box is used.
 MAX_FACE_TO_BODY = 0.35
+# A face seen (by the tracker or the face detector) is also hidden this long before and after:
+# detectors miss a face for a few frames (motion blur, a turned head), the face stays there.
+FACE_HOLD_S = 0.5
 
 BONES: tuple[tuple[str, str], ...] = (
     ("left_shoulder", "right_shoulder"),
@@ -84,6 +90,15 @@ def _valid_box(boxes: np.ndarray, frame: int) -> np.ndarray | None:
     if frame >= boxes.shape[0] or not np.isfinite(boxes[frame]).all():
         return None
     return boxes[frame]
+
+
+def _held_box(boxes: np.ndarray, frame: int, hold_frames: int) -> np.ndarray | None:
+    """The box at ``frame``, or else the nearest one within ``hold_frames`` of it."""
+    for offset in range(hold_frames + 1):
+        for k in (frame - offset, frame + offset):
+            if 0 <= k < boxes.shape[0] and np.isfinite(boxes[k]).all():
+                return boxes[k]
+    return None
 
 
 def _head_box(body_box: np.ndarray) -> np.ndarray:
@@ -124,9 +139,9 @@ def _draw_frame(
 ) -> np.ndarray:
     """One output frame (RGB, already scaled): faces hidden first, then the drawing."""
     if faces_px:
-        from groundup.report.deidentify import blur_faces
+        from groundup.privacy import pixelate_regions
 
-        image = blur_faces(image, [f * scale for f in faces_px], in_place=True)
+        image = pixelate_regions(image, [f * scale for f in faces_px], in_place=True)
     thick = max(2, round(3 * image.shape[1] / MAX_SIDE_PX))
     for track_id, boxes in track_boxes_px.items():
         box = _valid_box(boxes, frame)
@@ -248,25 +263,49 @@ def _encode(
         # light) were rounded onto the same tick and the muxer refused them.
         stream.codec_context.time_base = time_base
         stream.options = {"preset": H264_PRESET, "crf": "23"}
-        for vf in iter_frames(path_in, info):
-            assert vf.image is not None
-            # Bilinear, not INTER_AREA (10 ms a frame at 1768 px, measured): a 4K clip loses a
-            # little fine detail to aliasing, acceptable in a preview.
-            image = cv2.resize(vf.image, (width, height), interpolation=cv2.INTER_LINEAR)
-            faces: list[np.ndarray] | None = None
+        hold = max(1, round(FACE_HOLD_S * float(info.nominal_fps or 30.0)))
+        waiting: deque[tuple[Any, np.ndarray, list[np.ndarray]]] = deque()
+        found_at: dict[int, list[np.ndarray]] = {}
+        scale = width / info.width_px
+
+        def flush(entry: tuple[Any, np.ndarray, list[np.ndarray]]) -> None:
+            nonlocal last_pts
+            vf, image, faces = entry
             if blur_faces:
-                faces = face_regions(
-                    trial, vf.index, track_boxes_px, track_faces_px, subject_track_id
-                )
+                for k in range(vf.index - hold, vf.index + hold + 1):
+                    faces = faces + found_at.get(k, [])
             image = _draw_frame(
-                np.ascontiguousarray(image), width / info.width_px, vf.index, vf.time_s,
-                trial, events, track_boxes_px, subject_track_id, faces,
+                image, scale, vf.index, vf.time_s, trial, events, track_boxes_px,
+                subject_track_id, faces,
             )  # fmt: skip
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
             pts = max(last_pts + 1, round(vf.time_s / time_base))
             frame.pts, frame.time_base, last_pts = pts, time_base, pts
             for packet in stream.encode(frame):
                 container.mux(packet)
+
+        for vf in iter_frames(path_in, info):
+            assert vf.image is not None
+            # Bilinear, not INTER_AREA (10 ms a frame at 1768 px, measured): a 4K clip loses a
+            # little fine detail to aliasing, acceptable in a preview.
+            image = cv2.resize(vf.image, (width, height), interpolation=cv2.INTER_LINEAR)
+            image = np.ascontiguousarray(image)
+            faces: list[np.ndarray] = []
+            if blur_faces:
+                from groundup.privacy import find_faces_px
+
+                faces = face_regions(
+                    trial, vf.index, track_boxes_px, track_faces_px, subject_track_id
+                )
+                found_at[vf.index] = [box / scale for box in find_faces_px(image)]
+            waiting.append((vf, image, faces))
+            # A frame is written once the face detector has seen the frames after it.
+            while waiting and waiting[0][0].index <= vf.index - hold:
+                done = waiting.popleft()
+                flush(done)
+                found_at.pop(done[0].index - hold, None)  # no later frame needs it
+        while waiting:
+            flush(waiting.popleft())
         for packet in stream.encode():
             container.mux(packet)
 
@@ -281,8 +320,10 @@ def face_regions(
     """Point sets (source pixels) of every face to hide in a frame.
 
     Where the subject's face landmarks are seen they locate the subject's face (more exactly
-    than a box), and the subject's box is not used.
+    than a box), and the subject's box is not used. Other people's boxes are held over
+    ``FACE_HOLD_S`` around the frames where they were tracked.
     """
+    hold = max(1, round(FACE_HOLD_S * (trial.point_rate_hz or 30.0)))
     regions: list[np.ndarray] = []
     pts = []
     for name in FACE_POINTS:
@@ -295,9 +336,10 @@ def face_regions(
         if pts and track_id == subject_track_id:
             continue
         face = None
-        body = _valid_box(boxes, frame)
+        held = 0 if track_id == subject_track_id else hold
+        body = _held_box(boxes, frame, held)
         if track_faces_px is not None and track_id in track_faces_px:
-            face = _valid_box(track_faces_px[track_id], frame)
+            face = _held_box(track_faces_px[track_id], frame, held)
             if face is not None and body is not None:
                 too_big = max(face[2] - face[0], face[3] - face[1]) > MAX_FACE_TO_BODY * (
                     body[3] - body[1]

@@ -1,0 +1,90 @@
+"""Finding faces in a frame that no tracked person accounts for (bystanders the person detector
+missed, people partly out of the picture).
+
+MediaPipe's full-range face detector (BlazeFace, the model shipped in the mediapipe wheel, for
+faces up to about 5 m from the camera; Bazarevsky V et al. 2019, "BlazeFace: sub-millisecond
+neural face detection on mobile GPUs", arXiv:1907.05047) runs offline on the frame; where the
+wheel does not ship it, OpenCV's Haar cascades (frontal and profile faces; Viola P, Jones M
+2001, CVPR) are used instead. The detection threshold is low on purpose: a patch blurred for
+nothing costs little, a face left sharp costs privacy.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+
+MIN_SCORE = 0.3
+# Faces are searched at most at this size (long side, pixels); small faces stay findable.
+SEARCH_SIDE_PX = 1280
+# A found box is widened by this fraction of its size on each side (hair, ears, chin).
+WIDEN = 0.35
+
+_local = threading.local()
+
+
+def _mediapipe_detector() -> object:
+    detector = getattr(_local, "detector", None)
+    if detector is None:
+        try:
+            from mediapipe.python.solutions.face_detection import FaceDetection
+
+            detector = FaceDetection(min_detection_confidence=MIN_SCORE, model_selection=1)
+        except (ImportError, RuntimeError, OSError, ValueError):
+            detector = False
+        _local.detector = detector
+    return detector
+
+
+def _haar_boxes(gray: np.ndarray) -> list[tuple[float, float, float, float]]:
+    cascades = getattr(_local, "cascades", None)
+    if cascades is None:
+        cascades = [
+            cv2.CascadeClassifier(cv2.data.haarcascades + name)
+            for name in ("haarcascade_frontalface_alt2.xml", "haarcascade_profileface.xml")
+        ]
+        _local.cascades = cascades
+    width = gray.shape[1]
+    boxes = []
+    for k, cascade in enumerate(cascades):
+        views = [(gray, False)] + ([(cv2.flip(gray, 1), True)] if k == 1 else [])
+        for image, flipped in views:
+            for x, y, w, h in cascade.detectMultiScale(image, 1.1, 4, minSize=(16, 16)):
+                x0 = width - x - w if flipped else x
+                boxes.append((float(x0), float(y), float(x0 + w), float(y + h)))
+    return boxes
+
+
+def find_faces_px(image: np.ndarray) -> list[np.ndarray]:
+    """Boxes (x0, y0, x1, y1, widened; pixels of ``image``) of every face found in an RGB
+    image, as 4x2 corner arrays (the point sets :func:`~groundup.privacy.pixelate
+    .pixelate_regions` takes)."""
+    height, width = image.shape[:2]
+    scale = min(1.0, SEARCH_SIDE_PX / max(height, width))
+    small = (
+        image
+        if scale == 1.0
+        else cv2.resize(image, (round(width * scale), round(height * scale)), cv2.INTER_AREA)
+    )
+    small = np.ascontiguousarray(small[:, :, :3])
+    boxes: list[tuple[float, float, float, float]] = []
+    detector = _mediapipe_detector()
+    if detector:
+        result = detector.process(small)
+        sh, sw = small.shape[:2]
+        for detection in result.detections or []:
+            b = detection.location_data.relative_bounding_box
+            boxes.append(
+                (b.xmin * sw, b.ymin * sh, (b.xmin + b.width) * sw, (b.ymin + b.height) * sh)
+            )
+    else:
+        boxes = _haar_boxes(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+    out = []
+    for x0, y0, x1, y1 in boxes:
+        pad_x, pad_y = WIDEN * (x1 - x0), WIDEN * (y1 - y0)
+        x0, x1 = (x0 - pad_x) / scale, (x1 + pad_x) / scale
+        y0, y1 = (y0 - pad_y) / scale, (y1 + pad_y) / scale
+        out.append(np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], dtype=float))
+    return out
