@@ -271,3 +271,36 @@ def test_annotated_video_of_a_clip_with_uneven_frame_timing(tmp_path: Path) -> N
     steps_ms = np.round(np.diff(times) * 1000)
     assert set(steps_ms.tolist()) <= {33.0, 34.0, 66.0, 67.0}  # the source's timing is kept
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+# --- what analyze --exam prints ----------------------------------------------------------------
+
+
+def test_red_flag_referral_is_printed_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flagged = EXAM_TEXT.replace("cauda_equina_symptoms: no", "cauda_equina_symptoms: yes")
+    exam = _write(tmp_path / "flag.yaml", flagged)
+    code, text = run_main(capsys, "analyze", "--exam", str(exam), "--out", str(tmp_path / "o"),
+                          "--no-report")  # fmt: skip
+    assert code == 0, text
+    assert text.startswith("REFER:"), text
+    assert "cauda_equina_symptoms" in text
+
+
+def test_every_exam_error_is_printed_after_the_referral(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = EXAM_TEXT.replace("cauda_equina_symptoms: no", "cauda_equina_symptoms: yes")
+    for old, new in [("drop_mm: {left: 12", "drop_mm: {left: 99"), ("age_y: 46", "age_y: 460"),
+                     ("count: {left: 17", "count: {left: -3"), ("sex: female", "sex: unknown"),
+                     ("eyes_open_s: {left: 28", "eyes_open_s: {left: 99"),
+                     ("incline_10deg: no", "incline_10deg: maybe")]:  # fmt: skip
+        assert old in text
+        text = text.replace(old, new)
+    exam = _write(tmp_path / "six_errors.yaml", text)
+    code, out = run_main(capsys, "analyze", "--exam", str(exam), "--out", str(tmp_path / "o"))
+    assert_user_message(code, out)
+    assert out.count("Exam error:") == 6, out
+    assert out.index("REFER:") < out.index("Exam error:")
+    assert not (tmp_path / "o").exists()

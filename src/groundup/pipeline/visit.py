@@ -240,7 +240,13 @@ def _write_visit(
     # Every input is analysed: the annotated videos are rendered in the background while the
     # documents, the plan and the report are written (decoding and encoding run outside
     # Python's interpreter lock, the report's plotting inside it).
-    videos = _AnnotatedVideos([r.write_annotated_video for r in results])
+    jobs = [r.write_annotated_video for r in results if r.write_annotated_video is not None]
+    if jobs:
+        from groundup.privacy.face_finder import warm_up
+        from groundup.report import render_visit_report  # noqa: F401 - imported before the thread
+
+        warm_up()
+    videos = _AnnotatedVideos(list(jobs))
     try:
         report("Writing the results", len(inputs) / n_stages)
         for k, (path, result) in enumerate(zip(inputs, results, strict=True)):

@@ -11,6 +11,7 @@ nothing costs little, a face left sharp costs privacy.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import cv2
@@ -23,6 +24,14 @@ SEARCH_SIDE_PX = 1280
 WIDEN = 0.35
 
 _local = threading.local()
+
+
+def warm_up() -> None:
+    """Import the face detector's modules now (call from the main thread before starting a
+    thread that finds faces: two threads importing the same large packages in different orders
+    can fail with an import deadlock)."""
+    with contextlib.suppress(ImportError):
+        import mediapipe.python.solutions.face_detection  # noqa: F401
 
 
 def _mediapipe_detector() -> object:

@@ -24,6 +24,9 @@ _PAD_TOP = 1.2
 _PAD_BOTTOM = 1.0
 _MIN_HEAD_PX = 12.0
 _BLOCKS_ACROSS = 6
+# Blocks are never smaller than this: a face cut by the picture edge leaves a narrow region,
+# whose blocks would otherwise keep detail.
+_MIN_BLOCK_PX = 5
 
 
 def face_box_px(
@@ -71,7 +74,7 @@ def pixelate_regions(
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
         region = out[y0:y1, x0:x1]
-        block = max(2, round((x1 - x0) / _BLOCKS_ACROSS))
+        block = max(_MIN_BLOCK_PX, round((x1 - x0) / _BLOCKS_ACROSS))
         small = cv2.resize(
             region,
             (max(1, (x1 - x0) // block), max(1, (y1 - y0) // block)),

@@ -26,6 +26,7 @@ import numpy as np
 
 from groundup.errors import InputError
 from groundup.keypoints.blazepose import BLAZEPOSE_NAMES
+from groundup.privacy import find_faces_px, pixelate_regions
 from groundup.trial import Trial
 from groundup.video.decode import iter_frames, probe_video
 
@@ -139,8 +140,6 @@ def _draw_frame(
 ) -> np.ndarray:
     """One output frame (RGB, already scaled): faces hidden first, then the drawing."""
     if faces_px:
-        from groundup.privacy import pixelate_regions
-
         image = pixelate_regions(image, [f * scale for f in faces_px], in_place=True)
     thick = max(2, round(3 * image.shape[1] / MAX_SIDE_PX))
     for track_id, boxes in track_boxes_px.items():
@@ -292,8 +291,6 @@ def _encode(
             image = np.ascontiguousarray(image)
             faces: list[np.ndarray] = []
             if blur_faces:
-                from groundup.privacy import find_faces_px
-
                 faces = face_regions(
                     trial, vf.index, track_boxes_px, track_faces_px, subject_track_id
                 )
