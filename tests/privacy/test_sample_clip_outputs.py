@@ -11,6 +11,7 @@ short-range face model) look for faces before and after.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -24,6 +25,9 @@ pytestmark = pytest.mark.slow
 
 # Head regions must lose this share of their detail at least (Laplacian variance).
 MAX_SHARPNESS_KEPT = 0.35
+# The compared core of a head region (its middle 40 %) must be at least this wide and tall: a
+# head box under about 20 px in the written frame is a sliver at the picture edge.
+MIN_CORE_PX = 8
 
 
 @pytest.fixture(scope="module")
@@ -81,11 +85,15 @@ def _haar_faces(image: np.ndarray) -> list[tuple[int, int, int, int]]:
     return found
 
 
-def _mediapipe_short_range_faces(image: np.ndarray) -> list[tuple[int, int, int, int]]:
+@cache
+def _short_range_detector():
     from mediapipe.python.solutions.face_detection import FaceDetection
 
-    with FaceDetection(min_detection_confidence=0.5, model_selection=0) as detector:
-        result = detector.process(np.ascontiguousarray(image))
+    return FaceDetection(min_detection_confidence=0.5, model_selection=0)
+
+
+def _mediapipe_short_range_faces(image: np.ndarray) -> list[tuple[int, int, int, int]]:
+    result = _short_range_detector().process(np.ascontiguousarray(image))
     h, w = image.shape[:2]
     boxes = []
     for d in result.detections or []:
@@ -117,8 +125,8 @@ def test_every_tracked_head_is_blurred_in_every_frame(visit: Path, clip: Path, p
         n_people_frames += len(regions)
         for points in regions:
             x0, y0, x1, y1 = _core(face_box_px(points * scale, written.shape), 0.3)
-            if x1 - x0 < 4 or y1 - y0 < 4:
-                continue
+            if x1 - x0 < MIN_CORE_PX or y1 - y0 < MIN_CORE_PX:
+                continue  # a head cut by the picture edge: a sliver, nothing to recognise
             sharp_before = _sharpness(small[y0:y1, x0:x1])
             if sharp_before < 20:  # a flat patch (sky, wall): nothing to recognise
                 continue
@@ -134,7 +142,7 @@ def test_every_tracked_head_is_blurred_in_every_frame(visit: Path, clip: Path, p
 def test_face_detectors_find_faces_before_and_none_after(visit: Path, clip: Path) -> None:
     before, after = _frames(clip), _frames(visit / "annotated.mp4")
     found_before = found_after = frames_with_faces = 0
-    for index in range(0, len(before), 3):
+    for index in range(0, len(before), 6):
         written = after[index]
         small = cv2.resize(before[index], (written.shape[1], written.shape[0]), cv2.INTER_AREA)
         faces = _haar_faces(small) + _mediapipe_short_range_faces(small)
@@ -146,7 +154,7 @@ def test_face_detectors_find_faces_before_and_none_after(visit: Path, clip: Path
         found_after += sum(any(_overlaps(f, g) or _overlaps(g, f) for g in still) for f in faces)
     print(f"frames with a face found before blurring: {frames_with_faces}; faces before "
           f"{found_before}, found again after: {found_after}")  # fmt: skip
-    assert frames_with_faces >= 10
+    assert frames_with_faces >= 5
     assert found_after == 0
 
 

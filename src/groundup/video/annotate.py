@@ -54,6 +54,9 @@ MAX_FACE_TO_BODY = 0.35
 # A face seen (by the tracker or the face detector) is also hidden this long before and after:
 # detectors miss a face for a few frames (motion blur, a turned head), the face stays there.
 FACE_HOLD_S = 0.5
+# The face detector searches a frame this often (and its faces are held, above): searching every
+# frame in tiles costs about as much as the pose estimation.
+FACE_SEARCH_EVERY_S = 0.1
 
 BONES: tuple[tuple[str, str], ...] = (
     ("left_shoulder", "right_shoulder"),
@@ -262,7 +265,9 @@ def _encode(
         # light) were rounded onto the same tick and the muxer refused them.
         stream.codec_context.time_base = time_base
         stream.options = {"preset": H264_PRESET, "crf": "23"}
-        hold = max(1, round(FACE_HOLD_S * float(info.nominal_fps or 30.0)))
+        fps = float(info.nominal_fps or 30.0)
+        hold = max(1, round(FACE_HOLD_S * fps))
+        search_every = max(1, round(FACE_SEARCH_EVERY_S * fps))
         waiting: deque[tuple[Any, np.ndarray, list[np.ndarray]]] = deque()
         found_at: dict[int, list[np.ndarray]] = {}
         scale = width / info.width_px
@@ -294,7 +299,8 @@ def _encode(
                 faces = face_regions(
                     trial, vf.index, track_boxes_px, track_faces_px, subject_track_id
                 )
-                found_at[vf.index] = [box / scale for box in find_faces_px(image)]
+                if vf.index % search_every == 0:
+                    found_at[vf.index] = [box / scale for box in find_faces_px(image)]
             waiting.append((vf, image, faces))
             # A frame is written once the face detector has seen the frames after it.
             while waiting and waiting[0][0].index <= vf.index - hold:
