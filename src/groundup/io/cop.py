@@ -106,8 +106,12 @@ def check_cop_units(rec: CopRecording, name: str) -> None:
     a COP that never moves, one kilometres away or sweeping metres (metres under a millimetre
     header), or one that barely moves (centimetres under a millimetre header: sway ten times too
     small). Samples without a value are left to the sway check, which names them."""
+    from groundup.exam.catalogue import load_catalogue
     from groundup.yaml_files import plausibility
 
+    method = load_catalogue().entry("cop_sway").data["method"]
+    if not method["min_rate_hz"] <= rec.rate_hz <= method["max_rate_hz"]:
+        return  # the sway check refuses the rate first: sway speeds mean nothing at it
     ap, ml = rec.ap_mm, rec.ml_mm
     ok = np.isfinite(ap) & np.isfinite(ml)
     if ok.sum() < 3:
