@@ -54,6 +54,9 @@ MAX_FACE_TO_BODY = 0.35
 # A face seen (by the tracker or the face detector) is also hidden this long before and after:
 # detectors miss a face for a few frames (motion blur, a turned head), the face stays there.
 FACE_HOLD_S = 0.5
+# Another track whose box overlaps the subject's this much (intersection over union) is the
+# subject seen twice by the tracker; the subject's face landmarks already locate the face.
+SAME_PERSON_OVERLAP = 0.5
 # The face detector searches a frame this often (and its faces are held, above): searching every
 # frame in tiles costs about as much as the pose estimation.
 FACE_SEARCH_EVERY_S = 0.1
@@ -94,6 +97,15 @@ def _valid_box(boxes: np.ndarray, frame: int) -> np.ndarray | None:
     if frame >= boxes.shape[0] or not np.isfinite(boxes[frame]).all():
         return None
     return boxes[frame]
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two (x0, y0, x1, y1) boxes."""
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
 
 
 def _held_box(boxes: np.ndarray, frame: int, hold_frames: int) -> np.ndarray | None:
@@ -300,7 +312,8 @@ def _encode(
                     trial, vf.index, track_boxes_px, track_faces_px, subject_track_id
                 )
                 if vf.index % search_every == 0:
-                    found_at[vf.index] = [box / scale for box in find_faces_px(image)]
+                    found = [box / scale for box in find_faces_px(image)]
+                    found_at[vf.index] = _not_the_subject(found, trial, vf.index)
             waiting.append((vf, image, faces))
             # A frame is written once the face detector has seen the frames after it.
             while waiting and waiting[0][0].index <= vf.index - hold:
@@ -311,6 +324,29 @@ def _encode(
             flush(waiting.popleft())
         for packet in stream.encode():
             container.mux(packet)
+
+
+def _not_the_subject(found: list[np.ndarray], trial: Trial, frame: int) -> list[np.ndarray]:
+    """Faces found by the face detector, without the subject's own (its landmarks hide it in
+    every frame; held over half a second, a walking subject's face would smear into a band)."""
+    pts = [
+        arr[frame]
+        for name in FACE_POINTS
+        if (arr := trial.points.get(name)) is not None
+        and frame < arr.shape[0]
+        and np.isfinite(arr[frame]).all()
+    ]
+    if not pts:
+        return found
+    x0, y0 = np.min(pts, axis=0)
+    x1, y1 = np.max(pts, axis=0)
+    keep = []
+    for box in found:
+        cx, cy = box.mean(axis=0)
+        pad = max(x1 - x0, y1 - y0, 10.0)
+        if not (x0 - pad <= cx <= x1 + pad and y0 - pad <= cy <= y1 + pad):
+            keep.append(box)
+    return keep
 
 
 def face_regions(
@@ -335,12 +371,23 @@ def face_regions(
             pts.append(arr[frame])
     if pts:
         regions.append(np.array(pts, dtype=float))
+    subject_box = None
+    if subject_track_id is not None and subject_track_id in track_boxes_px:
+        subject_box = _valid_box(track_boxes_px[subject_track_id], frame)
     for track_id, boxes in track_boxes_px.items():
         if pts and track_id == subject_track_id:
             continue
         face = None
         held = 0 if track_id == subject_track_id else hold
         body = _held_box(boxes, frame, held)
+        if (
+            pts
+            and track_id != subject_track_id
+            and body is not None
+            and subject_box is not None
+            and _overlap(body, subject_box) > SAME_PERSON_OVERLAP
+        ):
+            continue  # a second track of the subject, whose face the landmarks already hide
         if track_faces_px is not None and track_id in track_faces_px:
             face = _held_box(track_faces_px[track_id], frame, held)
             if face is not None and body is not None:
