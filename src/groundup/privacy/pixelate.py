@@ -19,7 +19,7 @@ from groundup.errors import InputError
 
 # How far the box reaches beyond the landmarks, in head sizes (landmark spread): the landmarks
 # span roughly the eyes-to-mouth part of the face; hair, forehead, chin and ears lie outside it.
-_PAD_SIDE = 0.9
+_PAD_SIDE = 1.2
 _PAD_TOP = 1.2
 _PAD_BOTTOM = 1.0
 _MIN_HEAD_PX = 12.0
