@@ -59,7 +59,7 @@ FACE_HOLD_S = 0.5
 SAME_PERSON_OVERLAP = 0.5
 # The face detector searches a frame this often (and its faces are held, above): searching every
 # frame in tiles costs about as much as the pose estimation.
-FACE_SEARCH_EVERY_S = 0.1
+FACE_SEARCH_EVERY_S = 0.2
 
 BONES: tuple[tuple[str, str], ...] = (
     ("left_shoulder", "right_shoulder"),
