@@ -17,7 +17,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from groundup import __version__
-from groundup.errors import GroundUpError
+from groundup.errors import GroundUpError, UserEnvironmentError
 
 if TYPE_CHECKING:
     from groundup.pipeline import RecordingOptions
@@ -60,11 +60,42 @@ class ViewChoice(StrEnum):
     frontal_anterior = "frontal_anterior"
 
 
+EXIT_INPUT = 2
+"""Exit code of a problem with the input or the options."""
+EXIT_ENVIRONMENT = 1
+"""Exit code of a problem of the computer: a folder that cannot be written, a full disk."""
+
+
 def _fail(exc: GroundUpError) -> None:
-    err_console.print(f"[bold red]Problem:[/] {exc.problem}")
+    err_console.print(f"[bold red]Problem:[/] {exc.problem}", highlight=False)
     if exc.fix:
-        err_console.print(f"[bold]What to do:[/] {exc.fix}")
-    raise typer.Exit(code=2)
+        err_console.print(f"[bold]What to do:[/] {exc.fix}", highlight=False)
+    err_console.print(_what_was_written(), highlight=False)
+    raise typer.Exit(code=EXIT_ENVIRONMENT if isinstance(exc, UserEnvironmentError) else EXIT_INPUT)
+
+
+def _print_referral(exam: dict | None) -> None:
+    """Red flags first: a referral must never be missed on screen."""
+    if not exam:
+        return
+    pathway = exam.get("pathway") or {}
+    flags = ((exam.get("screening") or {}).get("red_flags") or {}).get("present") or []
+    if pathway.get("decision") == "refer" or flags:
+        console.print(
+            f"[bold red]REFER:[/] {pathway.get('message', 'a red flag is present')}",
+            highlight=False,
+        )
+        for flag in flags:
+            console.print(
+                f"  [red]red flag[/] {flag.get('flag')}: {flag.get('condition', '')} "
+                f"({flag.get('urgency', '')})",
+                highlight=False,
+            )
+
+
+def _print_exam_errors(exam: dict | None) -> None:
+    for error in (exam or {}).get("errors") or []:
+        console.print(f"[red]Exam error:[/] {error.get('message', '')}", highlight=False)
 
 
 def _fmt(value: object, digits: int = 2) -> str:
@@ -250,6 +281,7 @@ def analyze(
     against norms. Anything doubtful is listed under "quality" and in the report.
     """
     from groundup.pipeline import RecordingOptions
+    from groundup.pipeline.visit import ExamNotUsableError
 
     try:
         options = RecordingOptions(
@@ -274,6 +306,10 @@ def analyze(
             options,
             report,
         )
+    except ExamNotUsableError as exc:
+        _print_referral(exc.exam_doc)
+        _print_exam_errors(exc.exam_doc)
+        _fail(exc)
     except GroundUpError as exc:
         _fail(exc)
 
@@ -326,6 +362,7 @@ def _run_visit(
             make_report=make_report,
             progress=update,
         )
+    _print_referral(outputs.exam_doc)
     for doc in outputs.analysis_docs:
         _print_analysis(doc)
     if outputs.plan_doc is not None:
@@ -340,7 +377,8 @@ def _run_visit(
         outputs.report_pdf,
         outputs.handout_pdf,
     ]
-    console.print("Wrote " + ", ".join(f"[bold]{p}[/]" for p in written if p is not None))
+    names = ", ".join(f"[bold]{p.name}[/]" for p in written if p is not None)
+    console.print(f"Wrote into {out}: {names}", highlight=False)
 
 
 def _print_analysis(doc: dict) -> None:
@@ -386,6 +424,53 @@ def _mount_optional_apps() -> None:
     from groundup.store.cli import mount_store_commands
 
     mount_store_commands(app)
+    app.command(name="report")(report_from_folder)
+
+
+REPORT_FILES = frozenset({"report.html", "report.pdf", "handout.pdf", "report_files"})
+
+
+def report_from_folder(
+    source: Annotated[
+        Path,
+        typer.Option(
+            "--from", help="Folder with analysis*.json, exam.json, chain.json, plan.json."
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for report.html, report.pdf, handout.pdf (default: the --from folder).",
+            show_default=False,
+        ),
+    ] = None,
+    deidentify: Annotated[
+        bool,
+        typer.Option(help="Blur faces and hide file names (on by default)."),
+    ] = True,
+) -> None:
+    """Render the clinician report and the patient handout again from a visit's JSON files.
+
+    The new report replaces the earlier one as a whole, only once it is complete; the JSON
+    files and anything else in the folder are kept.
+    """
+    from groundup.output import check_output_folder, staged_folder
+    from groundup.report.cli import load_visit_folder
+    from groundup.report.render import render_visit_report
+
+    target = out or source
+    try:
+        inputs = load_visit_folder(source)
+        check_output_folder(target)
+        with staged_folder(target, REPORT_FILES.__contains__) as folder:
+            files = render_visit_report(folder, deidentify=deidentify, key_frames=None, **inputs)
+    except GroundUpError as exc:
+        _fail(exc)
+    for item in files.not_assessed:
+        console.print(f"[yellow]Not assessed:[/] {item}", highlight=False)
+    console.print(f"Wrote into {target}: report.html, report.pdf, handout.pdf", highlight=False)
 
 
 @app.command("sample-clip")
@@ -417,17 +502,50 @@ def version() -> None:
 _mount_optional_apps()
 
 
+def _what_was_written() -> str:
+    from groundup.output import written_so_far
+
+    written = written_so_far()
+    if not written:
+        return "Nothing was written; earlier results were left as they were."
+    return "Written before it stopped: " + ", ".join(p.name for p in written) + "."
+
+
 def main() -> None:
-    """Entry point: run the CLI; unexpected failures print a message, not a traceback."""
+    """Entry point: run the CLI; unexpected failures print a message, not a traceback.
+
+    Exit codes: 0 done, 1 the computer stopped it (disk full, permissions: the user can fix it),
+    2 a problem with the input or options, 3 a bug in GroundUp.
+    """
+    from groundup.errors import environment_problem
+    from groundup.output import file_names_only, reset_written
+
+    reset_written()
     try:
         app()
     except SystemExit:
         raise
+    except KeyboardInterrupt:
+        err_console.print(f"Stopped. {_what_was_written()}")
+        sys.exit(130)
+    except OSError as exc:  # the computer's refusal (disk full, permissions), not a bug
+        problem = environment_problem(exc, "to go on")
+        err_console.print(f"[bold red]Problem:[/] {problem.problem}", highlight=False)
+        err_console.print(f"[bold]What to do:[/] {problem.fix} {_what_was_written()}")
+        sys.exit(EXIT_ENVIRONMENT)
+    except MemoryError:
+        err_console.print(
+            "[bold red]Problem:[/] the computer ran out of memory.\n[bold]What to do:[/] close "
+            f"other programs, or analyse a shorter recording. {_what_was_written()}"
+        )
+        sys.exit(EXIT_ENVIRONMENT)
     except Exception as exc:  # last resort: a bug, not the user's fault
         if "--debug" in sys.argv:
             raise
         err_console.print(
             f"[bold red]GroundUp stopped because of an internal error:[/] {type(exc).__name__}: "
-            f"{exc}\nNothing was written. Please report it (without patient data)."
+            f"{file_names_only(str(exc))[:300]}\n{_what_was_written()} Please report it "
+            "(without patient data).",
+            highlight=False,
         )
         sys.exit(3)

@@ -6,7 +6,6 @@ messages (never tracebacks) and give exit code 2. Patient data is never printed.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from rich.table import Table
 from groundup.errors import GroundUpError
 from groundup.exam.scoring import score_exam_file
 from groundup.exam.template import exam_template
+from groundup.output import write_json
 
 exam_app = typer.Typer(
     help="Clinical examination: write a blank exam file, score a filled one into exam.json.",
@@ -134,7 +134,7 @@ def score_command(
         doc = score_exam_file(exam)
         out.mkdir(parents=True, exist_ok=True)
         out_file = out / "exam.json"
-        out_file.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_json(doc, out_file)  # atomic: an earlier exam.json is never left half-written
     except GroundUpError as e:
         _fail(e)
     except OSError as e:

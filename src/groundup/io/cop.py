@@ -97,7 +97,59 @@ def read_cop(path: str | Path, rate_hz: float | None = None) -> CopRecording:
             else None,
         )
     rec.rate_hz = _rate(path, rec.time_s, rate_hz)
+    check_cop_units(rec, path.name)
     return rec
+
+
+def check_cop_units(rec: CopRecording, name: str) -> None:
+    """Refuse COP values no person standing on a plate can give (``knowledge/plausibility.yaml``):
+    a COP that never moves, one kilometres away or sweeping metres (metres under a millimetre
+    header), or one that barely moves (centimetres under a millimetre header: sway ten times too
+    small). Samples without a value are left to the sway check, which names them."""
+    from groundup.exam.catalogue import load_catalogue
+    from groundup.yaml_files import plausibility
+
+    method = load_catalogue().entry("cop_sway").data["method"]
+    if not method["min_rate_hz"] <= rec.rate_hz <= method["max_rate_hz"]:
+        return  # the sway check refuses the rate first: sway speeds mean nothing at it
+    ap, ml = rec.ap_mm, rec.ml_mm
+    ok = np.isfinite(ap) & np.isfinite(ml)
+    if ok.sum() < 3:
+        return
+    ap, ml = ap[ok], ml[ok]
+    header = "Check the unit in the column names (mm, cm or m) against the device's export."
+    largest = float(max(np.max(np.abs(ap)), np.max(np.abs(ml))))
+    if largest > plausibility("cop", "max_abs_position_mm"):
+        raise InputError(
+            f"{name}: COP values reach {largest:.3g} mm from the plate origin, farther than any "
+            "force plate; the values are not in the unit the header says.",
+            header,
+        )
+    if np.ptp(ap) == 0 and np.ptp(ml) == 0:
+        raise InputError(
+            f"{name}: the COP never moves (every value is {ap[0]:g}); nobody stood on the plate "
+            "or the export holds no data.",
+            "Export the recording again with the COP columns filled.",
+        )
+    with np.errstate(over="ignore", invalid="ignore"):
+        span = float(
+            max(np.ptp(np.percentile(ap, [2.5, 97.5])), np.ptp(np.percentile(ml, [2.5, 97.5])))
+        )
+        speed = float(np.nanmean(np.hypot(np.diff(ap), np.diff(ml)))) * rec.rate_hz
+    if span > plausibility("cop", "max_sway_range_mm"):
+        raise InputError(
+            f"{name}: the COP sways over {span:.0f} mm, more than a foot's length; the values "
+            "are larger than millimetres (metres or an unscaled export under a mm header?).",
+            header,
+        )
+    low = plausibility("cop", "min_mean_velocity_mm_s")
+    if np.isfinite(speed) and speed < low:
+        raise InputError(
+            f"{name}: the COP moves {speed:.2f} mm/s on average; a person standing sways at "
+            f"least about {low:g} mm/s (values in centimetres under a millimetre header give a "
+            "tenth of the real sway).",
+            header,
+        )
 
 
 def _unit_column(cols: dict[str, int], stem: str) -> tuple[str, str] | None:
@@ -143,13 +195,29 @@ def _read_table(path: Path) -> tuple[list[str], np.ndarray]:
 
 def _rate(path: Path, time_s: np.ndarray | None, rate_hz: float | None) -> float:
     """The sampling rate from the time column, checked against a given rate."""
-    if time_s is None or time_s.size < 3:
+    if time_s is not None and time_s.size < 3:
+        raise InputError(
+            f"{path.name} holds only {time_s.size} sample(s).",
+            "Export the whole recording (quiet standing is usually recorded for 60 s).",
+        )
+    if time_s is None:
         if rate_hz is None:
             raise InputError(
                 f"{path.name} has no time column, so its sampling rate is unknown.",
-                "Give the rate (rate_hz / --rate-hz) or add a time_s column.",
+                "Add a time_s column (seconds) to the file; in an exam file, the cop_sway "
+                "test's rate_hz field gives the rate instead.",
+            )
+        if not (np.isfinite(rate_hz) and rate_hz > 0):
+            raise InputError(
+                f"{path.name}: the sampling rate {rate_hz:g} Hz is not a rate.",
+                "Give the rate the device recorded at, in Hz.",
             )
         return float(rate_hz)
+    if not np.all(np.isfinite(time_s)):
+        raise InputError(
+            f"{path.name}: the time column has empty or non-numeric values.",
+            "Export the recording with its original time stamps.",
+        )
     dt = np.diff(time_s)
     step = float(np.median(dt))
     if step <= 0 or np.any(dt <= 0):

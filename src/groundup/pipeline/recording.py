@@ -16,6 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from groundup.errors import GroundUpError, InputError
+from groundup.pipeline.plausibility import (
+    check_gait_plausible,
+    check_marker_units,
+    repair_marker_spikes,
+)
 from groundup.trial import Trial
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".mpg", ".mpeg"})
@@ -56,6 +61,40 @@ class RecordingResult:
     alongside the report, so that a failed input leaves no output behind."""
 
 
+# What --height-m and --fps may be (a person's height; a camera's or a keypoint file's frame rate).
+HEIGHT_M_RANGE = (0.5, 2.5)
+FPS_RANGE = (1.0, 1000.0)
+
+
+def check_options(options: RecordingOptions) -> None:
+    """Refuse options outside what a recording of walking can mean, before anything runs."""
+    import math
+
+    from groundup.signal.filters import check_cutoff_option, check_max_gap_option
+
+    check_cutoff_option(options.cutoff_hz)
+    check_max_gap_option(options.max_gap_s)
+    checks = (("--height-m", options.height_m, HEIGHT_M_RANGE, "the patient's height in metres"),
+              ("--fps", options.fps, FPS_RANGE, "the frame rate of the clip"))  # fmt: skip
+    for name, value, (low, high), what in checks:
+        if value is not None and not (math.isfinite(value) and low <= value <= high):
+            raise InputError(
+                f"{name} {value:g} is outside {low:g}-{high:g}.",
+                f"Give {what}, e.g. {name} {'1.70' if name == '--height-m' else '30'}.",
+            )
+    if options.subject_xy is not None and not all(
+        math.isfinite(v) and v >= 0 for v in options.subject_xy
+    ):
+        raise InputError(
+            f"--subject {options.subject_xy} is not a point in the picture.",
+            "Give the pixel position of the person as X,Y (0 or more), e.g. --subject 640,820.",
+        )
+    if options.labels is not None:
+        from groundup.io.labels import LabelMap
+
+        LabelMap.load(options.labels)
+
+
 def kind_of(path: Path, kind: str = "auto") -> str:
     """The kind of a recording, from ``kind`` or else from its extension (or folder content)."""
     if kind not in KINDS:
@@ -66,7 +105,7 @@ def kind_of(path: Path, kind: str = "auto") -> str:
         if any(path.glob("*_keypoints.json")) or any(path.glob("*.json")):
             return "openpose"
         raise InputError(
-            f"{path} is a folder without OpenPose keypoint files (*_keypoints.json).",
+            f"{path.name} is a folder without OpenPose keypoint files (*_keypoints.json).",
             "Give a video, a .c3d or .trc file, or an OpenPose output folder.",
         )
     suffix = path.suffix.lower()
@@ -94,7 +133,7 @@ def analyse_recording(
     """Analyse one recording (see the module docstring). ``height_m`` from the exam is used when
     ``options.height_m`` is not set."""
     if not path.exists():
-        raise InputError(f"File not found: {path}.", "Check the path and the file name.")
+        raise InputError(f"File not found: {path.name}.", "Check the path and the file name.")
     kind = kind_of(path, options.kind)
     report = progress or (lambda _d, _f: None)
     if kind == "cop":
@@ -105,7 +144,7 @@ def analyse_recording(
     if kind == "video":
         from groundup.pipeline.video import analyse_video
 
-        return analyse_video(
+        result = analyse_video(
             path,
             options,
             age_years=age_years,
@@ -113,14 +152,18 @@ def analyse_recording(
             progress=report,
             annotated_video_path=annotated_video_path,
         )
+        check_gait_plausible(result.doc, path.name)
+        return result
     report(f"Reading {path.name}", 0.0)
     trial = _read_markers_or_keypoints(path, kind, options)
     if trial.point_units == "px":
         from groundup.pipeline.video import analyse_keypoint_trial
 
-        return RecordingResult(
-            doc=analyse_keypoint_trial(trial, options, age_years, options.height_m or height_m)
-        )
+        doc = analyse_keypoint_trial(trial, options, age_years, options.height_m or height_m)
+        check_gait_plausible(doc, path.name, trial.point_rate_hz)
+        return RecordingResult(doc=doc)
+    check_marker_units(trial, path.name)
+    trial = repair_marker_spikes(trial, path.name)
     from groundup.gait.analysis import analyze_gait
 
     report(f"Gait events and parameters of {path.name}", 0.4)
@@ -128,6 +171,7 @@ def analyse_recording(
         trial, events=options.events, cutoff_hz=options.cutoff_hz, max_gap_s=options.max_gap_s
     )
     doc = analysis.to_json()
+    check_gait_plausible(doc, path.name, trial.point_rate_hz, markers=True)
     report(f"Joint angles and curves of {path.name}", 0.7)
     add_marker_curves(doc, trial, analysis.events, age_years)
     return RecordingResult(doc=doc)

@@ -31,9 +31,12 @@ def analyse_keypoint_trial(
     """analysis.json of a 2-D keypoint trial, with the curves valid for its view."""
     from groundup.keypoints.pipeline import analyze_keypoints, angles_for
     from groundup.norms.curves import compute_gait_curves
+    from groundup.pipeline.view_check import checked_view
 
-    analysis = analyze_keypoints(trial, view=options.view, height_m=height_m)
+    view, view_issues = checked_view(trial, options.view)
+    analysis = analyze_keypoints(trial, view=view, height_m=height_m)
     doc = analysis.to_json()
+    doc["quality"]["warnings"][:0] = [q.to_json() for q in view_issues]
     angles = angles_for(analysis)
     video = doc.get("video") or {}
     if angles:

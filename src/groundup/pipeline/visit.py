@@ -2,13 +2,17 @@
 
 ``run_visit`` is what ``groundup analyze`` runs. Every stage reads what the stages before it
 wrote (the same JSON documents the files hold), so the report shows exactly the stored numbers.
-Files are written only after every input was analysed, each one atomically: a bad input stops
-the run with a message and leaves earlier results in the folder as they were.
+
+One write path (docs/decisions/output-folder.md): every input and option is checked first (the
+exam scored, the previous plan read, the precautions looked up), then every recording analysed,
+and everything is written into a new folder beside the output folder
+(:func:`groundup.output.staged_folder`) that replaces it only when the whole visit is complete.
+A bad input, a failed report, a full disk or a killed run leave the earlier visit in the folder
+exactly as it was; a finished run leaves a complete new set, never a mix of two visits.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Callable
@@ -16,13 +20,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from groundup.errors import GroundUpError, InputError
-from groundup.output import write_json
+from groundup.errors import GroundUpError, InputError, environment_problem
+from groundup.output import check_output_folder, staged_folder, without_paths, write_json
 from groundup.pipeline.recording import (
     RecordingOptions,
     RecordingResult,
     StageProgress,
     analyse_recording,
+    check_options,
+    kind_of,
+)
+
+VISIT_FILES = frozenset(
+    {
+        "analysis.json",
+        "exam.json",
+        "chain.json",
+        "plan.json",
+        "annotated.mp4",
+        "report.html",
+        "report.pdf",
+        "handout.pdf",
+        "report_files",
+    }
 )
 
 
@@ -42,6 +62,40 @@ class VisitOutputs:
     handout_pdf: Path | None = None
     annotated_videos: list[Path] = field(default_factory=list)
 
+    def moved_to(self, staged: Path, out: Path) -> VisitOutputs:
+        """The same outputs with their paths in the output folder (after the swap)."""
+
+        def move(p: Path | None) -> Path | None:
+            return None if p is None else out / p.relative_to(staged)
+
+        self.analyses = [out / p.relative_to(staged) for p in self.analyses]
+        self.annotated_videos = [out / p.relative_to(staged) for p in self.annotated_videos]
+        self.exam, self.chain, self.plan = move(self.exam), move(self.chain), move(self.plan)
+        self.report_html, self.report_pdf = move(self.report_html), move(self.report_pdf)
+        self.handout_pdf = move(self.handout_pdf)
+        return self
+
+
+class ExamNotUsableError(InputError):
+    """The exam has input errors: the visit is not run, and every error is shown."""
+
+    def __init__(self, exam_doc: dict[str, Any], name: str) -> None:
+        self.exam_doc = exam_doc
+        n = len(exam_doc.get("errors") or [])
+        super().__init__(
+            f"The exam {name} has {n} input error(s), listed above.",
+            "Correct the fields listed (or remove a test that was not done) and run again; "
+            f"`groundup exam score {name} --out DIR` checks the exam on its own.",
+        )
+
+
+def is_visit_output(name: str) -> bool:
+    """Names a visit writes, and so replaces as one set; anything else in the output folder
+    (the user's own files) is kept."""
+    return name in VISIT_FILES or (
+        name.startswith(("analysis_", "annotated_")) and name.endswith((".json", ".mp4"))
+    )
+
 
 def analysis_file_name(index: int, path: Path, n_inputs: int) -> str:
     """analysis.json for one recording; analysis_<n>_<name>.json for several (in input order)."""
@@ -51,21 +105,31 @@ def analysis_file_name(index: int, path: Path, n_inputs: int) -> str:
     return f"analysis_{index + 1}_{stem}.json"
 
 
+def video_file_name(index: int, path: Path, n_inputs: int) -> str:
+    """annotated.mp4 for one recording; annotated_<n>_<name>.mp4 for several."""
+    name = analysis_file_name(index, path, n_inputs)
+    return name.replace("analysis", "annotated", 1).replace(".json", ".mp4")
+
+
 def _read_previous_plan(path: Path) -> dict[str, Any]:
+    from groundup.plan.inputs import read_document
+
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
+        return read_document(path, "plan")
+    except InputError as exc:
+        raise InputError(f"--previous: {exc.problem}", exc.fix) from None
+
+
+def _check_precautions(precautions: tuple[str, ...]) -> None:
+    from groundup.plan.library import precautions as known_precautions
+
+    known = known_precautions()
+    unknown = [p for p in precautions if p not in known]
+    if unknown:
         raise InputError(
-            f"Previous plan not found: {path}.", "Give the plan.json of the last visit."
-        ) from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{path.name} is not valid JSON (line {exc.lineno}).",
-            "Give the plan.json that GroundUp wrote at the last visit.",
-        ) from exc
-    if not isinstance(doc, dict):
-        raise InputError(f"{path.name} is not a plan.", "Give the plan.json of the last visit.")
-    return doc
+            f"Unknown --precaution: {', '.join(unknown)}.",
+            "Use one of: " + ", ".join(sorted(known)) + " (see docs/chain-and-plan.md).",
+        )
 
 
 def _exam_patient(exam: dict[str, Any] | None) -> tuple[float | None, float | None]:
@@ -76,6 +140,42 @@ def _exam_patient(exam: dict[str, Any] | None) -> tuple[float | None, float | No
         float(age) if isinstance(age, int | float) else None,
         float(height_cm) / 100.0 if isinstance(height_cm, int | float) else None,
     )
+
+
+def check_visit_inputs(
+    inputs: list[Path],
+    out: Path,
+    exam_path: Path | None,
+    previous_plan_path: Path | None,
+    precautions: tuple[str, ...],
+    options: RecordingOptions,
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Check everything that can be checked before the analysis: the options, the output
+    folder, each recording's presence and kind, the precautions, the previous plan, and the
+    exam (scored here: an exam with input errors stops the visit). Returns (exam, previous)."""
+    if not inputs and exam_path is None:
+        raise InputError(
+            "Nothing to analyse: give a recording, an exam (--exam), or both.",
+            "For example: groundup analyze walk.mp4 --exam exam.yaml --out results",
+        )
+    check_options(options)
+    check_output_folder(out)
+    for path in inputs:
+        if not path.exists():
+            raise InputError(f"File not found: {path.name}.", "Check the path and the file name.")
+        kind_of(path, options.kind)
+    _check_precautions(precautions)
+    previous = _read_previous_plan(previous_plan_path) if previous_plan_path else None
+    exam_doc: dict[str, Any] | None = None
+    if exam_path is not None:
+        from groundup.exam.scoring import score_exam_file
+
+        if not exam_path.is_file():
+            raise InputError(f"Exam file not found: {exam_path.name}.", "Check the path.")
+        exam_doc = without_paths(score_exam_file(exam_path))
+        if exam_doc.get("errors"):
+            raise ExamNotUsableError(exam_doc, exam_path.name)
+    return exam_doc, previous
 
 
 def run_visit(
@@ -92,97 +192,135 @@ def run_visit(
     """Analyse every input, score the exam, reason, plan and report (see the module docstring)."""
     options = options or RecordingOptions()
     report = progress or (lambda _d, _f: None)
-    if not inputs and exam_path is None:
-        raise InputError(
-            "Nothing to analyse: give a recording, an exam (--exam), or both.",
-            "For example: groundup analyze walk.mp4 --exam exam.yaml --out results",
-        )
     n_stages = len(inputs) + 3
 
     def stage(k: int) -> StageProgress:
         return lambda desc, frac: report(desc, (k + min(max(frac, 0.0), 1.0)) / n_stages)
 
-    exam_doc: dict[str, Any] | None = None
     if exam_path is not None:
-        from groundup.exam.scoring import score_exam_file
-
         report(f"Scoring the exam {exam_path.name}", 0.0)
-        if not exam_path.exists():
-            raise InputError(f"Exam file not found: {exam_path}.", "Check the path.")
-        exam_doc = score_exam_file(exam_path)
-    previous = _read_previous_plan(previous_plan_path) if previous_plan_path else None
+    exam_doc, previous = check_visit_inputs(
+        inputs, out, exam_path, previous_plan_path, precautions, options
+    )
     age_years, exam_height_m = _exam_patient(exam_doc)
-
-    results: list[RecordingResult] = []
-    video_out: list[Path | None] = []
-    for k, path in enumerate(inputs):
-        name = analysis_file_name(k, path, len(inputs))
-        annotated = out / name.replace("analysis", "annotated", 1).replace(".json", ".mp4")
-        video_out.append(annotated)
-        results.append(
-            analyse_recording(
-                path,
-                options,
-                age_years=age_years,
-                height_m=exam_height_m,
-                progress=stage(k),
-                annotated_video_path=annotated if options.annotated_video else None,
+    with staged_folder(out, is_visit_output) as folder:
+        results: list[RecordingResult] = []
+        for k, path in enumerate(inputs):
+            video = folder / video_file_name(k, path, len(inputs))
+            results.append(
+                analyse_recording(
+                    path,
+                    options,
+                    age_years=age_years,
+                    height_m=exam_height_m,
+                    progress=stage(k),
+                    annotated_video_path=video if options.annotated_video else None,
+                )
             )
+        outputs = _write_visit(
+            folder, inputs, results, exam_doc, previous, precautions, options, make_report, report
         )
+    return outputs.moved_to(folder, Path(out).absolute())
 
+
+def _write_visit(
+    folder: Path,
+    inputs: list[Path],
+    results: list[RecordingResult],
+    exam_doc: dict[str, Any] | None,
+    previous: dict[str, Any] | None,
+    precautions: tuple[str, ...],
+    options: RecordingOptions,
+    make_report: bool,
+    report: StageProgress,
+) -> VisitOutputs:
+    """Every file of the visit, written into ``folder`` (the staging folder)."""
+    n_stages = len(inputs) + 3
     outputs = VisitOutputs()
     # Every input is analysed: the annotated videos are rendered in the background while the
     # documents, the plan and the report are written (decoding and encoding run outside
     # Python's interpreter lock, the report's plotting inside it).
-    videos = _AnnotatedVideos([r.write_annotated_video for r in results])
-    report("Writing the results", len(inputs) / n_stages)
-    for k, (path, result) in enumerate(zip(inputs, results, strict=True)):
-        target = out / analysis_file_name(k, path, len(inputs))
-        outputs.analyses.append(write_json(result.doc, target, "analysis"))
-        outputs.analysis_docs.append(result.doc)
-    if exam_doc is not None:
-        outputs.exam = write_json(exam_doc, out / "exam.json", "exam")
-        outputs.exam_doc = exam_doc
+    jobs = [r.write_annotated_video for r in results if r.write_annotated_video is not None]
+    if jobs:
+        from groundup.privacy.face_finder import warm_up
+        from groundup.report import render_visit_report  # noqa: F401 - imported before the thread
 
-    chain = plan = None
-    if outputs.analysis_docs or exam_doc is not None:
-        from groundup.plan import plan_visit
+        warm_up()
+    videos = _AnnotatedVideos(list(jobs))
+    try:
+        report("Writing the results", len(inputs) / n_stages)
+        for k, (path, result) in enumerate(zip(inputs, results, strict=True)):
+            doc = without_paths(result.doc)
+            source = doc.get("source")
+            if isinstance(source, dict) and isinstance(source.get("path"), str):
+                source["path"] = Path(source["path"]).name  # folders often name the patient
+            target = folder / analysis_file_name(k, path, len(inputs))
+            outputs.analyses.append(write_json(doc, target, "analysis"))
+            outputs.analysis_docs.append(doc)
+        if exam_doc is not None:
+            outputs.exam = write_json(exam_doc, folder / "exam.json", "exam")
+            outputs.exam_doc = exam_doc
 
-        report("Kinetic chain and plan", (len(inputs) + 1) / n_stages)
-        chain, plan = plan_visit(
-            outputs.analysis_docs or None, exam_doc, previous, list(precautions)
-        )
-        outputs.chain = write_json(chain, out / "chain.json", "chain")
-        outputs.plan = write_json(plan, out / "plan.json", "plan")
-        outputs.plan_doc = plan
+        chain = plan = None
+        if outputs.analysis_docs or exam_doc is not None:
+            from groundup.plan import plan_visit
 
-    if make_report:
-        from groundup.report import render_visit_report
+            report("Kinetic chain and plan", (len(inputs) + 1) / n_stages)
+            chain, plan = plan_visit(
+                outputs.analysis_docs or None, exam_doc, previous, list(precautions)
+            )
+            chain, plan = without_paths(chain), without_paths(plan)
+            outputs.chain = write_json(chain, folder / "chain.json", "chain")
+            outputs.plan = write_json(plan, folder / "plan.json", "plan")
+            outputs.plan_doc = plan
 
-        report("Report and handout", (len(inputs) + 2) / n_stages)
-        key_frames = []
-        for k, result in enumerate(results):
-            for frame in result.make_key_frames() if result.make_key_frames else []:
-                frame.source_index = k
-                if frame.time_src:
-                    frame.time_src = f"analysis/{k}/{frame.time_src}"
-                key_frames.append(frame)
-        files = render_visit_report(
-            out,
-            analyses=outputs.analysis_docs,
-            exam=exam_doc,
-            chain=chain,
-            plan=plan,
-            key_frames=key_frames,
-            deidentify=options.deidentify,
-        )
-        outputs.report_html, outputs.report_pdf = files.html, files.pdf
-        outputs.handout_pdf = files.handout_pdf
+        if make_report:
+            report("Report and handout", (len(inputs) + 2) / n_stages)
+            _write_report(folder, outputs, results, exam_doc, chain, plan, options.deidentify)
+    except BaseException:
+        videos.wait(quiet=True)  # the first error is the one to show
+        raise
     if videos.pending:
         report("Annotated video", (len(inputs) + 2.5) / n_stages)
     outputs.annotated_videos = videos.wait()
     report("Done", 1.0)
     return outputs
+
+
+def _write_report(
+    folder: Path,
+    outputs: VisitOutputs,
+    results: list[RecordingResult],
+    exam_doc: dict[str, Any] | None,
+    chain: dict[str, Any] | None,
+    plan: dict[str, Any] | None,
+    deidentify: bool,
+) -> None:
+    from groundup.report import render_visit_report
+
+    key_frames = []
+    for k, result in enumerate(results):
+        for frame in result.make_key_frames() if result.make_key_frames else []:
+            frame.source_index = k
+            if frame.time_src:
+                frame.time_src = f"analysis/{k}/{frame.time_src}"
+            key_frames.append(frame)
+    try:
+        files = render_visit_report(
+            folder,
+            analyses=outputs.analysis_docs,
+            exam=exam_doc,
+            chain=chain,
+            plan=plan,
+            key_frames=key_frames,
+            deidentify=deidentify,
+        )
+    except GroundUpError as exc:
+        if isinstance(exc.__cause__, OSError):
+            raise environment_problem(exc.__cause__, "to write the report") from exc
+        raise
+    outputs.report_html, outputs.report_pdf = files.html, files.pdf
+    outputs.handout_pdf = files.handout_pdf
 
 
 class _AnnotatedVideos:
@@ -208,13 +346,19 @@ class _AnnotatedVideos:
         except BaseException as exc:  # re-raised in the caller's thread by wait()
             self.error = exc
 
-    def wait(self) -> list[Path]:
+    def wait(self, quiet: bool = False) -> list[Path]:
         if self.thread is not None:
             self.thread.join()
         self.pending = False
-        if self.error is not None:
+        if self.error is not None and not quiet:
             raise self.error
         return self.paths
 
 
-__all__ = ["GroundUpError", "RecordingOptions", "VisitOutputs", "run_visit"]
+__all__ = [
+    "ExamNotUsableError",
+    "GroundUpError",
+    "RecordingOptions",
+    "VisitOutputs",
+    "run_visit",
+]

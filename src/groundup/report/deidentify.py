@@ -1,83 +1,8 @@
-"""Face de-identification of key frames before they enter a report.
+"""Face de-identification of key frames: see :mod:`groundup.privacy` (kept here for importers).
 
-The face region is the box around the face landmarks (nose, eyes, ears, mouth, as the pose model
-gives them), widened to cover the whole head and hair: the landmarks cover only the middle of the
-face. Inside it the image is pixelated (blocks of about a sixth of the head width), the blocks
-Gaussian-blurred and enlarged smoothly, so neither the blocks nor the blur can be undone into a
-recognisable face.
-Pixelation alone can sometimes be reversed by matching (McPherson, Shokri & Shmatikov 2016,
-"Defeating image obfuscation with deep learning", arXiv:1609.00408); the coarse blocks plus the
-blur used here remove the detail such attacks need.
+``blur_faces`` hides the faces given and every other face the face detector finds.
 """
 
-from __future__ import annotations
+from groundup.privacy import blur_faces, face_box_px, hide_every_face, pixelate_regions
 
-import cv2
-import numpy as np
-
-from groundup.errors import InputError
-
-# How far the box reaches beyond the landmarks, in head sizes (landmark spread): the landmarks
-# span roughly the eyes-to-mouth part of the face; hair, forehead, chin and ears lie outside it.
-_PAD_SIDE = 0.9
-_PAD_TOP = 1.2
-_PAD_BOTTOM = 1.0
-_MIN_HEAD_PX = 12.0
-_BLOCKS_ACROSS = 6
-
-
-def face_box_px(
-    face_points_px: np.ndarray, image_shape: tuple[int, ...]
-) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1) of the region to hide, clipped to the image."""
-    pts = np.asarray(face_points_px, dtype=float).reshape(-1, 2)
-    pts = pts[np.all(np.isfinite(pts), axis=1)]
-    if pts.size == 0:
-        raise InputError(
-            "No usable face landmark was given for a key frame.",
-            "Pass the face landmarks in pixels, or blur the frame before adding it to the report.",
-        )
-    x_min, y_min = pts.min(axis=0)
-    x_max, y_max = pts.max(axis=0)
-    head = max(x_max - x_min, y_max - y_min, _MIN_HEAD_PX)
-    height, width = image_shape[:2]
-    x0 = int(np.floor(max(0.0, x_min - _PAD_SIDE * head)))
-    x1 = int(np.ceil(min(float(width), x_max + _PAD_SIDE * head)))
-    y0 = int(np.floor(max(0.0, y_min - _PAD_TOP * head)))
-    y1 = int(np.ceil(min(float(height), y_max + _PAD_BOTTOM * head)))
-    return x0, y0, x1, y1
-
-
-def blur_faces(
-    image: np.ndarray, face_points_px: np.ndarray | list[np.ndarray], in_place: bool = False
-) -> np.ndarray:
-    """``image`` with every face hidden: a copy, or ``image`` itself when ``in_place`` (a
-    contiguous RGB ``uint8`` array, as the annotated video draws on).
-
-    ``face_points_px``: an (n, 2) array of one person's face landmarks in pixels, or a list of
-    such arrays (one per person). Points outside the image are allowed (clipped).
-    """
-    if image.ndim != 3 or image.shape[2] not in (3, 4):
-        raise InputError(
-            f"A key frame must be a colour image (height x width x 3); got shape {image.shape}.",
-            "Pass the frame as an RGB uint8 array.",
-        )
-    out = image if in_place else np.array(image, dtype=np.uint8, copy=True)
-    people = face_points_px if isinstance(face_points_px, list) else [face_points_px]
-    for points in people:
-        x0, y0, x1, y1 = face_box_px(points, out.shape)
-        if x1 - x0 < 2 or y1 - y0 < 2:
-            continue
-        region = out[y0:y1, x0:x1]
-        block = max(2, round((x1 - x0) / _BLOCKS_ACROSS))
-        small = cv2.resize(
-            region,
-            (max(1, (x1 - x0) // block), max(1, (y1 - y0) // block)),
-            interpolation=cv2.INTER_AREA,
-        )
-        # The blocks are blurred where they are small (3x3 Gaussian, about a block's width
-        # once enlarged) and enlarged bilinearly: the region keeps only the block averages,
-        # with no sharp block edges, at a cost that does not grow with the face size.
-        small = cv2.GaussianBlur(small, (3, 3), 0, borderType=cv2.BORDER_REPLICATE)
-        out[y0:y1, x0:x1] = cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
-    return out
+__all__ = ["blur_faces", "face_box_px", "hide_every_face", "pixelate_regions"]

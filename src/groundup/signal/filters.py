@@ -56,6 +56,39 @@ from groundup.trial import Trial
 #: Forward + backward: the magnitude response is applied twice.
 FILTER_PASSES = 2
 
+#: The cut-offs ``groundup analyze --cutoff-hz`` accepts for walking. Winter's residual analysis
+#: gives about 6 Hz for the markers of walking, and the heel's vertical trajectory carries power
+#: up to about 10 Hz at heel strike (Winter DA, Sidwall HG, Hobson DA 1974, "Measurement and
+#: reduction of noise in kinematics of locomotion", J Biomech 7:157-159; Winter 2009, ch. 3).
+#: Below 3 Hz the step's own rhythm (about 2 Hz) is smoothed away: heel strikes blur and steps
+#: come out with wrong, even negative, lengths. Above 20 Hz nothing of walking is left to keep
+#: and only marker noise passes.
+CUTOFF_HZ_MIN = 3.0
+CUTOFF_HZ_MAX = 20.0
+#: The longest marker gap ``--max-gap-s`` may fill by interpolation: about half a step; longer
+#: interpolation invents the step it is meant to measure.
+MAX_GAP_S_LIMIT = 0.25
+
+
+def check_cutoff_option(cutoff_hz: float) -> None:
+    """Refuse a ``--cutoff-hz`` outside :data:`CUTOFF_HZ_MIN`..:data:`CUTOFF_HZ_MAX`."""
+    if not (math.isfinite(cutoff_hz) and CUTOFF_HZ_MIN <= cutoff_hz <= CUTOFF_HZ_MAX):
+        raise InputError(
+            f"--cutoff-hz {cutoff_hz:g} is outside {CUTOFF_HZ_MIN:g}-{CUTOFF_HZ_MAX:g} Hz, the "
+            "range that keeps walking and removes marker noise.",
+            f"Leave it out (6 Hz, Winter's value for walking) or choose between "
+            f"{CUTOFF_HZ_MIN:g} and {CUTOFF_HZ_MAX:g} Hz.",
+        )
+
+
+def check_max_gap_option(max_gap_s: float) -> None:
+    """Refuse a ``--max-gap-s`` that is negative or longer than :data:`MAX_GAP_S_LIMIT`."""
+    if not (math.isfinite(max_gap_s) and 0.0 <= max_gap_s <= MAX_GAP_S_LIMIT):
+        raise InputError(
+            f"--max-gap-s {max_gap_s:g} is outside 0-{MAX_GAP_S_LIMIT:g} s.",
+            "Leave it out (0.1 s) or choose a gap no longer than about half a step.",
+        )
+
 
 def cutoff_correction_factor(order: int, passes: int = FILTER_PASSES) -> float:
     """Winter's correction factor C for ``passes`` passes of an order-``order`` Butterworth.

@@ -4,15 +4,18 @@ blurred.
 Frames are streamed (decoded, drawn and encoded one at a time; memory does not grow with clip
 length), scaled down to at most ``MAX_SIDE_PX`` on the long side, and written as H.264 (yuv420p)
 MP4 with PyAV at the source's frame timestamps. Faces are hidden by default with the same
-pixelate-and-blur as the report's key frames (:func:`groundup.report.deidentify.blur_faces`):
-the subject's face landmarks (nose, eyes, ears, mouth) and every tracked person's face box from
-the detector; where face boxes are not given, the head end of each person's body box.
+pixelate-and-blur as the report's key frames (:mod:`groundup.privacy`), for every person, not
+only the patient: the subject's face landmarks (nose, eyes, ears, mouth); every tracked person's
+face box from the detector, or the head end of their body box, also in the frames around those
+where the tracker lost them (``FACE_HOLD_S``: a bystander does not vanish between two
+detections); and every face the face detector finds in the frame, held the same way.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections import deque
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -23,6 +26,7 @@ import numpy as np
 
 from groundup.errors import InputError
 from groundup.keypoints.blazepose import BLAZEPOSE_NAMES
+from groundup.privacy import find_faces_px, pixelate_regions
 from groundup.trial import Trial
 from groundup.video.decode import iter_frames, probe_video
 
@@ -47,6 +51,15 @@ HEAD_HEIGHT_FRACTION = 0.22
 # body box (a head is about 1/8 of body height; the detector's face box of a small, far person
 # can be as large as the body); otherwise the head end of the body box is used.
 MAX_FACE_TO_BODY = 0.35
+# A face seen (by the tracker or the face detector) is also hidden this long before and after:
+# detectors miss a face for a few frames (motion blur, a turned head), the face stays there.
+FACE_HOLD_S = 0.5
+# Another track whose box overlaps the subject's this much (intersection over union) is the
+# subject seen twice by the tracker; the subject's face landmarks already locate the face.
+SAME_PERSON_OVERLAP = 0.5
+# The face detector searches a frame this often (and its faces are held, above): searching every
+# frame in tiles costs about as much as the pose estimation.
+FACE_SEARCH_EVERY_S = 0.2
 
 BONES: tuple[tuple[str, str], ...] = (
     ("left_shoulder", "right_shoulder"),
@@ -84,6 +97,24 @@ def _valid_box(boxes: np.ndarray, frame: int) -> np.ndarray | None:
     if frame >= boxes.shape[0] or not np.isfinite(boxes[frame]).all():
         return None
     return boxes[frame]
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two (x0, y0, x1, y1) boxes."""
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def _held_box(boxes: np.ndarray, frame: int, hold_frames: int) -> np.ndarray | None:
+    """The box at ``frame``, or else the nearest one within ``hold_frames`` of it."""
+    for offset in range(hold_frames + 1):
+        for k in (frame - offset, frame + offset):
+            if 0 <= k < boxes.shape[0] and np.isfinite(boxes[k]).all():
+                return boxes[k]
+    return None
 
 
 def _head_box(body_box: np.ndarray) -> np.ndarray:
@@ -124,9 +155,7 @@ def _draw_frame(
 ) -> np.ndarray:
     """One output frame (RGB, already scaled): faces hidden first, then the drawing."""
     if faces_px:
-        from groundup.report.deidentify import blur_faces
-
-        image = blur_faces(image, [f * scale for f in faces_px], in_place=True)
+        image = pixelate_regions(image, [f * scale for f in faces_px], in_place=True)
     thick = max(2, round(3 * image.shape[1] / MAX_SIDE_PX))
     for track_id, boxes in track_boxes_px.items():
         box = _valid_box(boxes, frame)
@@ -243,28 +272,81 @@ def _encode(
         stream = container.add_stream("libx264", rate=rate)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.time_base = time_base
+        # The encoder counts in the same millisecond clock as the frames: with its default
+        # clock of 1/fps, frames of a clip with uneven timing (33/67 ms steps, common in low
+        # light) were rounded onto the same tick and the muxer refused them.
+        stream.codec_context.time_base = time_base
         stream.options = {"preset": H264_PRESET, "crf": "23"}
-        for vf in iter_frames(path_in, info):
-            assert vf.image is not None
-            # Bilinear, not INTER_AREA (10 ms a frame at 1768 px, measured): a 4K clip loses a
-            # little fine detail to aliasing, acceptable in a preview.
-            image = cv2.resize(vf.image, (width, height), interpolation=cv2.INTER_LINEAR)
-            faces: list[np.ndarray] | None = None
+        fps = float(info.nominal_fps or 30.0)
+        hold = max(1, round(FACE_HOLD_S * fps))
+        search_every = max(1, round(FACE_SEARCH_EVERY_S * fps))
+        waiting: deque[tuple[Any, np.ndarray, list[np.ndarray]]] = deque()
+        found_at: dict[int, list[np.ndarray]] = {}
+        scale = width / info.width_px
+
+        def flush(entry: tuple[Any, np.ndarray, list[np.ndarray]]) -> None:
+            nonlocal last_pts
+            vf, image, faces = entry
             if blur_faces:
-                faces = face_regions(
-                    trial, vf.index, track_boxes_px, track_faces_px, subject_track_id
-                )
+                for k in range(vf.index - hold, vf.index + hold + 1):
+                    faces = faces + found_at.get(k, [])
             image = _draw_frame(
-                np.ascontiguousarray(image), width / info.width_px, vf.index, vf.time_s,
-                trial, events, track_boxes_px, subject_track_id, faces,
+                image, scale, vf.index, vf.time_s, trial, events, track_boxes_px,
+                subject_track_id, faces,
             )  # fmt: skip
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
             pts = max(last_pts + 1, round(vf.time_s / time_base))
             frame.pts, frame.time_base, last_pts = pts, time_base, pts
             for packet in stream.encode(frame):
                 container.mux(packet)
+
+        for vf in iter_frames(path_in, info):
+            assert vf.image is not None
+            # Bilinear, not INTER_AREA (10 ms a frame at 1768 px, measured): a 4K clip loses a
+            # little fine detail to aliasing, acceptable in a preview.
+            image = cv2.resize(vf.image, (width, height), interpolation=cv2.INTER_LINEAR)
+            image = np.ascontiguousarray(image)
+            faces: list[np.ndarray] = []
+            if blur_faces:
+                faces = face_regions(
+                    trial, vf.index, track_boxes_px, track_faces_px, subject_track_id
+                )
+                if vf.index % search_every == 0:
+                    found = [box / scale for box in find_faces_px(image)]
+                    found_at[vf.index] = _not_the_subject(found, trial, vf.index)
+            waiting.append((vf, image, faces))
+            # A frame is written once the face detector has seen the frames after it.
+            while waiting and waiting[0][0].index <= vf.index - hold:
+                done = waiting.popleft()
+                flush(done)
+                found_at.pop(done[0].index - hold, None)  # no later frame needs it
+        while waiting:
+            flush(waiting.popleft())
         for packet in stream.encode():
             container.mux(packet)
+
+
+def _not_the_subject(found: list[np.ndarray], trial: Trial, frame: int) -> list[np.ndarray]:
+    """Faces found by the face detector, without the subject's own (its landmarks hide it in
+    every frame; held over half a second, a walking subject's face would smear into a band)."""
+    pts = [
+        arr[frame]
+        for name in FACE_POINTS
+        if (arr := trial.points.get(name)) is not None
+        and frame < arr.shape[0]
+        and np.isfinite(arr[frame]).all()
+    ]
+    if not pts:
+        return found
+    x0, y0 = np.min(pts, axis=0)
+    x1, y1 = np.max(pts, axis=0)
+    keep = []
+    for box in found:
+        cx, cy = box.mean(axis=0)
+        pad = max(x1 - x0, y1 - y0, 10.0)
+        if not (x0 - pad <= cx <= x1 + pad and y0 - pad <= cy <= y1 + pad):
+            keep.append(box)
+    return keep
 
 
 def face_regions(
@@ -277,8 +359,10 @@ def face_regions(
     """Point sets (source pixels) of every face to hide in a frame.
 
     Where the subject's face landmarks are seen they locate the subject's face (more exactly
-    than a box), and the subject's box is not used.
+    than a box), and the subject's box is not used. Other people's boxes are held over
+    ``FACE_HOLD_S`` around the frames where they were tracked.
     """
+    hold = max(1, round(FACE_HOLD_S * (trial.point_rate_hz or 30.0)))
     regions: list[np.ndarray] = []
     pts = []
     for name in FACE_POINTS:
@@ -287,13 +371,25 @@ def face_regions(
             pts.append(arr[frame])
     if pts:
         regions.append(np.array(pts, dtype=float))
+    subject_box = None
+    if subject_track_id is not None and subject_track_id in track_boxes_px:
+        subject_box = _valid_box(track_boxes_px[subject_track_id], frame)
     for track_id, boxes in track_boxes_px.items():
         if pts and track_id == subject_track_id:
             continue
         face = None
-        body = _valid_box(boxes, frame)
+        held = 0 if track_id == subject_track_id else hold
+        body = _held_box(boxes, frame, held)
+        if (
+            pts
+            and track_id != subject_track_id
+            and body is not None
+            and subject_box is not None
+            and _overlap(body, subject_box) > SAME_PERSON_OVERLAP
+        ):
+            continue  # a second track of the subject, whose face the landmarks already hide
         if track_faces_px is not None and track_id in track_faces_px:
-            face = _valid_box(track_faces_px[track_id], frame)
+            face = _held_box(track_faces_px[track_id], frame, held)
             if face is not None and body is not None:
                 too_big = max(face[2] - face[0], face[3] - face[1]) > MAX_FACE_TO_BODY * (
                     body[3] - body[1]
