@@ -19,6 +19,7 @@ where the subject was not detected, landmarks that land on another detected pers
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +29,6 @@ from typing import Any
 import numpy as np
 
 from groundup.errors import NoWalkingError, QualityIssue
-from groundup.gait.progression import body_height_px
 from groundup.trial import Trial
 from groundup.video.blazepose import (
     BLAZEPOSE_CANONICAL_NAMES,
@@ -240,6 +240,8 @@ def _small_walker_instead(
 
 def _as_small_subject(result: VideoPoseResult) -> VideoPoseResult:
     """``result`` (found with tiled detection) with the ``small_subject`` warning."""
+    from groundup.gait.progression import body_height_px  # SciPy: imported only when needed
+
     height = body_height_px(result.trial)
     median = float(np.nanmedian(height)) if np.isfinite(height).any() else None
     result.trial = result.trial.with_quality(small_subject_issue(median, result.info.height_px))
@@ -342,6 +344,9 @@ def _run_video_pose(
     ext_others = [t for t in tracker.tracks if t.track_id != sid and tracks_overlap(t, subject)]
     runner = _SubjectLandmarks(landmarker)
     have: dict[int, FrameLandmarks] = {}
+    # The backward extension needs only the first landmark frame: it runs on the other core
+    # while this loop goes on (started at the first frame accepted below).
+    backward: _BackwardExtension | None = None
     done = n_frames
     total = n_frames + (n_frames - subject.first_frame)
     size_px = (info.width_px, info.height_px)
@@ -379,6 +384,11 @@ def _run_video_pose(
             got = _redetect_subject(detector, runner, image, subject, others, frame)
         if got is not None:
             have[frame] = runner.accept(frame, vf.time_s, got)
+            if extend and backward is None:
+                backward = _BackwardExtension(
+                    path, info, detector, frame, have[frame].aux_px, frame_times, ext_others,
+                    max_gap,
+                )  # fmt: skip
         else:
             runner.reset()
             if past_end:
@@ -387,16 +397,10 @@ def _run_video_pose(
         if progress is not None:
             progress(done, max(total, done))
     extended = sum(1 for f in have if f > subject.last_frame)
-    if extend and have:
-        first = min(have)
-
-        def add(frame: int, time_s: float, got: PoseLandmarks) -> None:
-            have[frame] = FrameLandmarks.of(got)
-
-        extended += extend_backward(
-            path, info, landmarker, detector, first, have[first].aux_px, frame_times, ext_others,
-            tracker.max_gap_frames, add,
-        )  # fmt: skip
+    if backward is not None:
+        earlier = backward.result()
+        extended += len(earlier)
+        have.update(earlier)
     if progress is not None:
         progress(done, done)
     t_total = time.perf_counter() - t_start
@@ -438,6 +442,63 @@ def _run_video_pose(
             "extended_frames": float(extended),
         },
     )
+
+
+class _BackwardExtension:
+    """:func:`groundup.video.extend.extend_backward` from the subject's first landmark frame, in
+    a background thread with its own landmark and detector interpreters (the forward landmark
+    pass goes on meanwhile; TensorFlow Lite releases Python's interpreter lock while it runs)."""
+
+    def __init__(
+        self,
+        path: Path,
+        info: VideoInfo,
+        detector: PoseDetector,
+        first_frame: int,
+        start_aux_px: np.ndarray,
+        frame_times_s: np.ndarray,
+        others: list[Track],
+        max_gap_frames: int,
+    ) -> None:
+        self.found: dict[int, FrameLandmarks] = {}
+        self.error: BaseException | None = None
+        args = (path, info, detector, first_frame, start_aux_px.copy(), frame_times_s, others)
+        self.thread = threading.Thread(
+            target=self._run, args=(*args, max_gap_frames), name="groundup-extend-backward",
+            daemon=True,
+        )  # fmt: skip
+        self.thread.start()
+
+    def _run(
+        self,
+        path: Path,
+        info: VideoInfo,
+        detector: PoseDetector,
+        first_frame: int,
+        start_aux_px: np.ndarray,
+        frame_times_s: np.ndarray,
+        others: list[Track],
+        max_gap_frames: int,
+    ) -> None:
+        def add(frame: int, time_s: float, got: PoseLandmarks) -> None:
+            self.found[frame] = FrameLandmarks.of(got)
+
+        try:
+            if first_frame <= 0:
+                return
+            extend_backward(
+                path, info, PoseLandmarker(num_threads=detector.num_threads), detector.twin(),
+                first_frame, start_aux_px, frame_times_s, others, max_gap_frames, add,
+            )  # fmt: skip
+        except BaseException as exc:  # re-raised in the caller's thread by result()
+            self.error = exc
+
+    def result(self) -> dict[int, FrameLandmarks]:
+        """The landmarks found before the first frame (waits for the thread)."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.found
 
 
 def _absorb_own_fragments(
