@@ -269,6 +269,7 @@ class _Request:
     first_pts: int | None = None
     time_base: Fraction | None = None
     want_image: Callable[[int], bool] | None = None
+    on_image: Callable[[int, np.ndarray], None] | None = None
 
 
 def _seek_index(container, stream, request: _Request) -> tuple[object, int] | None:
@@ -368,6 +369,8 @@ def _decode_worker(
             image = None
             if request.want_image is None or request.want_image(index):
                 image = rotate_image(frame.to_ndarray(format="rgb24"), request.rotation)
+                if request.on_image is not None:
+                    request.on_image(index, image)
             item = VideoFrame(index=index, time_s=time_s, image=image)
             index += 1
             put_unless_stopped(out, item, stop)
@@ -391,6 +394,7 @@ def iter_frames(
     start_at: int = 0,
     frame_times_s: np.ndarray | None = None,
     want_image: Callable[[int], bool] | None = None,
+    on_image: Callable[[int, np.ndarray], None] | None = None,
 ) -> Iterator[VideoFrame]:
     """Yield the frames of a clip in decode order, decoded in a background thread.
 
@@ -399,7 +403,9 @@ def iter_frames(
     decode of the same clip) decoding starts by seeking to the keyframe before it, and the
     frames found keep the indices and times of the full decode (if the seek lands anywhere
     else, the clip is decoded from its start). ``want_image(index)`` False yields the frame's
-    time with ``image=None`` (no colour conversion). Problems after the first frame are
+    time with ``image=None`` (no colour conversion). ``on_image(index, image)`` is called in the
+    decoding thread with every converted frame (it must not change the image), e.g. to keep a
+    small copy (:class:`groundup.video.frame_store.FrameStore`). Problems after the first frame are
     appended to ``log.issues``; a clip whose first frame cannot be decoded raises
     :class:`InputError`.
     """
@@ -417,6 +423,7 @@ def iter_frames(
         first_pts=info.first_pts,
         time_base=info.time_base,
         want_image=want_image,
+        on_image=on_image,
     )
     worker = threading.Thread(
         target=_decode_worker,

@@ -58,6 +58,7 @@ CHUNK_BYTES = 48 * 1024 * 1024
 MAX_MISSED_FRAMES = 2
 
 Accept = Callable[[int, float, PoseLandmarks], None]
+OnImage = Callable[[int, np.ndarray], None]
 
 
 def track_position_at(track: Track, frame: int, max_gap_frames: int) -> tuple[np.ndarray, float]:
@@ -184,7 +185,12 @@ def continues(
 
 
 def _reverse_chunks(
-    path: Path, info: VideoInfo, end: int, chunk: int, frame_times_s: np.ndarray
+    path: Path,
+    info: VideoInfo,
+    end: int,
+    chunk: int,
+    frame_times_s: np.ndarray,
+    on_image: OnImage | None = None,
 ) -> Iterator[list[tuple[int, np.ndarray]]]:
     """Frames ``end``, ``end - 1``, ... 0 in chunks of at most ``chunk`` frames, newest first.
 
@@ -202,7 +208,7 @@ def _reverse_chunks(
                 start = max(0, stop_at - chunk + 1)
                 decoded = iter_frames(
                     path, info, DecodeLog(), start_at=start, stop_after=stop_at,
-                    frame_times_s=frame_times_s,
+                    frame_times_s=frame_times_s, on_image=on_image,
                 )  # fmt: skip
                 frames = []
                 for vf in decoded:
@@ -244,8 +250,10 @@ def extend_backward(
     others: list[Track],
     max_gap_frames: int,
     accept: Accept,
+    on_image: OnImage | None = None,
 ) -> int:
-    """Follow the subject from ``first_frame`` back toward frame 0; returns frames added."""
+    """Follow the subject from ``first_frame`` back toward frame 0; returns frames added.
+    ``on_image`` sees every decoded frame (see :func:`groundup.video.decode.iter_frames`)."""
     if first_frame <= 0:
         return 0
     follower = _Follower(
@@ -261,7 +269,7 @@ def extend_backward(
     chunk = max(4, CHUNK_BYTES // frame_bytes)
     added = 0
     expected = first_frame - 1
-    for frames in _reverse_chunks(path, info, first_frame - 1, chunk, frame_times_s):
+    for frames in _reverse_chunks(path, info, first_frame - 1, chunk, frame_times_s, on_image):
         for frame, image in frames:
             if frame != expected:  # a frame missing from the decode: stop there
                 return added

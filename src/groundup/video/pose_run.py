@@ -42,7 +42,8 @@ from groundup.video.blazepose import (
     TiledPoseDetector,
 )
 from groundup.video.decode import DecodeLog, VideoInfo, iter_frames, probe_video
-from groundup.video.extend import continues, extend_backward
+from groundup.video.extend import OnImage, continues, extend_backward
+from groundup.video.frame_store import FrameStore
 from groundup.video.small_people import FILM_CLOSER, small_people_seen, small_subject_issue
 from groundup.video.tracking import (
     MAX_HIP_OFFSET_RADII,
@@ -96,6 +97,8 @@ class VideoPoseResult:
     info: VideoInfo
     frames_with_landmarks: int
     timings_s: dict[str, float] = field(default_factory=dict)
+    frames: FrameStore | None = None
+    """Small copies of the frames the landmark pass decoded (``keep_frames``), for key frames."""
 
 
 class _SubjectLandmarks:
@@ -170,6 +173,7 @@ def run_video_pose(
     detect_every_frames: int | None = None,
     extend: bool = True,
     view: str | None = None,
+    keep_frames: FrameStore | None = None,
 ) -> VideoPoseResult:
     """Decode, detect and track everyone, choose the subject, and return their landmarks.
 
@@ -181,10 +185,13 @@ def run_video_pose(
     a gait; it carries a ``small_subject`` warning (and ``larger_person_not_walking`` where it
     replaces a person without gait). Otherwise the first result stands, or its error, with the
     advice to film closer added. A person picked with ``subject_xy`` is never replaced.
-    ``view`` is the camera view the user gave, if any, for that gait check.
+    ``view`` is the camera view the user gave, if any, for that gait check. ``keep_frames``
+    receives a small copy of every frame the landmark passes decode (``result.frames``).
     """
     path = Path(path)
-    args = (subject_xy, subject_frame, progress, num_threads, detect_every_frames, extend)
+    args = (
+        subject_xy, subject_frame, progress, num_threads, detect_every_frames, extend, keep_frames,
+    )  # fmt: skip
     whole = PoseDetector(num_threads=num_threads)
     try:
         result = _run_video_pose(path, whole, *args)
@@ -287,6 +294,7 @@ def _run_video_pose(
     num_threads: int,
     detect_every_frames: int | None,
     extend: bool,
+    keep_frames: FrameStore | None = None,
     not_subject_boxes_px: np.ndarray | None = None,
 ) -> VideoPoseResult:
     """One analysis of the clip with the given person detector (see :func:`run_video_pose`).
@@ -350,9 +358,11 @@ def _run_video_pose(
     done = n_frames
     total = n_frames + (n_frames - subject.first_frame)
     size_px = (info.width_px, info.height_px)
+    keep = keep_frames.add if keep_frames is not None else None
     for vf in iter_frames(
-        path, info, DecodeLog(), start_at=subject.first_frame, frame_times_s=frame_times
-    ):
+        path, info, DecodeLog(), start_at=subject.first_frame, frame_times_s=frame_times,
+        on_image=keep,
+    ):  # fmt: skip
         image = vf.image
         assert image is not None  # every frame is converted in this pass
         frame = vf.index
@@ -387,7 +397,7 @@ def _run_video_pose(
             if extend and backward is None:
                 backward = _BackwardExtension(
                     path, info, detector, frame, have[frame].aux_px, frame_times, ext_others,
-                    max_gap,
+                    max_gap, keep,
                 )  # fmt: skip
         else:
             runner.reset()
@@ -434,6 +444,7 @@ def _run_video_pose(
         ),
         track_faces_px=_boxes(tracker.tracks, n_frames, True, tracker.max_gap_frames),
         info=info,
+        frames=keep_frames,
         frames_with_landmarks=len(have),
         timings_s={
             "people_pass_s": t_first,
@@ -459,13 +470,14 @@ class _BackwardExtension:
         frame_times_s: np.ndarray,
         others: list[Track],
         max_gap_frames: int,
+        on_image: OnImage | None,
     ) -> None:
         self.found: dict[int, FrameLandmarks] = {}
         self.error: BaseException | None = None
         args = (path, info, detector, first_frame, start_aux_px.copy(), frame_times_s, others)
         self.thread = threading.Thread(
-            target=self._run, args=(*args, max_gap_frames), name="groundup-extend-backward",
-            daemon=True,
+            target=self._run, args=(*args, max_gap_frames, on_image),
+            name="groundup-extend-backward", daemon=True,
         )  # fmt: skip
         self.thread.start()
 
@@ -479,6 +491,7 @@ class _BackwardExtension:
         frame_times_s: np.ndarray,
         others: list[Track],
         max_gap_frames: int,
+        on_image: OnImage | None,
     ) -> None:
         def add(frame: int, time_s: float, got: PoseLandmarks) -> None:
             self.found[frame] = FrameLandmarks.of(got)
@@ -488,7 +501,7 @@ class _BackwardExtension:
                 return
             extend_backward(
                 path, info, PoseLandmarker(num_threads=detector.num_threads), detector.twin(),
-                first_frame, start_aux_px, frame_times_s, others, max_gap_frames, add,
+                first_frame, start_aux_px, frame_times_s, others, max_gap_frames, add, on_image,
             )  # fmt: skip
         except BaseException as exc:  # re-raised in the caller's thread by result()
             self.error = exc
