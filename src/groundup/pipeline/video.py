@@ -30,12 +30,16 @@ def analyse_keypoint_trial(
     options: RecordingOptions,
     age_years: float | None,
     height_m: float | None,
+    analysis: Any = None,
 ) -> dict[str, Any]:
-    """analysis.json of a 2-D keypoint trial, with the curves valid for its view."""
+    """analysis.json of a 2-D keypoint trial, with the curves valid for its view. ``analysis``:
+    the gait engine's result for this trial with ``options.view`` and no height, when already
+    made (the pose run's gait check); used only where ``height_m`` is None."""
     from groundup.keypoints.pipeline import analyze_keypoints, angles_for
     from groundup.norms.curves import compute_gait_curves
 
-    analysis = analyze_keypoints(trial, view=options.view, height_m=height_m)
+    if analysis is None or height_m is not None:
+        analysis = analyze_keypoints(trial, view=options.view, height_m=height_m)
     doc = analysis.to_json()
     angles = angles_for(analysis)
     video = doc.get("video") or {}
@@ -80,7 +84,7 @@ def analyse_video(
     )  # fmt: skip
     preload.join()
     progress(f"Gait from {path.name}", 0.8)
-    doc = analyse_keypoint_trial(pose.trial, options, age_years, height_m)
+    doc = analyse_keypoint_trial(pose.trial, options, age_years, height_m, pose.gait_check)
     result = RecordingResult(
         doc=doc, make_key_frames=lambda: extract_key_frames(path, doc, pose, options.deidentify)
     )

@@ -99,6 +99,9 @@ class VideoPoseResult:
     timings_s: dict[str, float] = field(default_factory=dict)
     frames: FrameStore | None = None
     """Small copies of the frames the landmark pass decoded (``keep_frames``), for key frames."""
+    gait_check: Any = None
+    """The gait engine's analysis of ``trial`` (with the given ``view``, no height) made to
+    check the subject walks, or None: the caller may reuse it instead of analysing again."""
 
 
 class _SubjectLandmarks:
@@ -198,7 +201,11 @@ def run_video_pose(
     except NoWalkingError as error:
         first_error = error
     else:
-        if subject_xy is not None or shows_gait(result.trial, view):
+        if subject_xy is not None:
+            return result
+        check = gait_check(result.trial, view)
+        if check is not None:
+            result.gait_check = check
             return result
         tiled = TiledPoseDetector(num_threads=num_threads)
         return _small_walker_instead(path, whole, tiled, args, result, view)
@@ -275,14 +282,22 @@ def _inside_boxes(track: Track, boxes_px: np.ndarray) -> bool:
 def shows_gait(trial: Trial, view: str | None = None) -> bool:
     """Whether the shared keypoint gait engine finds at least one stride in ``trial`` (a cadence):
     the test of "the person whose gait cycles span the clip" once a subject has been chosen."""
+    return gait_check(trial, view) is not None
+
+
+def gait_check(trial: Trial, view: str | None = None) -> Any:
+    """The keypoint gait engine's analysis of ``trial`` when it finds at least one stride (a
+    cadence), else None (see :func:`shows_gait`)."""
     from groundup.errors import GroundUpError
     from groundup.keypoints.pipeline import analyze_keypoints
 
     try:
         analysis = analyze_keypoints(trial, view=view)
     except GroundUpError:
-        return False
-    return analysis.spatiotemporal.to_json()["cadence_steps_per_min"] is not None
+        return None
+    if analysis.spatiotemporal.to_json()["cadence_steps_per_min"] is None:
+        return None
+    return analysis
 
 
 def _run_video_pose(
