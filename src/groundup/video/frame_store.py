@@ -2,11 +2,12 @@
 
 The report shows a few frames of a clip (the first heel strike and toe off of each side) about
 58 mm wide. Which frames is known only once the gait engine has found the events, after the
-pose passes; rather than decoding the clip a second time, the landmark pass hands every frame it
-converts to a :class:`FrameStore`, which keeps a JPEG copy scaled down by a whole factor to at
-least the printed width (made in the decoding thread, beside the landmark model). Memory is
-bounded: past ``budget_bytes`` further frames are not kept, and a key frame there is decoded
-from the clip instead. Nothing is written to disk.
+pose passes; rather than decoding the clip a second time, the landmark pass hands the frames it
+converts in the first seconds of the walk (``pose_run.KEEP_FRAMES_S``) to a :class:`FrameStore`,
+which keeps a JPEG copy scaled down by a whole factor to at least the printed width (made in the
+decoding thread, beside the landmark model). Memory is bounded: past ``budget_bytes`` further
+frames are not kept, and a key frame not kept is decoded from the clip instead. Nothing is
+written to disk.
 """
 
 from __future__ import annotations

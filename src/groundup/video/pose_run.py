@@ -60,6 +60,11 @@ ProgressCallback = Callable[[int, int], None]
 # Legs visible: knee and ankle of at least one side with confidence >= this, for >= MIN_LEGS_S.
 LEG_CONFIDENCE = 0.5
 MIN_LEGS_S = 1.0
+# Small copies for key frames (``keep_frames``) are made of the frames before the subject's first
+# detection (the backward extension) and of this long after it: the report's key frames are the
+# first heel strike and toe off of each side, within the first stride or two of the walk (a key
+# frame later than that is decoded from the clip).
+KEEP_FRAMES_S = 4.0
 # The people pass runs the full-frame detector about this often (every 3 frames at 30 frames/s;
 # measured on the shared clips, see docs/video-pose.md); tracks bridge the frames between.
 DETECT_INTERVAL_S = 0.1
@@ -373,7 +378,7 @@ def _run_video_pose(
     done = n_frames
     total = n_frames + (n_frames - subject.first_frame)
     size_px = (info.width_px, info.height_px)
-    keep = keep_frames.add if keep_frames is not None else None
+    keep = _keep_early_frames(keep_frames, subject.first_frame + round(KEEP_FRAMES_S * fps))
     for vf in iter_frames(
         path, info, DecodeLog(), start_at=subject.first_frame, frame_times_s=frame_times,
         on_image=keep,
@@ -468,6 +473,18 @@ def _run_video_pose(
             "extended_frames": float(extended),
         },
     )
+
+
+def _keep_early_frames(store: FrameStore | None, last_frame: int) -> OnImage | None:
+    """The store's ``add`` for frames up to ``last_frame`` (None without a store)."""
+    if store is None:
+        return None
+
+    def keep(index: int, image: np.ndarray) -> None:
+        if index <= last_frame:
+            store.add(index, image)
+
+    return keep
 
 
 class _BackwardExtension:
