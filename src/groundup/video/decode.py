@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -65,6 +66,14 @@ class VideoFrame:
     index: int
     time_s: float
     image: np.ndarray | None
+    raw: Any = None
+    """The decoded PyAV frame (YUV, half the memory of RGB) where the caller asked for it
+    (``keep_raw``): :func:`frame_to_rgb` gives the very image ``image`` would have held."""
+
+
+def frame_to_rgb(frame: Any, rotation_deg: int) -> np.ndarray:
+    """A decoded PyAV frame as the upright RGB ``uint8`` image every pass works on."""
+    return rotate_image(frame.to_ndarray(format="rgb24"), rotation_deg)
 
 
 @dataclass
@@ -270,6 +279,7 @@ class _Request:
     time_base: Fraction | None = None
     want_image: Callable[[int], bool] | None = None
     on_image: Callable[[int, np.ndarray], None] | None = None
+    keep_raw: bool = False
 
 
 def _seek_index(container, stream, request: _Request) -> tuple[object, int] | None:
@@ -367,11 +377,14 @@ def _decode_worker(
                 index += 1
                 continue
             image = None
-            if request.want_image is None or request.want_image(index):
-                image = rotate_image(frame.to_ndarray(format="rgb24"), request.rotation)
-                if request.on_image is not None:
-                    request.on_image(index, image)
-            item = VideoFrame(index=index, time_s=time_s, image=image)
+            if request.keep_raw:
+                item = VideoFrame(index=index, time_s=time_s, image=None, raw=frame)
+            else:
+                if request.want_image is None or request.want_image(index):
+                    image = frame_to_rgb(frame, request.rotation)
+                    if request.on_image is not None:
+                        request.on_image(index, image)
+                item = VideoFrame(index=index, time_s=time_s, image=image)
             index += 1
             put_unless_stopped(out, item, stop)
             if request.stop_after is not None and item.index >= request.stop_after:
@@ -395,6 +408,7 @@ def iter_frames(
     frame_times_s: np.ndarray | None = None,
     want_image: Callable[[int], bool] | None = None,
     on_image: Callable[[int, np.ndarray], None] | None = None,
+    keep_raw: bool = False,
 ) -> Iterator[VideoFrame]:
     """Yield the frames of a clip in decode order, decoded in a background thread.
 
@@ -405,7 +419,9 @@ def iter_frames(
     else, the clip is decoded from its start). ``want_image(index)`` False yields the frame's
     time with ``image=None`` (no colour conversion). ``on_image(index, image)`` is called in the
     decoding thread with every converted frame (it must not change the image), e.g. to keep a
-    small copy (:class:`groundup.video.frame_store.FrameStore`). Problems after the first frame are
+    small copy (:class:`groundup.video.frame_store.FrameStore`). ``keep_raw`` yields the decoded
+    PyAV frames instead of RGB images (``raw``; converted later with :func:`frame_to_rgb`, e.g.
+    only those used). Problems after the first frame are
     appended to ``log.issues``; a clip whose first frame cannot be decoded raises
     :class:`InputError`.
     """
@@ -424,6 +440,7 @@ def iter_frames(
         time_base=info.time_base,
         want_image=want_image,
         on_image=on_image,
+        keep_raw=keep_raw,
     )
     worker = threading.Thread(
         target=_decode_worker,

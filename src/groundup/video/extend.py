@@ -40,6 +40,7 @@ from groundup.video.blazepose import (
 from groundup.video.decode import (
     DecodeLog,
     VideoInfo,
+    frame_to_rgb,
     iter_frames,
     put_unless_stopped,
     stop_worker,
@@ -51,7 +52,8 @@ BODY_LANDMARKS = slice(11, 29)
 MIN_BODY_VISIBILITY = 0.5
 # A hip within this many of another person's body radii from their mid-hip is on that person.
 OTHER_PERSON_RADII = 0.5
-# Memory for one backward chunk of decoded RGB frames (three chunks are held at most).
+# Memory for one backward chunk of decoded frames, held as YUV 4:2:0 (1.5 bytes a pixel; three
+# chunks are held at most) and converted to RGB one by one as the extension reaches them.
 CHUNK_BYTES = 48 * 1024 * 1024
 # Frames in a row the landmark model may be unsure of before an extension ends (the keypoint
 # cleaning bridges such short gaps).
@@ -191,12 +193,14 @@ def _reverse_chunks(
     chunk: int,
     frame_times_s: np.ndarray,
     on_image: OnImage | None = None,
-) -> Iterator[list[tuple[int, np.ndarray]]]:
-    """Frames ``end``, ``end - 1``, ... 0 in chunks of at most ``chunk`` frames, newest first.
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Frames ``end``, ``end - 1``, ... 0 as (index, RGB image), newest first.
 
-    Each chunk is decoded forward from the keyframe before it (a seek, not a decode from the
-    start), in a background thread that prepares the next chunk while the caller works on the
-    current one; at most three chunks are held (tracked, waiting, being decoded).
+    They are decoded in chunks of at most ``chunk`` frames, each forward from the keyframe
+    before it (a seek, not a decode from the start), in a background thread that prepares the
+    next chunk while the caller works on the current one; at most three chunks are held
+    (tracked, waiting, being decoded), as decoded YUV frames, each converted to RGB (and shown
+    to ``on_image``) only when the caller reaches it.
     """
     out: queue.Queue = queue.Queue(maxsize=1)
     stop = threading.Event()
@@ -208,14 +212,14 @@ def _reverse_chunks(
                 start = max(0, stop_at - chunk + 1)
                 decoded = iter_frames(
                     path, info, DecodeLog(), start_at=start, stop_after=stop_at,
-                    frame_times_s=frame_times_s, on_image=on_image,
+                    frame_times_s=frame_times_s, keep_raw=True,
                 )  # fmt: skip
                 frames = []
                 for vf in decoded:
                     if stop.is_set():
                         break
-                    if vf.image is not None:
-                        frames.append((vf.index, vf.image))
+                    if vf.raw is not None:
+                        frames.append((vf.index, vf.raw))
                 decoded.close()
                 frames.reverse()
                 put_unless_stopped(out, frames, stop)
@@ -234,7 +238,11 @@ def _reverse_chunks(
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            for index, raw in item:
+                image = frame_to_rgb(raw, info.rotation_deg)
+                if on_image is not None:
+                    on_image(index, image)
+                yield index, image
     finally:
         stop_worker(worker, out, stop)
 
@@ -265,19 +273,20 @@ def extend_backward(
         -1,
         detector,
     )
-    frame_bytes = max(1, info.width_px * info.height_px * 3)
+    frame_bytes = max(1, info.width_px * info.height_px * 3 // 2)  # YUV 4:2:0
     chunk = max(4, CHUNK_BYTES // frame_bytes)
     added = 0
     expected = first_frame - 1
-    for frames in _reverse_chunks(path, info, first_frame - 1, chunk, frame_times_s, on_image):
-        for frame, image in frames:
-            if frame != expected:  # a frame missing from the decode: stop there
-                return added
-            result = follower.step(frame, float(frame_times_s[frame]), image)
-            expected -= 1
-            if follower.stopped:
-                return added
-            if result is not None:
-                accept(frame, float(frame_times_s[frame]), result)
-                added += 1
+    for frame, image in _reverse_chunks(
+        path, info, first_frame - 1, chunk, frame_times_s, on_image
+    ):
+        if frame != expected:  # a frame missing from the decode: stop there
+            return added
+        result = follower.step(frame, float(frame_times_s[frame]), image)
+        expected -= 1
+        if follower.stopped:
+            return added
+        if result is not None:
+            accept(frame, float(frame_times_s[frame]), result)
+            added += 1
     return added
