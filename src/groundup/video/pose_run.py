@@ -6,7 +6,8 @@ detections into tracks, fragments of one person are stitched, and the subject is
 whole clip (:func:`groundup.video.tracking.choose_subject`). The landmark pass seeks to the
 keyframe before the subject's first detection and runs the landmark model on the subject only,
 to the end of their track and onward while the landmarks keep following them; the frames before
-their first landmark frame are then filled backward (:mod:`groundup.video.extend`). Nobody else
+their first landmark frame are filled backward (:mod:`groundup.video.extend`), in a thread of
+its own on the other core, started as soon as that first frame is known. Nobody else
 gets the landmark model, so the clip costs one detector run every few frames plus one landmark
 run per frame of the subject.
 
