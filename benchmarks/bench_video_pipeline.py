@@ -122,9 +122,8 @@ else:
 seconds = time.perf_counter() - t0
 cpu = cpu_s() - c0
 peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(json.dumps({"frames": n, "seconds": seconds, "cpu_s": cpu, "peak_rss_mb": peak_kib / 1024,
-                  "child_peak_rss_mb": child_kib / 1024, "report_s": report_s}))
+                  "report_s": report_s}))
 """
 
 
@@ -263,10 +262,6 @@ def main() -> int:
             for kind in kinds:
                 short, long = x1[kind]["peak_rss_mb"], x4[kind]["peak_rss_mb"]
                 print(f"  {kind:<26s} {short:7.0f} {long:9.0f} {long / short:8.2f}")
-            if "visit" in kinds:
-                short = x1["visit"]["child_peak_rss_mb"]
-                long = x4["visit"]["child_peak_rss_mb"]
-                print(f"  {'visit: PDF printer process':<26s} {short:7.0f} {long:9.0f}")
             print(f"  (original clip: {', '.join(_rss_text(rounds, k) for k in kinds)})")
             times = max(1, math.ceil(LONG_CLIP_S / _clip_seconds(clip)))
             x_long = loop_clip(clip, times, Path(tmp))

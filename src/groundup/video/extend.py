@@ -52,9 +52,9 @@ BODY_LANDMARKS = slice(11, 29)
 MIN_BODY_VISIBILITY = 0.5
 # A hip within this many of another person's body radii from their mid-hip is on that person.
 OTHER_PERSON_RADII = 0.5
-# Memory for one backward chunk of decoded frames, held as YUV 4:2:0 (1.5 bytes a pixel; three
+# Memory for one backward chunk of decoded frames, held as YUV 4:2:0 (1.5 bytes a pixel; two
 # chunks are held at most) and converted to RGB one by one as the extension reaches them.
-CHUNK_BYTES = 48 * 1024 * 1024
+CHUNK_BYTES = 32 * 1024 * 1024
 # Frames in a row the landmark model may be unsure of before an extension ends (the keypoint
 # cleaning bridges such short gaps).
 MAX_MISSED_FRAMES = 2
@@ -198,17 +198,21 @@ def _reverse_chunks(
 
     They are decoded in chunks of at most ``chunk`` frames, each forward from the keyframe
     before it (a seek, not a decode from the start), in a background thread that prepares the
-    next chunk while the caller works on the current one; at most three chunks are held
-    (tracked, waiting, being decoded), as decoded YUV frames, each converted to RGB (and shown
-    to ``on_image``) only when the caller reaches it.
+    next chunk while the caller works on the current one; at most two chunks are held (the one
+    tracked, the next one), as decoded YUV frames, each converted to RGB (and shown to
+    ``on_image``) only when the caller reaches it.
     """
-    out: queue.Queue = queue.Queue(maxsize=1)
+    out: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
+    slots = threading.Semaphore(2)  # a chunk is made only once the one before last is dropped
 
     def work() -> None:
         stop_at = end
         try:
             while stop_at >= 0 and not stop.is_set():
+                while not slots.acquire(timeout=0.1):
+                    if stop.is_set():
+                        return
                 start = max(0, stop_at - chunk + 1)
                 decoded = iter_frames(
                     path, info, DecodeLog(), start_at=start, stop_after=stop_at,
@@ -232,8 +236,12 @@ def _reverse_chunks(
     worker = threading.Thread(target=work, name="groundup-reverse-decode", daemon=True)
     worker.start()
     try:
+        first = True
         while True:
-            item = out.get()
+            item = out.get()  # the chunk before is no longer referenced
+            if not first:
+                slots.release()
+            first = False
             if item is None:
                 return
             if isinstance(item, BaseException):
