@@ -195,7 +195,8 @@ def run_video_pose(
     replaces a person without gait). Otherwise the first result stands, or its error, with the
     advice to film closer added. A person picked with ``subject_xy`` is never replaced.
     ``view`` is the camera view the user gave, if any, for that gait check. ``keep_frames``
-    receives a small copy of every frame the landmark passes decode (``result.frames``).
+    receives a small copy of the frames the landmark passes decode before the subject's first
+    detection and up to ``KEEP_FRAMES_S`` after it (``result.frames``).
     """
     path = Path(path)
     args = (
