@@ -17,6 +17,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import itertools
 import math
 import queue
@@ -261,6 +263,25 @@ def _frame_rate_issues(path: Path, fps: float) -> list[QualityIssue]:
 
 _END = object()
 
+# glibc raises its mmap threshold to the size of the largest block freed (up to 32 MB); from then
+# on decoded frames (several MB each, allocated and freed by several threads) come from
+# per-thread heaps that keep the memory, and peak memory grew with clip length (the sample clip
+# looped 4x: +11 %). A fixed threshold keeps every frame-sized block mapped and returned to the
+# system when freed. Measured on the sample clip re-encoded (analysis peak RSS, 2 runs each):
+# 644-727 MB for the clip and 619-818 MB looped 4x without it; 543-548 and 540-551 MB with it.
+_M_MMAP_THRESHOLD = -3  # mallopt parameter number (glibc malloc.h)
+_MMAP_THRESHOLD_BYTES = 1 << 20
+
+
+@functools.cache
+def keep_frame_memory_mapped() -> None:
+    """Fix glibc's mmap threshold at 1 MB for this process (once; nothing elsewhere)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(ctypes.c_int(_M_MMAP_THRESHOLD), ctypes.c_int(_MMAP_THRESHOLD_BYTES))
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
+        return
+
 
 class _SeekMissedError(Exception):
     """A seek did not land on a frame of the known timeline: decode from the start instead."""
@@ -426,6 +447,7 @@ def iter_frames(
     :class:`InputError`.
     """
     path = Path(path)
+    keep_frame_memory_mapped()
     info = info or probe_video(path)
     log = log if log is not None else DecodeLog()
     out: queue.Queue = queue.Queue(maxsize=max_queued)
