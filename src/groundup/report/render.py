@@ -4,8 +4,7 @@ Entry point: :func:`render_visit_report`. It reads the JSON documents of a visit
 analysis.json, exam.json, chain.json, plan.json; any of them may be missing), builds the
 sections with every number tagged by its JSON path (see :mod:`groundup.report.numbers`), draws
 the plots with matplotlib (each once, at its printed size) and prints both PDFs with WeasyPrint,
-the clinician report in a second process while this one prints the handout
-(:mod:`groundup.report.pdf`).
+each in a child process, beside each other (:mod:`groundup.report.pdf`).
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ from groundup.report.keyframes import prepare_key_frames
 from groundup.report.labels import humanize
 from groundup.report.model import KeyFrame, ReportFiles
 from groundup.report.numbers import num
-from groundup.report.pdf import PdfInAnotherProcess, write_pdf
+from groundup.report.pdf import PdfInAnotherProcess
 from groundup.report.plots import FIGURE_WIDTH_MM
 from groundup.report.reasoning_section import chain_view, plan_view
 
@@ -333,9 +332,11 @@ def render_visit_report(
             " file first.",
         )
     out_dir = Path(out_dir)
-    # The clinician report's PDF is laid out by a second process (started now: it imports
-    # WeasyPrint while the plots are drawn here) while this one prints the handout.
+    # Both PDFs are laid out by child processes, beside each other and beside whatever else
+    # runs in this one (the annotated video): the report's printer starts now (it imports
+    # WeasyPrint while the plots are drawn here), the handout's once the report's HTML is away.
     report_printer = PdfInAnotherProcess()
+    handout_printer: PdfInAnotherProcess | None = None
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         ctx = build_context(
@@ -354,13 +355,15 @@ def render_visit_report(
         tmp.replace(html_path)
         pdf_path = out_dir / "report.pdf"
         report_printer.start(report_html, out_dir, pdf_path)
+        handout_printer = PdfInAnotherProcess()
         hctx = handout_context(
             exam=exam, chain=chain, plan=plan, assets_dir=out_dir / ASSETS_DIRNAME
         )
         handout_html = _env().get_template("handout.html.j2").render(assets=ASSETS_DIRNAME, **hctx)
         handout_path = out_dir / "handout.pdf"
-        write_pdf(handout_html, out_dir, handout_path)
+        handout_printer.start(handout_html, out_dir, handout_path)
         report_printer.wait()
+        handout_printer.wait()
     except OSError as exc:
         raise GroundUpError(
             f"Cannot write the report to {out_dir}: {exc.strerror or exc}.",
@@ -368,6 +371,8 @@ def render_visit_report(
         ) from exc
     finally:
         report_printer.close()
+        if handout_printer is not None:
+            handout_printer.close()
     assets = (
         sorted((out_dir / ASSETS_DIRNAME).glob("*")) if (out_dir / ASSETS_DIRNAME).is_dir() else []
     )
