@@ -1,20 +1,38 @@
-"""Speed and peak memory of the video front end against stock MediaPipe pose.
+"""Speed and peak memory of a whole GroundUp visit from a clip, against stock MediaPipe pose.
 
-Usage: ``python benchmarks/bench_video_pipeline.py [CLIP]`` (default: the Sports2D demo clip in
-``../shared/data/video`` beside the repository). On the same clip, in one run, it prints:
-decode-only frames/s, stock MediaPipe pose-only frames/s (decode + ``mediapipe.solutions.pose.
-Pose(model_complexity=1)`` per frame, nothing else), GroundUp pose only (``run_video_pose``),
-GroundUp end-to-end (``groundup analyze CLIP --out DIR --no-report --no-annotated-video``:
-pose, gait, curves, chain and plan, i.e. everything up to the numbers) and the same with the
-annotated video rendered, in frames/s, the ratios, and the peak memory (max RSS of a child
-process) of each on the clip and on the same clip looped to 4x its length. Every measurement
-runs in its own child process so that its peak memory is its own. ``measure(clip_path) ->
-dict`` is the function to extend.
+Usage: ``python benchmarks/bench_video_pipeline.py [CLIP] [--repeat N] [--no-long]``
+(default clip: the Sports2D demo clip in ``../shared/data/video`` beside the repository, else
+``samples/sports2d_demo.mp4`` from ``groundup sample-clip --out samples``).
+
+On the same clip, in one run, each measurement in its own child process (so that its peak
+memory is its own), in frames/s:
+
+- decode only (PyAV, every frame converted to RGB, as the stock loop needs it);
+- stock MediaPipe pose only: decode + ``mediapipe.solutions.pose.Pose(model_complexity=1)
+  .process`` per frame, nothing else (its import and model loading are not timed);
+- GroundUp analysis: ``groundup analyze CLIP --out DIR --no-report --no-annotated-video``
+  (pose, gait, curves, chain, plan and the JSON files; imports after the CLI's own included);
+- GroundUp whole visit: the README's main job, ``groundup analyze CLIP --exam
+  docs/examples/exam_example.yaml --out DIR`` (the above plus the exam, the clinician report
+  and handout PDFs and the annotated video), with the report stage's own time (key frames,
+  plots, both PDFs: from the start of the report to its last file).
+
+The short-clip measurements run ``--repeat`` rounds (default 3), each round all four one after
+the other; the ratios to stock pose-only are taken within each round (a loaded machine slows a
+round as a whole) and the medians are printed, with each one's CPU seconds. Then, once each:
+the peak memory (max RSS) of every measurement on the clip re-encoded (H.264) and on the clip
+looped to 4x its length (the same encoding), and a 60 s clip (the clip looped) analysed end to
+end as a whole visit, with its time and peak memory.
+
+``measure(clip, kinds) -> dict`` is the function to extend.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,18 +40,32 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-KINDS = ("decode", "mediapipe", "groundup_pose", "groundup", "groundup_video")
+KINDS = ("decode", "mediapipe", "analysis", "visit")
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_CLIP = REPO.parent / "shared" / "data" / "video" / "sports2d_demo.mp4"
+EXAM = REPO / "docs" / "examples" / "exam_example.yaml"
+DEFAULT_CLIPS = (
+    REPO.parent / "shared" / "data" / "video" / "sports2d_demo.mp4",
+    REPO / "samples" / "sports2d_demo.mp4",
+)
+LONG_CLIP_S = 60.0
 
 _CHILD = r"""
-import json, sys, time
-kind, clip = sys.argv[1], sys.argv[2]
-sys.path.insert(0, sys.argv[3])
+import json, resource, sys, time
+kind, clip, src, exam = sys.argv[1:5]
+
+def cpu_s():
+    # CPU seconds of this process (all its threads) and of its finished children (the PDF printer)
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+sys.path.insert(0, src)
 from groundup.video.decode import iter_frames, probe_video
 info = probe_video(clip)
 n = 0
+report_s = None
 t0 = time.perf_counter()
+c0 = cpu_s()
 if kind == "decode":
     for frame in iter_frames(clip, info):
         n += 1
@@ -41,43 +73,73 @@ elif kind == "mediapipe":
     import mediapipe as mp
     pose = mp.solutions.pose.Pose(model_complexity=1)
     t0 = time.perf_counter()
+    c0 = cpu_s()
     for frame in iter_frames(clip, info):
         pose.process(frame.image)
         n += 1
-elif kind == "groundup_pose":
-    from groundup.video.pose_run import run_video_pose
-    result = run_video_pose(clip)
-    n = result.trial.n_frames
-elif kind in ("groundup", "groundup_video"):
+else:
     import tempfile
+    import groundup.report
     from typer.testing import CliRunner
     from groundup.cli import app
     n = info.n_frames_estimate
-    args = ["--no-report"] + (["--no-annotated-video"] if kind == "groundup" else [])
+    stage = {"start": None, "end": None}
+
+    def mark_start():
+        if stage["start"] is None:
+            stage["start"] = time.perf_counter()
+
+    def render_visit_report(*args, **kwargs):
+        # the report stage: from its first step (key frames) to its last file
+        mark_start()
+        from groundup.report.render import render_visit_report as render
+        try:
+            return render(*args, **kwargs)
+        finally:
+            stage["end"] = time.perf_counter()
+
+    if kind == "visit":
+        import groundup.pipeline.video as video_stage
+        groundup.report.render_visit_report = render_visit_report
+        for name in ("extract_key_frames", "key_frames_of"):
+            original = getattr(video_stage, name, None)
+            if original is not None:
+                def wrapped(*a, _original=original, **k):
+                    mark_start()
+                    return _original(*a, **k)
+                setattr(video_stage, name, wrapped)
+        args = ["--exam", exam]
+    else:
+        args = ["--no-report", "--no-annotated-video"]
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()
+        c0 = cpu_s()
         res = CliRunner().invoke(app, ["analyze", clip, "--out", out, *args])
         if res.exit_code != 0:
             raise SystemExit(f"analyze failed: {res.output[-2000:]}")
-import resource
+    if kind == "visit" and stage["end"] is not None:
+        report_s = stage["end"] - (stage["start"] or stage["end"])
 seconds = time.perf_counter() - t0
+cpu = cpu_s() - c0
 peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"frames": n, "seconds": seconds, "peak_rss_mb": peak_kib / 1024}))
+print(json.dumps({"frames": n, "seconds": seconds, "cpu_s": cpu, "peak_rss_mb": peak_kib / 1024,
+                  "report_s": report_s}))
 """
 
 
 def _child(kind: str, clip: Path) -> dict[str, float]:
-    """Run one measurement in a fresh process; frames, seconds and that process's own peak RSS
-    (its ``RUSAGE_SELF`` max RSS: exactly the child's, unlike ``RUSAGE_CHILDREN``, which keeps
-    the largest child so far)."""
+    """Run one measurement in a fresh process: frames, seconds, frames/s and that process's own
+    peak RSS (its ``RUSAGE_SELF`` max RSS, unlike ``RUSAGE_CHILDREN``, which keeps the largest
+    child so far)."""
     proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, kind, str(clip), str(REPO / "src")],
+        [sys.executable, "-c", _CHILD, kind, str(clip), str(REPO / "src"), str(EXAM)],
         capture_output=True,
         text=True,
         check=False,
+        cwd=REPO,
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"{kind} failed:\n{proc.stderr[-2000:]}")
+        raise RuntimeError(f"{kind} failed:\n{proc.stderr[-2000:]}{proc.stdout[-2000:]}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     out["fps"] = out["frames"] / out["seconds"]
     return out
@@ -110,45 +172,107 @@ def loop_clip(clip: Path, times: int, out_dir: Path) -> Path:
     return out_path
 
 
-def measure(clip_path: str | Path) -> dict[str, dict[str, float]]:
-    """All measurements on one clip (each in its own process)."""
-    clip = Path(clip_path)
-    return {kind: _child(kind, clip) for kind in KINDS}
+def measure(clip: Path, kinds: tuple[str, ...] = KINDS) -> dict[str, dict[str, float]]:
+    """One round: every measurement on one clip, each in its own process."""
+    return {kind: _child(kind, clip) for kind in kinds}
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else math.nan
+
+
+def _rss_text(rounds: list[dict[str, dict[str, float]]], kind: str) -> str:
+    return f"{kind} {_median([r[kind]['peak_rss_mb'] for r in rounds]):.0f} MB"
+
+
+def _clip_seconds(clip: Path) -> float:
+    sys.path.insert(0, str(REPO / "src"))
+    from groundup.video.decode import probe_video
+
+    info = probe_video(clip)
+    return info.duration_s or info.n_frames_estimate / info.nominal_fps
 
 
 def main() -> int:
-    clip = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_CLIP
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("clip", nargs="?", type=Path)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds on the clip (median)")
+    parser.add_argument(
+        "--no-long", action="store_true", help="skip the 4x and 60 s clips (memory, long clip)"
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(KINDS),
+        help="comma-separated measurements of the rounds (mediapipe is always run)",
+    )
+    args = parser.parse_args()
+    kinds = tuple(k for k in KINDS if k in {*args.only.split(","), "mediapipe"})
+    clip = args.clip or next((c for c in DEFAULT_CLIPS if c.is_file()), DEFAULT_CLIPS[0])
     if not clip.is_file():
-        print(f"Clip not found: {clip}. Give a clip path: bench_video_pipeline.py CLIP")
+        print(
+            f"Clip not found: {clip}. Give a clip path, or fetch the sample first: "
+            "groundup sample-clip --out samples"
+        )
         return 2
     started = time.perf_counter()
-    short = measure(clip)
-    with tempfile.TemporaryDirectory() as tmp:
-        long = measure(loop_clip(clip, 4, Path(tmp)))
-    d, m, p, g, v = (short[k]["fps"] for k in KINDS)
-    print(f"clip: {clip.name}, {short['decode']['frames']:.0f} frames")
-    print(f"decode only                 {d:7.1f} frames/s")
-    print(f"stock MediaPipe pose only   {m:7.1f} frames/s")
-    print(f"GroundUp pose only          {p:7.1f} frames/s  (run_video_pose)")
-    print(
-        f"GroundUp end-to-end         {g:7.1f} frames/s  (groundup analyze --no-report "
-        "--no-annotated-video: clip to analysis.json, chain and plan)"
+    rounds = [measure(clip, kinds) for _ in range(max(1, args.repeat))]
+    fps = {k: _median([r[k]["fps"] for r in rounds]) for k in kinds}
+    ratio = {k: _median([r[k]["fps"] / r["mediapipe"]["fps"] for r in rounds]) for k in kinds}
+    report_s = [
+        r["visit"]["report_s"] for r in rounds if r.get("visit", {}).get("report_s") is not None
+    ]
+    frames = rounds[0]["mediapipe"]["frames"]
+    print(f"clip: {clip.name}, {frames:.0f} frames; median of {len(rounds)} round(s)")
+    print(f"{'':34s} {'frames/s':>9s} {'x stock pose-only':>18s}")
+    rows = (
+        ("decode", "decode only"),
+        ("mediapipe", "stock MediaPipe pose only"),
+        ("analysis", "GroundUp analysis"),
+        ("visit", "GroundUp whole visit"),
     )
-    print(
-        f"GroundUp with annotated video {v:5.1f} frames/s  (groundup analyze --no-report: "
-        "the same plus the annotated video)"
-    )
-    print(f"ratio GroundUp pose / pose-only {p / m:5.2f}")
-    print(f"ratio end-to-end / pose-only {g / m:6.2f}  (must >= 0.85, aim >= 1.5)")
-    print(f"ratio with annotated video / pose-only {v / m:4.2f}")
-    print(f"ratio end-to-end / decode   {g / d:7.2f}")
-    print("peak memory (max RSS, MB)    clip    4x clip")
-    for kind in KINDS:
-        print(f"  {kind:<24} {short[kind]['peak_rss_mb']:7.0f} {long[kind]['peak_rss_mb']:9.0f}")
-    print(
-        f"GroundUp end-to-end frames/s on the 4x clip: {long['groundup']['fps']:.1f} "
-        f"({long['groundup_video']['fps']:.1f} with the annotated video)"
-    )
+    for kind, label in rows:
+        if kind not in kinds:
+            continue
+        note = {
+            "analysis": "  (--no-report --no-annotated-video; must >= 1.25, aim 1.5)",
+            "visit": "  (README main job: exam, report, handout, annotated video; must >= 1.0)",
+        }.get(kind, "")
+        print(f"{label:34s} {fps[kind]:9.1f} {ratio[kind]:17.2f}x{note}")
+    print("CPU seconds (all threads and child processes; a loaded machine inflates wall time)")
+    for kind in kinds:
+        cpu = _median([r[kind]["cpu_s"] for r in rounds])
+        wall = _median([r[kind]["seconds"] for r in rounds])
+        print(f"  {kind:<10s} {cpu:6.1f} s CPU, {wall:6.1f} s wall")
+    for kind in kinds:
+        per_round = ", ".join(f"{r[kind]['fps'] / r['mediapipe']['fps']:.2f}" for r in rounds)
+        print(f"  {kind:<10s} ratio per round: {per_round}")
+    if report_s:
+        rounds_text = ", ".join(f"{s:.2f}" for s in report_s)
+        print(
+            f"report stage (key frames, plots, report and handout PDFs): "
+            f"{_median(report_s):.2f} s median ({rounds_text}); must < 3 s"
+        )
+    if not args.no_long:
+        with tempfile.TemporaryDirectory() as tmp:
+            # Memory against clip length on one encoding: the clip re-encoded as it is and
+            # looped 4x (the loop is H.264; its decoder's memory differs from the original's).
+            x1 = measure(loop_clip(clip, 1, Path(tmp)), kinds)
+            x4 = measure(loop_clip(clip, 4, Path(tmp)), kinds)
+            print("peak memory (max RSS, MB)  clip (H.264)  4x clip  4x / 1x")
+            for kind in kinds:
+                short, long = x1[kind]["peak_rss_mb"], x4[kind]["peak_rss_mb"]
+                print(f"  {kind:<26s} {short:7.0f} {long:9.0f} {long / short:8.2f}")
+            print(f"  (original clip: {', '.join(_rss_text(rounds, k) for k in kinds)})")
+            times = max(1, math.ceil(LONG_CLIP_S / _clip_seconds(clip)))
+            x_long = loop_clip(clip, times, Path(tmp))
+            seconds = _clip_seconds(x_long)
+            run = _child("visit", x_long)
+            print(
+                f"{seconds:.0f} s clip ({times}x the clip, {run['frames']:.0f} frames), whole "
+                f"visit end to end: {run['seconds']:.1f} s ({run['fps']:.1f} frames/s), report "
+                f"stage {run['report_s'] or math.nan:.2f} s, peak memory {run['peak_rss_mb']:.0f}"
+                " MB"
+            )
     print(f"(benchmark took {time.perf_counter() - started:.0f} s)")
     return 0
 

@@ -4,7 +4,8 @@ Pose estimation (:mod:`groundup.video.pose_run`) gives the chosen person's landm
 from there the clip follows exactly the path of keypoints from other tools
 (:func:`analyse_keypoint_trial`). The clip adds key frames for the report (the frame of each
 side's first heel strike and toe off, skeleton drawn, faces blurred unless the user turns that
-off) and the annotated video.
+off; taken from the small frame copies the landmark pass keeps, not from a second decode) and
+the annotated video.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ import numpy as np
 
 from groundup.errors import GroundUpError
 from groundup.pipeline.recording import RecordingOptions, RecordingResult, StageProgress
+from groundup.report.keyframes import KEY_FRAME_WIDTH_PX
 from groundup.trial import Trial
 from groundup.video.annotate import BONES, bone_colour, face_regions
+from groundup.video.frame_store import FrameStore
 
 
 def analyse_keypoint_trial(
@@ -27,14 +30,18 @@ def analyse_keypoint_trial(
     options: RecordingOptions,
     age_years: float | None,
     height_m: float | None,
+    analysis: Any = None,
 ) -> dict[str, Any]:
-    """analysis.json of a 2-D keypoint trial, with the curves valid for its view."""
+    """analysis.json of a 2-D keypoint trial, with the curves valid for its view. ``analysis``:
+    the gait engine's result for this trial with ``options.view`` and no height, when already
+    made (the pose run's gait check); used only where ``height_m`` is None."""
     from groundup.keypoints.pipeline import analyze_keypoints, angles_for
     from groundup.norms.curves import compute_gait_curves
     from groundup.pipeline.view_check import checked_view
 
     view, view_issues = checked_view(trial, options.view)
-    analysis = analyze_keypoints(trial, view=view, height_m=height_m)
+    if analysis is None or height_m is not None or view != options.view:
+        analysis = analyze_keypoints(trial, view=view, height_m=height_m)
     doc = analysis.to_json()
     doc["quality"]["warnings"][:0] = [q.to_json() for q in view_issues]
     angles = angles_for(analysis)
@@ -76,11 +83,12 @@ def analyse_video(
 
     preload = _preload_gait_engine()
     pose = run_video_pose(
-        path, subject_xy=options.subject_xy, progress=frames_done, view=options.view
-    )
+        path, subject_xy=options.subject_xy, progress=frames_done, view=options.view,
+        keep_frames=FrameStore(KEY_FRAME_WIDTH_PX),
+    )  # fmt: skip
     preload.join()
     progress(f"Gait from {path.name}", 0.8)
-    doc = analyse_keypoint_trial(pose.trial, options, age_years, height_m)
+    doc = analyse_keypoint_trial(pose.trial, options, age_years, height_m, pose.gait_check)
     result = RecordingResult(
         doc=doc, make_key_frames=lambda: extract_key_frames(path, doc, pose, options.deidentify)
     )
@@ -114,16 +122,19 @@ def _point(trial: Trial, name: str, frame: int) -> np.ndarray | None:
     return arr[frame]
 
 
-def draw_skeleton(image: np.ndarray, trial: Trial, frame: int, thickness: int = 3) -> None:
-    """Draw the subject's skeleton on an RGB image in place (the annotated video's colours)."""
+def draw_skeleton(
+    image: np.ndarray, trial: Trial, frame: int, thickness: int = 3, scale: float = 1.0
+) -> None:
+    """Draw the subject's skeleton on an RGB image in place (the annotated video's colours);
+    ``scale``: the image's size relative to the trial's pixel coordinates."""
     for a, b in BONES:
         pa, pb = _point(trial, a, frame), _point(trial, b, frame)
         if pa is None or pb is None:
             continue
         cv2.line(
             image,
-            tuple(int(v) for v in np.rint(pa)),
-            tuple(int(v) for v in np.rint(pb)),
+            tuple(int(v) for v in np.rint(pa * scale)),
+            tuple(int(v) for v in np.rint(pb * scale)),
             bone_colour(a, b),
             thickness,
             cv2.LINE_AA,
@@ -151,36 +162,56 @@ def _chosen_events(doc: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
     return sorted(chosen, key=lambda ie: (order.get(ie[1]["kind"], 2), ie[1]["time_s"]))
 
 
-def extract_key_frames(path: Path, doc: dict[str, Any], pose: Any, deidentify: bool) -> list[Any]:
-    """Key frames at the chosen events, skeleton drawn; faces blurred here when asked. The
-    clip is decoded from the keyframe before the first of them (a seek), converting only the
-    frames wanted."""
-    from groundup.report.deidentify import blur_faces
-    from groundup.report.model import KeyFrame
+def _frames_from_clip(path: Path, pose: Any, wanted: list[int]) -> dict[int, np.ndarray]:
+    """Frames decoded from the clip (from the keyframe before the first, a seek), converting
+    only the frames wanted: for key frames the landmark pass did not keep."""
     from groundup.video.decode import iter_frames
 
-    wanted = {int(e["frame"]): (i, e) for i, e in _chosen_events(doc)}
-    if not wanted:
-        return []
     images: dict[int, np.ndarray] = {}
-    frame_numbers = sorted(wanted)
+    if not wanted:
+        return images
     decoded = iter_frames(
-        path, start_at=frame_numbers[0], stop_after=frame_numbers[-1],
-        frame_times_s=pose.trial.frame_times_s, want_image=wanted.__contains__,
+        path, start_at=wanted[0], stop_after=wanted[-1],
+        frame_times_s=pose.trial.frame_times_s, want_image=set(wanted).__contains__,
     )  # fmt: skip
     for vf in decoded:
         if vf.image is not None:
             images[vf.index] = vf.image
+    return images
+
+
+def extract_key_frames(path: Path, doc: dict[str, Any], pose: Any, deidentify: bool) -> list[Any]:
+    """Key frames at the chosen events, skeleton drawn; faces blurred here when asked. The
+    frames come from the small copies the landmark pass kept (``pose.frames``, already at the
+    report's size); a frame it did not keep is decoded from the clip."""
+    from groundup.report.deidentify import blur_faces
+    from groundup.report.model import KeyFrame
+
+    wanted = {int(e["frame"]): (i, e) for i, e in _chosen_events(doc)}
+    if not wanted:
+        return []
+    frame_numbers = sorted(wanted)
+    kept: FrameStore | None = getattr(pose, "frames", None)
+    scales: dict[int, float] = {}
+    images: dict[int, np.ndarray] = {}
+    if kept is not None and kept.scale is not None:
+        for frame in frame_numbers:
+            image = kept.image(frame)
+            if image is not None:
+                images[frame], scales[frame] = image, kept.scale
+    from_clip = _frames_from_clip(path, pose, [f for f in frame_numbers if f not in images])
+    images.update(from_clip)
     frames: list[Any] = []
     for frame in frame_numbers:
         if frame not in images:
             continue
         i, event = wanted[frame]
         image = np.array(images.pop(frame), dtype=np.uint8, order="C")  # drawn on: own copy
-        faces = face_point_sets(pose, frame)
+        scale = scales.get(frame, 1.0)
+        faces = [np.asarray(points, dtype=float) * scale for points in face_point_sets(pose, frame)]
         if deidentify and faces:
             image = blur_faces(image, faces)
-        draw_skeleton(image, pose.trial, frame)
+        draw_skeleton(image, pose.trial, frame, thickness=2 if scale < 1 else 3, scale=scale)
         kind = "heel strike" if event["kind"] == "heel_strike" else "toe off"
         frames.append(
             KeyFrame(

@@ -12,9 +12,9 @@ from groundup.report.deidentify import blur_faces
 from groundup.report.model import KeyFrame
 from groundup.report.numbers import num
 
-# Longest side of a key frame in the report: sharp at print size (about 8 cm wide at 150 dpi),
-# small enough to keep the PDF light.
-MAX_SIDE_PX = 640
+# Width of a key frame in the report: the size it is printed at (a third of the text width,
+# about 58 mm, at about 210 dpi); larger frames are scaled down to it, never up.
+KEY_FRAME_WIDTH_PX = 480
 
 
 def prepare_key_frames(
@@ -42,7 +42,7 @@ def prepare_key_frames(
                     "face could not be blurred (turn de-identification off to show it)."
                 )
                 continue
-        scale = MAX_SIDE_PX / max(image.shape[:2])
+        scale = KEY_FRAME_WIDTH_PX / image.shape[1]
         if scale < 1:
             image = cv2.resize(
                 image,

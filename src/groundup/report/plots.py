@@ -6,6 +6,7 @@ hold, they make left/right differences and curve deviations visible at a glance.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,13 @@ LEFT_COLOUR = "#1f77b4"
 RIGHT_COLOUR = "#ff7f0e"
 SIDE_COLOURS = {"left": LEFT_COLOUR, "right": RIGHT_COLOUR}
 BAND_COLOUR = "#c8c8c8"
-DPI = 170
+# Each plot is drawn once, straight to the pixel size it is printed at: the report template
+# prints it FIGURE_WIDTH_MM wide (report.html.j2 reads this table), at PRINT_DPI. Figures are
+# laid out in inches as designed (their font sizes) and saved at the dpi that gives that width.
+PRINT_DPI = 170
+FIGURE_WIDTH_MM = {"symmetry": 175.0, "profile": 175.0, "curves": 182.0, "outcomes": 125.0}
+# Characters per line of a curve panel's title (a quarter of the figure's width at 7.5 pt).
+TITLE_WRAP_CHARS = 30
 
 # Sided measures drawn, with the decimals the report's table shows for them.
 SYMMETRY_MEASURES = {
@@ -41,9 +48,12 @@ SYMMETRY_MEASURES = {
 }
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def _save(fig: Figure, path: Path, kind: str) -> Path:
+    """Save at the printed width (one drawing: no tight bounding box, which draws twice; the
+    figure's own tight layout keeps every label inside it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, bbox_inches="tight", facecolor="white")
+    dpi = PRINT_DPI * FIGURE_WIDTH_MM[kind] / 25.4 / float(fig.get_figwidth())
+    fig.savefig(path, dpi=dpi, facecolor="white")
     return path
 
 
@@ -89,7 +99,7 @@ def symmetry_chart(spatiotemporal: dict[str, Any], path: Path) -> Path | None:
     for j in range(len(measures), nrows * ncols):
         axes[j // ncols][j % ncols].set_visible(False)
     fig.tight_layout()
-    return _save(fig, path)
+    return _save(fig, path, "symmetry")
 
 
 @dataclass
@@ -144,7 +154,8 @@ def curves_figure(panels: list[CurvePanel | None], path: Path, ncols: int = 4) -
                 ax.axvline(panel.toe_off_pct[side], color=colour, ls="--", lw=0.8, zorder=1)
         ax.set_xlim(0, 100)
         ax.set_xticks([0, 50, 100])
-        ax.set_title(panel.title, fontsize=7.5, pad=2)
+        # a long title on two lines: a panel's title must not reach past the figure's edge
+        ax.set_title("\n".join(textwrap.wrap(panel.title, TITLE_WRAP_CHARS)), fontsize=7.5, pad=2)
         ax.tick_params(labelsize=6, length=2, pad=1)
         for spine in ("top", "right"):
             ax.spines[spine].set_visible(False)
@@ -162,7 +173,7 @@ def curves_figure(panels: list[CurvePanel | None], path: Path, ncols: int = 4) -
     fig.legend(handles=handles, loc="upper center", ncol=5, fontsize=6.3, frameon=False)
     fig.supxlabel("% of the gait cycle (0 = heel strike)", fontsize=6.5, y=0.005)
     fig.tight_layout(rect=(0, 0.02, 1, 1 - 0.22 / (1.5 * nrows + 0.35)), h_pad=0.6, w_pad=0.5)
-    return _save(fig, path)
+    return _save(fig, path, "curves")
 
 
 def profile_chart(
@@ -200,7 +211,7 @@ def profile_chart(
         ax.spines[spine].set_visible(False)
     ax.legend(fontsize=6.5, frameon=False, ncol=3, loc="lower left", bbox_to_anchor=(0.0, 1.0))
     fig.tight_layout()
-    return _save(fig, path)
+    return _save(fig, path, "profile")
 
 
 def outcome_chart(rows: list[dict[str, Any]], path: Path) -> Path | None:
@@ -238,4 +249,4 @@ def outcome_chart(rows: list[dict[str, Any]], path: Path) -> Path | None:
         "○ baseline   ● today (green: MCID reached, amber: not reached)", fontsize=8
     )
     fig.tight_layout()
-    return _save(fig, path)
+    return _save(fig, path, "outcomes")

@@ -3,12 +3,12 @@
 Entry point: :func:`render_visit_report`. It reads the JSON documents of a visit (one or more
 analysis.json, exam.json, chain.json, plan.json; any of them may be missing), builds the
 sections with every number tagged by its JSON path (see :mod:`groundup.report.numbers`), draws
-the plots with matplotlib and prints both PDFs with WeasyPrint.
+the plots with matplotlib (each once, at its printed size) and prints both PDFs with WeasyPrint,
+each in a child process, beside each other (:mod:`groundup.report.pdf`).
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -31,12 +31,52 @@ from groundup.report.keyframes import prepare_key_frames
 from groundup.report.labels import humanize
 from groundup.report.model import KeyFrame, ReportFiles
 from groundup.report.numbers import num
+from groundup.report.pdf import PdfInAnotherProcess
+from groundup.report.plots import FIGURE_WIDTH_MM
 from groundup.report.reasoning_section import chain_view, plan_view
 
 ASSETS_DIRNAME = "report_files"
 MAX_SUMMARY_FINDINGS = 12
 MAX_SUMMARY_DEVIATIONS = 3
 MAX_SUMMARY_PROBLEMS = 5
+
+
+# Estimated printed height of an exam test, in lines of its half-page column: what the two
+# columns of an exam domain are balanced by (a text line holds about this many characters).
+_CHARS_PER_LINE = 55
+_LINES_PER_COMPARISON = 2.5
+
+
+def _test_lines(test: dict[str, Any]) -> float:
+    def text_lines(texts: list[str]) -> float:
+        return sum(1 + len(str(t)) // _CHARS_PER_LINE for t in texts)
+
+    lines = 2.0 + len(test.get("rows") or []) + (1 if test.get("sided") else 0)
+    comparisons = test.get("comparisons") or []
+    if comparisons:
+        lines += 1 + _LINES_PER_COMPARISON * len(comparisons)
+    lines += text_lines(test.get("findings") or []) + text_lines(test.get("warnings") or [])
+    lines += text_lines(test.get("errors") or [])
+    lines += text_lines(["; ".join(test.get("accuracy") or [])] if test.get("accuracy") else [])
+    lines += text_lines([test["interpretation"]] if test.get("interpretation") else [])
+    return lines
+
+
+def two_columns(tests: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The tests of an exam domain in two columns of about equal height, in order (the first
+    column read first), as a multi-column layout would set them; the report places the two
+    columns in one table row, which lays out in one pass (a CSS multi-column flow is laid out
+    again and again to balance its columns: most of the PDF's time went there)."""
+    heights = [_test_lines(t) for t in tests]
+    total = sum(heights)
+    best_k, best_gap, upto = len(tests), total, 0.0
+    for k in range(len(tests) + 1):
+        gap = abs(total - 2 * upto)
+        if gap < best_gap:
+            best_k, best_gap = k, gap
+        if k < len(tests):
+            upto += heights[k]
+    return tests[:best_k], tests[best_k:]
 
 
 @cache
@@ -48,7 +88,9 @@ def _env() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["humanize"] = humanize
+    env.filters["two_columns"] = two_columns
     env.globals["num"] = num
+    env.globals["figure_width_mm"] = FIGURE_WIDTH_MM
     return env
 
 
@@ -267,23 +309,6 @@ def build_context(
     }
 
 
-def _write_pdf(html: str, base_dir: Path, path: Path) -> None:
-    # WeasyPrint logs every CSS property it does not support; keep the CLI quiet.
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
-    try:
-        from weasyprint import HTML
-    except (ImportError, OSError) as exc:  # OSError: Pango/HarfBuzz system libraries missing
-        raise GroundUpError(
-            f"The PDF renderer (WeasyPrint) cannot start: {exc}.",
-            "Install GroundUp's dependencies (pip install -e .) and the Pango library "
-            "(Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core).",
-        ) from exc
-    tmp = path.with_name(f".{path.name}.tmp")
-    HTML(string=html, base_url=str(base_dir)).write_pdf(str(tmp))
-    tmp.replace(path)
-
-
 def render_visit_report(
     out_dir: Path,
     *,
@@ -307,6 +332,11 @@ def render_visit_report(
             " file first.",
         )
     out_dir = Path(out_dir)
+    # Both PDFs are laid out by child processes, beside each other and beside whatever else
+    # runs in this one (the annotated video): the report's printer starts now (it imports
+    # WeasyPrint while the plots are drawn here), the handout's once the report's HTML is away.
+    report_printer = PdfInAnotherProcess()
+    handout_printer: PdfInAnotherProcess | None = None
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         ctx = build_context(
@@ -324,18 +354,25 @@ def render_visit_report(
         tmp.write_text(report_html, encoding="utf-8")
         tmp.replace(html_path)
         pdf_path = out_dir / "report.pdf"
-        _write_pdf(report_html, out_dir, pdf_path)
+        report_printer.start(report_html, out_dir, pdf_path)
+        handout_printer = PdfInAnotherProcess()
         hctx = handout_context(
             exam=exam, chain=chain, plan=plan, assets_dir=out_dir / ASSETS_DIRNAME
         )
         handout_html = _env().get_template("handout.html.j2").render(assets=ASSETS_DIRNAME, **hctx)
         handout_path = out_dir / "handout.pdf"
-        _write_pdf(handout_html, out_dir, handout_path)
+        handout_printer.start(handout_html, out_dir, handout_path)
+        report_printer.wait()
+        handout_printer.wait()
     except OSError as exc:
         raise GroundUpError(
             f"Cannot write the report to {out_dir}: {exc.strerror or exc}.",
             "Check that the folder exists, is writable and the disk is not full.",
         ) from exc
+    finally:
+        report_printer.close()
+        if handout_printer is not None:
+            handout_printer.close()
     assets = (
         sorted((out_dir / ASSETS_DIRNAME).glob("*")) if (out_dir / ASSETS_DIRNAME).is_dir() else []
     )

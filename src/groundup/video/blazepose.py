@@ -15,6 +15,7 @@ Every setting below is copied from MediaPipe's public graphs (google-ai-edge/med
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import math
 from dataclasses import dataclass
@@ -291,6 +292,7 @@ class PoseDetector:
     """Every person in a frame (BlazePose detector, SSD decoding and weighted NMS)."""
 
     def __init__(self, num_threads: int = 1, min_score: float = DEFAULT_MIN_DETECTION_SCORE):
+        self.num_threads = num_threads
         self.interpreter = _interpreter(model_path(DETECTOR_FILE), num_threads)
         self.input_index = self.interpreter.get_input_details()[0]["index"]
         outputs = {tuple(d["shape"]): d["index"] for d in self.interpreter.get_output_details()}
@@ -298,6 +300,13 @@ class PoseDetector:
         self.scores_index = outputs[(1, N_ANCHORS, 1)]
         self.anchors = ssd_anchors()
         self.min_score = min_score
+
+    def twin(self) -> PoseDetector:
+        """The same detector (same settings) with its own interpreter, for another thread: a
+        TensorFlow Lite interpreter must not be invoked from two threads at once."""
+        other = copy.copy(self)
+        other.interpreter = _interpreter(model_path(DETECTOR_FILE), self.num_threads)
+        return other
 
     def detect(self, image: np.ndarray) -> list[PersonDetection]:
         """Detect every person in an RGB ``uint8`` image."""
@@ -496,15 +505,12 @@ def refine_from_heatmap(uv: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
     the window's maximum confidence reaches 0.5. Cells outside the heatmap count as zero, as in
     MediaPipe (including its bounds test, which checks the column against the height).
     """
-    hm_h, hm_w, n = heatmap.shape
+    hm_h, hm_w, _ = heatmap.shape
     uv = np.array(uv, dtype=float)
     cols = np.trunc(uv[:, 0] * hm_w).astype(int)
     rows = np.trunc(uv[:, 1] * hm_h).astype(int)
     inside = (cols >= 0) & (cols < hm_w) & (rows >= 0) & (cols < hm_h)
     off = (HEATMAP_KERNEL - 1) // 2
-    pad = off + hm_h  # generous pad so that any row index stays inside the padded array
-    padded = np.full((hm_h + 2 * pad, hm_w + 2 * pad, n), -np.inf, dtype=np.float32)
-    padded[pad : pad + hm_h, pad : pad + hm_w] = heatmap
     k = np.arange(-off, off + 1)
     idx = np.flatnonzero(inside)
     if idx.size == 0:
@@ -514,7 +520,10 @@ def refine_from_heatmap(uv: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
     r = np.broadcast_to(r, (idx.size, k.size, k.size))
     c = np.broadcast_to(c, (idx.size, k.size, k.size))
     ch = np.broadcast_to(idx[:, None, None], r.shape)
-    conf = _sigmoid(padded[r + pad, c + pad, ch].astype(np.float64))
+    # Window cells outside the heatmap weigh zero (sigmoid of minus infinity in MediaPipe).
+    in_map = (r >= 0) & (r < hm_h) & (c >= 0) & (c < hm_w)
+    values = heatmap[np.clip(r, 0, hm_h - 1), np.clip(c, 0, hm_w - 1), ch].astype(np.float64)
+    conf = np.where(in_map, _sigmoid(values), 0.0)
     total = conf.sum(axis=(1, 2))
     best = conf.max(axis=(1, 2))
     wc = (conf * c).sum(axis=(1, 2))

@@ -40,6 +40,7 @@ from groundup.video.blazepose import (
 from groundup.video.decode import (
     DecodeLog,
     VideoInfo,
+    frame_to_rgb,
     iter_frames,
     put_unless_stopped,
     stop_worker,
@@ -51,13 +52,15 @@ BODY_LANDMARKS = slice(11, 29)
 MIN_BODY_VISIBILITY = 0.5
 # A hip within this many of another person's body radii from their mid-hip is on that person.
 OTHER_PERSON_RADII = 0.5
-# Memory for one backward chunk of decoded RGB frames (three chunks are held at most).
-CHUNK_BYTES = 48 * 1024 * 1024
+# Memory for one backward chunk of decoded frames, held as YUV 4:2:0 (1.5 bytes a pixel; two
+# chunks are held at most) and converted to RGB one by one as the extension reaches them.
+CHUNK_BYTES = 32 * 1024 * 1024
 # Frames in a row the landmark model may be unsure of before an extension ends (the keypoint
 # cleaning bridges such short gaps).
 MAX_MISSED_FRAMES = 2
 
 Accept = Callable[[int, float, PoseLandmarks], None]
+OnImage = Callable[[int, np.ndarray], None]
 
 
 def track_position_at(track: Track, frame: int, max_gap_frames: int) -> tuple[np.ndarray, float]:
@@ -184,32 +187,43 @@ def continues(
 
 
 def _reverse_chunks(
-    path: Path, info: VideoInfo, end: int, chunk: int, frame_times_s: np.ndarray
-) -> Iterator[list[tuple[int, np.ndarray]]]:
-    """Frames ``end``, ``end - 1``, ... 0 in chunks of at most ``chunk`` frames, newest first.
+    path: Path,
+    info: VideoInfo,
+    end: int,
+    chunk: int,
+    frame_times_s: np.ndarray,
+    on_image: OnImage | None = None,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Frames ``end``, ``end - 1``, ... 0 as (index, RGB image), newest first.
 
-    Each chunk is decoded forward from the keyframe before it (a seek, not a decode from the
-    start), in a background thread that prepares the next chunk while the caller works on the
-    current one; at most three chunks are held (tracked, waiting, being decoded).
+    They are decoded in chunks of at most ``chunk`` frames, each forward from the keyframe
+    before it (a seek, not a decode from the start), in a background thread that prepares the
+    next chunk while the caller works on the current one; at most two chunks are held (the one
+    tracked, the next one), as decoded YUV frames, each converted to RGB (and shown to
+    ``on_image``) only when the caller reaches it.
     """
-    out: queue.Queue = queue.Queue(maxsize=1)
+    out: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
+    slots = threading.Semaphore(2)  # a chunk is made only once the one before last is dropped
 
     def work() -> None:
         stop_at = end
         try:
             while stop_at >= 0 and not stop.is_set():
+                while not slots.acquire(timeout=0.1):
+                    if stop.is_set():
+                        return
                 start = max(0, stop_at - chunk + 1)
                 decoded = iter_frames(
                     path, info, DecodeLog(), start_at=start, stop_after=stop_at,
-                    frame_times_s=frame_times_s,
+                    frame_times_s=frame_times_s, keep_raw=True,
                 )  # fmt: skip
                 frames = []
                 for vf in decoded:
                     if stop.is_set():
                         break
-                    if vf.image is not None:
-                        frames.append((vf.index, vf.image))
+                    if vf.raw is not None:
+                        frames.append((vf.index, vf.raw))
                 decoded.close()
                 frames.reverse()
                 put_unless_stopped(out, frames, stop)
@@ -222,13 +236,21 @@ def _reverse_chunks(
     worker = threading.Thread(target=work, name="groundup-reverse-decode", daemon=True)
     worker.start()
     try:
+        first = True
         while True:
-            item = out.get()
+            item = out.get()  # the chunk before is no longer referenced
+            if not first:
+                slots.release()
+            first = False
             if item is None:
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            for index, raw in item:
+                image = frame_to_rgb(raw, info.rotation_deg)
+                if on_image is not None:
+                    on_image(index, image)
+                yield index, image
     finally:
         stop_worker(worker, out, stop)
 
@@ -244,8 +266,10 @@ def extend_backward(
     others: list[Track],
     max_gap_frames: int,
     accept: Accept,
+    on_image: OnImage | None = None,
 ) -> int:
-    """Follow the subject from ``first_frame`` back toward frame 0; returns frames added."""
+    """Follow the subject from ``first_frame`` back toward frame 0; returns frames added.
+    ``on_image`` sees every decoded frame (see :func:`groundup.video.decode.iter_frames`)."""
     if first_frame <= 0:
         return 0
     follower = _Follower(
@@ -257,19 +281,20 @@ def extend_backward(
         -1,
         detector,
     )
-    frame_bytes = max(1, info.width_px * info.height_px * 3)
+    frame_bytes = max(1, info.width_px * info.height_px * 3 // 2)  # YUV 4:2:0
     chunk = max(4, CHUNK_BYTES // frame_bytes)
     added = 0
     expected = first_frame - 1
-    for frames in _reverse_chunks(path, info, first_frame - 1, chunk, frame_times_s):
-        for frame, image in frames:
-            if frame != expected:  # a frame missing from the decode: stop there
-                return added
-            result = follower.step(frame, float(frame_times_s[frame]), image)
-            expected -= 1
-            if follower.stopped:
-                return added
-            if result is not None:
-                accept(frame, float(frame_times_s[frame]), result)
-                added += 1
+    for frame, image in _reverse_chunks(
+        path, info, first_frame - 1, chunk, frame_times_s, on_image
+    ):
+        if frame != expected:  # a frame missing from the decode: stop there
+            return added
+        result = follower.step(frame, float(frame_times_s[frame]), image)
+        expected -= 1
+        if follower.stopped:
+            return added
+        if result is not None:
+            accept(frame, float(frame_times_s[frame]), result)
+            added += 1
     return added

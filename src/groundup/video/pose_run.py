@@ -6,7 +6,8 @@ detections into tracks, fragments of one person are stitched, and the subject is
 whole clip (:func:`groundup.video.tracking.choose_subject`). The landmark pass seeks to the
 keyframe before the subject's first detection and runs the landmark model on the subject only,
 to the end of their track and onward while the landmarks keep following them; the frames before
-their first landmark frame are then filled backward (:mod:`groundup.video.extend`). Nobody else
+their first landmark frame are filled backward (:mod:`groundup.video.extend`), in a thread of
+its own on the other core, started as soon as that first frame is known. Nobody else
 gets the landmark model, so the clip costs one detector run every few frames plus one landmark
 run per frame of the subject.
 
@@ -19,6 +20,7 @@ where the subject was not detected, landmarks that land on another detected pers
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +30,6 @@ from typing import Any
 import numpy as np
 
 from groundup.errors import NoWalkingError, QualityIssue
-from groundup.gait.progression import body_height_px
 from groundup.trial import Trial
 from groundup.video.blazepose import (
     BLAZEPOSE_CANONICAL_NAMES,
@@ -42,7 +43,8 @@ from groundup.video.blazepose import (
     TiledPoseDetector,
 )
 from groundup.video.decode import DecodeLog, VideoInfo, iter_frames, probe_video
-from groundup.video.extend import continues, extend_backward
+from groundup.video.extend import OnImage, continues, extend_backward
+from groundup.video.frame_store import FrameStore
 from groundup.video.small_people import FILM_CLOSER, small_people_seen, small_subject_issue
 from groundup.video.tracking import (
     MAX_HIP_OFFSET_RADII,
@@ -59,6 +61,11 @@ ProgressCallback = Callable[[int, int], None]
 # Legs visible: knee and ankle of at least one side with confidence >= this, for >= MIN_LEGS_S.
 LEG_CONFIDENCE = 0.5
 MIN_LEGS_S = 1.0
+# Small copies for key frames (``keep_frames``) are made of the frames before the subject's first
+# detection (the backward extension) and of this long after it: the report's key frames are the
+# first heel strike and toe off of each side, within the first stride or two of the walk (a key
+# frame later than that is decoded from the clip).
+KEEP_FRAMES_S = 4.0
 # The people pass runs the full-frame detector about this often (every 3 frames at 30 frames/s;
 # measured on the shared clips, see docs/video-pose.md); tracks bridge the frames between.
 DETECT_INTERVAL_S = 0.1
@@ -96,6 +103,11 @@ class VideoPoseResult:
     info: VideoInfo
     frames_with_landmarks: int
     timings_s: dict[str, float] = field(default_factory=dict)
+    frames: FrameStore | None = None
+    """Small copies of the frames the landmark pass decoded (``keep_frames``), for key frames."""
+    gait_check: Any = None
+    """The gait engine's analysis of ``trial`` (with the given ``view``, no height) made to
+    check the subject walks, or None: the caller may reuse it instead of analysing again."""
 
 
 class _SubjectLandmarks:
@@ -170,6 +182,7 @@ def run_video_pose(
     detect_every_frames: int | None = None,
     extend: bool = True,
     view: str | None = None,
+    keep_frames: FrameStore | None = None,
 ) -> VideoPoseResult:
     """Decode, detect and track everyone, choose the subject, and return their landmarks.
 
@@ -181,17 +194,25 @@ def run_video_pose(
     a gait; it carries a ``small_subject`` warning (and ``larger_person_not_walking`` where it
     replaces a person without gait). Otherwise the first result stands, or its error, with the
     advice to film closer added. A person picked with ``subject_xy`` is never replaced.
-    ``view`` is the camera view the user gave, if any, for that gait check.
+    ``view`` is the camera view the user gave, if any, for that gait check. ``keep_frames``
+    receives a small copy of the frames the landmark passes decode before the subject's first
+    detection and up to ``KEEP_FRAMES_S`` after it (``result.frames``).
     """
     path = Path(path)
-    args = (subject_xy, subject_frame, progress, num_threads, detect_every_frames, extend)
+    args = (
+        subject_xy, subject_frame, progress, num_threads, detect_every_frames, extend, keep_frames,
+    )  # fmt: skip
     whole = PoseDetector(num_threads=num_threads)
     try:
         result = _run_video_pose(path, whole, *args)
     except NoWalkingError as error:
         first_error = error
     else:
-        if subject_xy is not None or shows_gait(result.trial, view):
+        if subject_xy is not None:
+            return result
+        check = gait_check(result.trial, view)
+        if check is not None:
+            result.gait_check = check
             return result
         tiled = TiledPoseDetector(num_threads=num_threads)
         return _small_walker_instead(path, whole, tiled, args, result, view)
@@ -240,6 +261,8 @@ def _small_walker_instead(
 
 def _as_small_subject(result: VideoPoseResult) -> VideoPoseResult:
     """``result`` (found with tiled detection) with the ``small_subject`` warning."""
+    from groundup.gait.progression import body_height_px  # SciPy: imported only when needed
+
     height = body_height_px(result.trial)
     median = float(np.nanmedian(height)) if np.isfinite(height).any() else None
     result.trial = result.trial.with_quality(small_subject_issue(median, result.info.height_px))
@@ -266,14 +289,22 @@ def _inside_boxes(track: Track, boxes_px: np.ndarray) -> bool:
 def shows_gait(trial: Trial, view: str | None = None) -> bool:
     """Whether the shared keypoint gait engine finds at least one stride in ``trial`` (a cadence):
     the test of "the person whose gait cycles span the clip" once a subject has been chosen."""
+    return gait_check(trial, view) is not None
+
+
+def gait_check(trial: Trial, view: str | None = None) -> Any:
+    """The keypoint gait engine's analysis of ``trial`` when it finds at least one stride (a
+    cadence), else None (see :func:`shows_gait`)."""
     from groundup.errors import GroundUpError
     from groundup.keypoints.pipeline import analyze_keypoints
 
     try:
         analysis = analyze_keypoints(trial, view=view)
     except GroundUpError:
-        return False
-    return analysis.spatiotemporal.to_json()["cadence_steps_per_min"] is not None
+        return None
+    if analysis.spatiotemporal.to_json()["cadence_steps_per_min"] is None:
+        return None
+    return analysis
 
 
 def _run_video_pose(
@@ -285,6 +316,7 @@ def _run_video_pose(
     num_threads: int,
     detect_every_frames: int | None,
     extend: bool,
+    keep_frames: FrameStore | None = None,
     not_subject_boxes_px: np.ndarray | None = None,
 ) -> VideoPoseResult:
     """One analysis of the clip with the given person detector (see :func:`run_video_pose`).
@@ -342,12 +374,17 @@ def _run_video_pose(
     ext_others = [t for t in tracker.tracks if t.track_id != sid and tracks_overlap(t, subject)]
     runner = _SubjectLandmarks(landmarker)
     have: dict[int, FrameLandmarks] = {}
+    # The backward extension needs only the first landmark frame: it runs on the other core
+    # while this loop goes on (started at the first frame accepted below).
+    backward: _BackwardExtension | None = None
     done = n_frames
     total = n_frames + (n_frames - subject.first_frame)
     size_px = (info.width_px, info.height_px)
+    keep = _keep_early_frames(keep_frames, subject.first_frame + round(KEEP_FRAMES_S * fps))
     for vf in iter_frames(
-        path, info, DecodeLog(), start_at=subject.first_frame, frame_times_s=frame_times
-    ):
+        path, info, DecodeLog(), start_at=subject.first_frame, frame_times_s=frame_times,
+        on_image=keep,
+    ):  # fmt: skip
         image = vf.image
         assert image is not None  # every frame is converted in this pass
         frame = vf.index
@@ -379,6 +416,11 @@ def _run_video_pose(
             got = _redetect_subject(detector, runner, image, subject, others, frame)
         if got is not None:
             have[frame] = runner.accept(frame, vf.time_s, got)
+            if extend and backward is None:
+                backward = _BackwardExtension(
+                    path, info, detector, frame, have[frame].aux_px, frame_times, ext_others,
+                    max_gap, keep,
+                )  # fmt: skip
         else:
             runner.reset()
             if past_end:
@@ -387,16 +429,10 @@ def _run_video_pose(
         if progress is not None:
             progress(done, max(total, done))
     extended = sum(1 for f in have if f > subject.last_frame)
-    if extend and have:
-        first = min(have)
-
-        def add(frame: int, time_s: float, got: PoseLandmarks) -> None:
-            have[frame] = FrameLandmarks.of(got)
-
-        extended += extend_backward(
-            path, info, landmarker, detector, first, have[first].aux_px, frame_times, ext_others,
-            tracker.max_gap_frames, add,
-        )  # fmt: skip
+    if backward is not None:
+        earlier = backward.result()
+        extended += len(earlier)
+        have.update(earlier)
     if progress is not None:
         progress(done, done)
     t_total = time.perf_counter() - t_start
@@ -430,6 +466,7 @@ def _run_video_pose(
         ),
         track_faces_px=_boxes(tracker.tracks, n_frames, True, tracker.max_gap_frames),
         info=info,
+        frames=keep_frames,
         frames_with_landmarks=len(have),
         timings_s={
             "people_pass_s": t_first,
@@ -438,6 +475,77 @@ def _run_video_pose(
             "extended_frames": float(extended),
         },
     )
+
+
+def _keep_early_frames(store: FrameStore | None, last_frame: int) -> OnImage | None:
+    """The store's ``add`` for frames up to ``last_frame`` (None without a store)."""
+    if store is None:
+        return None
+
+    def keep(index: int, image: np.ndarray) -> None:
+        if index <= last_frame:
+            store.add(index, image)
+
+    return keep
+
+
+class _BackwardExtension:
+    """:func:`groundup.video.extend.extend_backward` from the subject's first landmark frame, in
+    a background thread with its own landmark and detector interpreters (the forward landmark
+    pass goes on meanwhile; TensorFlow Lite releases Python's interpreter lock while it runs)."""
+
+    def __init__(
+        self,
+        path: Path,
+        info: VideoInfo,
+        detector: PoseDetector,
+        first_frame: int,
+        start_aux_px: np.ndarray,
+        frame_times_s: np.ndarray,
+        others: list[Track],
+        max_gap_frames: int,
+        on_image: OnImage | None,
+    ) -> None:
+        self.found: dict[int, FrameLandmarks] = {}
+        self.error: BaseException | None = None
+        args = (path, info, detector, first_frame, start_aux_px.copy(), frame_times_s, others)
+        self.thread = threading.Thread(
+            target=self._run, args=(*args, max_gap_frames, on_image),
+            name="groundup-extend-backward", daemon=True,
+        )  # fmt: skip
+        self.thread.start()
+
+    def _run(
+        self,
+        path: Path,
+        info: VideoInfo,
+        detector: PoseDetector,
+        first_frame: int,
+        start_aux_px: np.ndarray,
+        frame_times_s: np.ndarray,
+        others: list[Track],
+        max_gap_frames: int,
+        on_image: OnImage | None,
+    ) -> None:
+        def add(frame: int, time_s: float, got: PoseLandmarks) -> None:
+            self.found[frame] = FrameLandmarks.of(got)
+
+        try:
+            if first_frame <= 0:
+                return
+            extend_backward(
+                path, info, PoseLandmarker(num_threads=detector.num_threads), detector.twin(),
+                first_frame, start_aux_px, frame_times_s, others, max_gap_frames, add, on_image,
+            )  # fmt: skip
+        except BaseException as exc:  # re-raised in the caller's thread by result()
+            self.error = exc
+
+    def result(self) -> dict[int, FrameLandmarks]:
+        """The landmarks found before the first frame (waits for the thread)."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.found
 
 
 def _absorb_own_fragments(

@@ -1,0 +1,70 @@
+"""Report layout choices made for speed: no CSS multi-column flow, the exam's two balanced
+columns, and the clinician PDF printed by a second process (or here, when it cannot start)."""
+
+from __future__ import annotations
+
+import sys
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+
+from groundup.report.pdf import PdfInAnotherProcess
+from groundup.report.render import _test_lines, two_columns
+
+HTML = "<html><body><h1>GroundUp</h1><p>One page.</p></body></html>"
+
+
+def test_report_css_has_no_multi_column_flow() -> None:
+    # WeasyPrint lays a multi-column block out again and again to balance it: 9 of the 11 s of
+    # the report's layout went there (docs/performance.md)
+    css = (files("groundup.report") / "templates" / "report.css").read_text(encoding="utf-8")
+    assert "columns:" not in css and "column-count" not in css
+
+
+def _test(rows: int, comparisons: int = 0) -> dict[str, object]:
+    return {
+        "title": f"t{rows}-{comparisons}",
+        "rows": [{}] * rows,
+        "comparisons": [{}] * comparisons,
+    }
+
+
+def test_two_columns_keep_the_order_and_balance_the_heights() -> None:
+    tests = [_test(8, 4), _test(2), _test(3, 1), _test(5), _test(1), _test(6, 2), _test(2)]
+    left, right = two_columns(tests)
+    assert left + right == tests  # read down the first column, then the second
+    assert left and right
+    # no single test could move across the split and make the columns more even
+    height = [_test_lines(t) for t in tests]
+    gap = abs(sum(height[: len(left)]) - sum(height[len(left) :]))
+    for k in (len(left) - 1, len(left) + 1):
+        assert gap <= abs(sum(height[:k]) - sum(height[k:]))
+    assert two_columns([]) == ([], [])
+    one = [_test(3)]
+    assert sum(len(c) for c in two_columns(one)) == 1
+
+
+def test_pdf_printed_by_a_second_process(tmp_path: Path) -> None:
+    printer = PdfInAnotherProcess()
+    printer.start(HTML, tmp_path, tmp_path / "a.pdf")
+    printer.wait()
+    assert (tmp_path / "a.pdf").read_bytes().startswith(b"%PDF")
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_pdf_printed_here_when_no_process_can_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    printer = PdfInAnotherProcess()
+    printer.start(HTML, tmp_path, tmp_path / "b.pdf")
+    printer.wait()
+    assert (tmp_path / "b.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_unused_printer_process_is_ended() -> None:
+    printer = PdfInAnotherProcess()
+    printer.close()
+    proc = printer._proc
+    assert proc is None or proc.poll() is not None
