@@ -383,6 +383,9 @@ def _mount_optional_apps() -> None:
     from groundup.store.cli import mount_store_commands
 
     mount_store_commands(app)
+    from groundup.web.cli import mount_web_commands
+
+    mount_web_commands(app)
 
 
 @app.command("sample-clip")
