@@ -206,9 +206,10 @@ class Server:
             try:
                 urllib.request.urlopen(self.url + "login/", timeout=2)
                 return
-            except OSError:
+            except OSError as exc:
                 if self.proc.poll() is not None:
-                    raise AssertionError("groundup serve stopped:\n" + self.log.read_text())
+                    raise AssertionError("groundup serve stopped:\n"
+                                         + self.log.read_text()) from exc
                 time.sleep(0.5)
         raise AssertionError("groundup serve did not answer:\n" + self.log.read_text())
 

@@ -45,7 +45,7 @@ DIED_MESSAGE = ("The analysis stopped because the server or its worker was stopp
 _FRAMES = re.compile(r"\((\d+)/(\d+) frames\)")
 
 
-class JobCancelled(Exception):
+class JobCancelledError(Exception):
     """The therapist cancelled the analysis."""
 
 
@@ -72,7 +72,7 @@ def cancel(job: AnalysisJob) -> None:
 
 class _Progress:
     """The pipeline's progress callback: writes stage, fraction and frames per second to the
-    job row, and raises :class:`JobCancelled` when a cancel was asked for."""
+    job row, and raises :class:`JobCancelledError` when a cancel was asked for."""
 
     def __init__(self, job_id: Any) -> None:
         self.job_id = job_id
@@ -100,7 +100,7 @@ class _Progress:
             heartbeat_at=timezone.now(),
         )
         if AnalysisJob.objects.filter(id=self.job_id, cancel_requested=True).exists():
-            raise JobCancelled()
+            raise JobCancelledError()
 
 
 def _heartbeat(job_id: Any, stop: threading.Event) -> None:
@@ -160,7 +160,7 @@ def run_analysis(job_id: str) -> str:
 
         visit = Visit.objects.get(uid=recorded.uid)
         state, message = AnalysisJob.DONE, ""
-    except JobCancelled:
+    except JobCancelledError:
         state, message = AnalysisJob.CANCELLED, "Cancelled by the therapist."
     except GroundUpError as exc:
         message = f"{exc.problem} {exc.fix}".strip()

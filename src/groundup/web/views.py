@@ -29,9 +29,8 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from groundup.errors import GroundUpError
 from groundup.store import api
-from groundup.store.models import ClinicMembership, MediaFile, Patient, PatientIdentity, Visit
+from groundup.store.models import ClinicMembership, MediaFile, Patient, Visit
 from groundup.web import access, exam_form, jobs
 from groundup.web.access import audit
 from groundup.web.models import CLINIC_ADMIN, CLINICIAN, AnalysisJob, PlanEdit, Upload, VisitDraft
@@ -392,7 +391,7 @@ def job_cancel(request: HttpRequest, job_id: Any) -> HttpResponse:
     return redirect("web:job", job_id=job.id)
 
 
-# ---- the visit: report, media, plan ---------------------------------------------------------------
+# ---- the visit: report, media, plan -----------------------------------------------------------
 
 
 def current_plan(visit: Visit) -> tuple[dict[str, Any] | None, PlanEdit | None]:
@@ -548,23 +547,23 @@ def staff(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     values = {"username": "", "role": CLINICIAN}
     if request.method == "POST":
-        User = get_user_model()
+        user_model = get_user_model()
         values = {"username": request.POST.get("username", "").strip(),
                   "role": request.POST.get("role", CLINICIAN)}
         password = request.POST.get("password", "")
         if not values["username"]:
             errors["username"] = "Enter a user name."
-        elif User.objects.filter(username=values["username"]).exists():
+        elif user_model.objects.filter(username=values["username"]).exists():
             errors["username"] = "This user name is taken."
         if values["role"] not in (CLINICIAN, CLINIC_ADMIN):
             errors["role"] = "Choose clinician or clinic admin."
         try:
-            validate_password(password, User(username=values["username"]))
+            validate_password(password, user_model(username=values["username"]))
         except ValidationError as exc:
             errors["password"] = " ".join(exc.messages)
         if not errors:
             with transaction.atomic():
-                user = User.objects.create_user(values["username"], password=password)
+                user = user_model.objects.create_user(values["username"], password=password)
                 ClinicMembership.objects.create(user=user, clinic=clinic, role=values["role"])
                 audit(request, "create", "user", user.pk, role=values["role"])
             messages.success(request, f"{values['username']} can now sign in.")
