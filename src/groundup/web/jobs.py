@@ -74,14 +74,17 @@ class _Progress:
     """The pipeline's progress callback: writes stage, fraction and frames per second to the
     job row, and raises :class:`JobCancelledError` when a cancel was asked for."""
 
-    def __init__(self, job_id: Any) -> None:
+    def __init__(self, job_id: Any, names: dict[str, str] | None = None) -> None:
         self.job_id = job_id
+        self.names = names or {}
         self.last_write = 0.0
         self.frames: tuple[float, int] | None = None
         self.fps: float | None = None
 
     def __call__(self, stage: str, fraction: float) -> None:
         now = time.monotonic()
+        for stored, shown in self.names.items():
+            stage = stage.replace(stored, shown)
         m = _FRAMES.search(stage)
         if m:
             done = int(m.group(1))
@@ -150,11 +153,12 @@ def run_analysis(job_id: str) -> str:
     state, message, visit = AnalysisJob.FAILED, "", None
     try:
         recordings = [upload_path(draft.id, u.id, u.suffix) for u in draft.uploads.all()]
+        names = {p.name: f"recording {k + 1}" for k, p in enumerate(recordings)}
         with tempfile.TemporaryDirectory(prefix="groundup-job-") as tmp:
             exam_path = _exam_file(draft.exam_input, Path(tmp))
             recorded = api.analyze_and_record(
                 draft.patient.pseudonym, recordings, Path(tmp) / "out", exam_path=exam_path,
-                progress=_Progress(job.id), actor=job.created_by,
+                progress=_Progress(job.id, names), actor=job.created_by,
             )
         from groundup.store.models import Visit
 
