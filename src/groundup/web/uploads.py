@@ -28,11 +28,16 @@ class UploadError(GroundUpError):
     """An uploaded file is not a recording GroundUp can analyse."""
 
 
+HEAD_BYTES = 128 * 512  # enough to reach a C3D parameter section (block 1..127)
+C3D_PROCESSORS = (84, 85, 86)  # Intel, DEC, MIPS
+
+
 def sniff_kind(head: bytes) -> tuple[str, str] | None:
     """(kind, suffix) from a file's first bytes, or None when it is no recording we read.
 
-    C3D: the first byte points to the parameter section and the second is the C3D key 0x50
-    (C3D.org, "The C3D file format user guide", header word 1). ISO base media (MP4) and
+    C3D: byte 1 of the header is the C3D key 0x50 and byte 0 the block where the parameter
+    section starts, whose fourth byte names the processor type 84/85/86 (C3D.org, "The C3D
+    file format user guide", header and parameter section). ISO base media (MP4) and
     QuickTime: an ``ftyp`` (or QuickTime ``moov``/``mdat``/``wide``/``free``) box at byte 4.
     Matroska/WebM: the EBML magic 1A 45 DF A3. AVI: ``RIFF....AVI ``.
     """
@@ -47,8 +52,10 @@ def sniff_kind(head: bytes) -> tuple[str, str] | None:
             return "video", ".webm"
         if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
             return "video", ".avi"
-    if len(head) >= 512 and head[1] == 0x50 and 1 <= head[0] <= 127:
-        return "c3d", ".c3d"
+    if len(head) >= 512 and head[1] == 0x50 and 2 <= head[0] <= 127:
+        start = (head[0] - 1) * 512
+        if len(head) >= start + 4 and head[start + 3] in C3D_PROCESSORS:
+            return "c3d", ".c3d"
     return None
 
 
@@ -80,7 +87,7 @@ def keep_upload(source: Any, draft_id: Any, upload_id: Any) -> tuple[str, str, i
             "Trim the clip to the walking part, or raise GROUNDUP_MAX_UPLOAD_MB.",
         )
     source.seek(0)
-    head = source.read(512)
+    head = source.read(HEAD_BYTES)
     kind = sniff_kind(head)
     if kind is None:
         raise UploadError(
