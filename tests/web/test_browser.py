@@ -12,6 +12,7 @@ tests/web/artefacts/<backend>/ (git-ignored).
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 from typing import Any
 
@@ -22,6 +23,12 @@ from tests.web.conftest import ARTEFACTS, SAMPLE_C3D
 
 PASSWORD = "walk-the-chain-2026"
 ANALYSIS_TIMEOUT_MS = 900_000
+
+
+def pdf_text(path: Any) -> str:
+    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                         text=True, check=True)
+    return " ".join(out.stdout.split())
 
 
 def sign_in(page: Any, base: str) -> None:
@@ -162,6 +169,7 @@ def test_course_of_care_in_the_browser(server, web_store):
             page.click("#report-pdf")
         pdf = dl.value.path().read_bytes()
         assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
+        assert "Plan changed by the therapist" not in pdf_text(dl.value.path())
         assert dl.value.suggested_filename == "visit1_report.pdf"
         shot(page, folder, "06_report")
 
@@ -173,8 +181,15 @@ def test_course_of_care_in_the_browser(server, web_store):
         page.click("button:has-text('Save the change')")
         edited = page.inner_text("#plan-edited")
         assert "therapist therapist" in edited and "two sets" in edited
-        assert "sets 3 → 2" in page.inner_text("main") or "sets" in page.inner_text("main")
+        assert re.search(r"Glute bridge: sets \d+ → 2|: sets \d+ → 2", page.inner_text("main"))
         shot(page, folder, "07_plan_changed")
+        # The report written again shows the plan as the therapist's.
+        with page.expect_download() as dl:
+            page.click("#report-pdf")
+        assert dl.value.suggested_filename == "visit1_report.pdf"
+        text = pdf_text(dl.value.path())
+        assert "Plan changed by the therapist therapist" in text, text[:2000]
+        assert "start with two sets" in text
 
         # Patient page: the visit in the timeline, progress with one visit.
         page.goto(base + f"patients/{pseudonym}/")

@@ -419,6 +419,8 @@ def visit_detail(request: HttpRequest, uid: str) -> HttpResponse:
     exam = visit.exam.document if hasattr(visit, "exam") else None
     media = list(visit.media.all())
     report = getattr(visit, "report", None)
+    current = {report.report_pdf_id, report.handout_pdf_id} if report else set()
+    first_pdfs = [m for m in media if m.role.endswith("_pdf") and m.pk not in current]
     audit(request, "view", "visit_report", visit.uid, visit.patient, number=visit.number)
     return render(request, "web/visit.html", {
         "visit": visit, "patient": visit.patient, "date": _fmt_date(visit.visit_date),
@@ -429,6 +431,7 @@ def visit_detail(request: HttpRequest, uid: str) -> HttpResponse:
         "report_pdf": report.report_pdf if report else None,
         "handout_pdf": report.handout_pdf if report else None,
         "recordings": [m for m in media if m.role == "recording"],
+        "first_pdfs": first_pdfs if edit else [],
     })
 
 
@@ -510,12 +513,29 @@ def plan_edit(request: HttpRequest, uid: str) -> HttpResponse:
             for ex in dropped:
                 edited["left_out"].append({"id": ex.get("id"), "name": ex.get("name"),
                                            "reason": "removed by the therapist"})
+            from django.utils import timezone
+
+            from groundup.output import validate
+            from groundup.web.reports import rerender_report, therapist_note
+
             who = request.user.get_username()
-            edited["therapist_change"] = {"by": who, "note": note, "changes": changes}
+            when = _fmt_date(timezone.localdate())
+            edited["therapist_change"] = {"by": who, "on": timezone.localdate().isoformat(),
+                                          "note": note, "changes": changes}
+            edited["notes"] = [*(edited.get("notes") or []),
+                               therapist_note(who, when, note, changes)]
+            edited["summary"] = (f"{len(kept)} home exercise(s), as changed by the therapist "
+                                 f"{who}.")
+            validate(edited, "plan")
             with transaction.atomic():
                 PlanEdit.objects.create(visit=visit, edited_by=who, plan=edited, note=note)
                 audit(request, "change", "plan", visit.uid, visit.patient, changes=len(changes))
-            messages.success(request, "Plan changed; the report shows it as yours.")
+            report = rerender_report(visit, edited, visit.plan_edits.count())
+            if report is not None:
+                audit(request, "create", "report_pdf", report.report_pdf_id, visit.patient,
+                      reason="plan changed by the therapist")
+            messages.success(request, "Plan changed; the report and the handout now show it "
+                                      "as yours.")
             return redirect("web:visit", uid=visit.uid)
     else:
         audit(request, "view", "plan", visit.uid, visit.patient)
