@@ -258,3 +258,70 @@ def test_course_of_care_in_the_browser(server, web_store):
     two_visits = [e for e in entries if (e.action, e.object_type) == ("create", "visit")]
     assert len(two_visits) == 2
     print(f"audit entries of the browser session: {len(entries)}; kinds: {sorted(done)}")
+
+
+FOCUSED_JS = """() => { const el = document.activeElement;
+  const style = getComputedStyle(el);
+  return {tag: el.tagName, text: (el.innerText || el.value || el.id || '').trim(),
+          id: el.id, outline: style.outlineStyle,
+          outlineWidth: parseFloat(style.outlineWidth)}; }"""
+
+
+def tab_to(page: Any, text: str, limit: int = 40) -> dict[str, Any]:
+    """Press Tab until the focused element shows ``text`` (or has it as id); return it."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED_JS)
+        if text in (focused["text"], focused["id"]) or focused["text"].startswith(text):
+            assert focused["outline"] != "none" and focused["outlineWidth"] >= 2, focused
+            return focused
+    raise AssertionError(f"{text!r} cannot be reached with the Tab key")
+
+
+def test_keyboard_only_and_200_percent_zoom(server, web_store):
+    """Sign in, add a patient and start a visit with the keyboard alone, every focus visible;
+    then the pages at 200 % zoom (a 1280-pixel window shows 640 CSS pixels) need no sideways
+    scrolling and every input has its label."""
+    folder = ARTEFACTS / web_store.backend
+    base = server.url
+    with browser_page() as page:
+        page.goto(base + "login/")
+        page.keyboard.type("therapist")  # the user name field has the focus
+        tab_to(page, "id_password")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url(base)
+        tab_to(page, "Skip to content")
+        tab_to(page, "New patient")
+        page.keyboard.press("Enter")
+        page.wait_for_url(base + "patients/new/")
+        tab_to(page, "full_name")
+        page.keyboard.type("Kira Example")
+        tab_to(page, "birth_date")
+        page.keyboard.type("02/11/1985")
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"/patients/GU-[A-Z0-9]{8}/$"))
+        assert "Born 2 Nov 1985" in page.inner_text("main")
+        patient_url = page.url
+        tab_to(page, "Start a new visit")
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"/drafts/[0-9a-f-]+/$"))
+        draft_url = page.url
+        tab_to(page, "recordings")  # the file chooser is reached too
+        tab_to(page, "Fill in the exam")
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"/exam/$"))
+        tab_to(page, "f-exam_date")
+
+    with browser_page(width=640, height=450) as page:  # 1280 x 900 at 200 %
+        page.goto(base + "login/")
+        check_page(page)
+        page.fill("#id_username", "therapist")
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(base)
+        for k, url in enumerate((base, base + "patients/new/", patient_url, draft_url,
+                                 draft_url + "exam/", base + "staff/")):
+            page.goto(url)
+            check_page(page)
+            shot(page, folder, f"zoom200_{k}")
