@@ -325,3 +325,50 @@ def test_keyboard_only_and_200_percent_zoom(server, web_store):
             page.goto(url)
             check_page(page)
             shot(page, folder, f"zoom200_{k}")
+
+
+@pytest.mark.slow
+def test_a_video_clip_in_the_browser(server, web_store, shared_data):
+    """A real phone clip: frames per second shown while the pose runs; the report plays the
+    annotated video (faces blurred) through the app."""
+    clip = shared_data / "video" / "sagittal_indoor_two_walkers.mp4"
+    folder = ARTEFACTS / web_store.backend
+    base = server.url
+    with browser_page() as page:
+        sign_in(page, base)
+        page.goto(base + "patients/new/")
+        page.fill("#full_name", "Vera Example")
+        page.click("button:has-text('Add patient')")
+        page.wait_for_url(re.compile(r"/patients/GU-[A-Z0-9]{8}/$"))
+        page.click("button:has-text('Start a new visit')")
+        page.wait_for_url(re.compile(r"/drafts/[0-9a-f-]+/$"))
+        upload(page, clip)
+        assert "Video clip uploaded" in page.inner_text(".messages")
+        page.click("button:has-text('Start the analysis')")
+        page.wait_for_url(re.compile(r"/jobs/[0-9a-f-]+/$"))
+        fps_seen: list[float] = []
+        deadline = time.monotonic() + ANALYSIS_TIMEOUT_MS / 1000
+        while time.monotonic() < deadline:
+            state = page.inner_text("#job-state")
+            fps = page.inner_text("#job-fps")
+            if fps:
+                fps_seen.append(float(fps.split()[0]))
+                if len(fps_seen) == 1:
+                    shot(page, folder, "video_progress_fps")
+            if state in ("done", "failed", "cancelled"):
+                break
+            time.sleep(0.5)
+        assert state == "done", page.inner_text("#job-message")
+        assert fps_seen and all(0 < f < 1000 for f in fps_seen), fps_seen
+        page.click("#job-report-link")
+        page.wait_for_url(re.compile(r"/visits/[0-9a-f]{16}/$"))
+        check_page(page)
+        src = page.get_attribute("video", "src")
+        assert src and src.startswith("/visits/")
+        video = page.request.get(base.rstrip("/") + src)
+        assert video.headers["content-type"] == "video/mp4"
+        assert video.body()[4:8] == b"ftyp"
+        page.wait_for_function("document.querySelector('video').readyState >= 1")
+        assert page.evaluate("document.querySelector('video').duration") > 1.0
+        shot(page, folder, "video_report")
+    print(f"frames per second shown: {fps_seen[:3]} ... {fps_seen[-3:]}")
