@@ -156,3 +156,23 @@ def test_cancel_a_queued_job(web_store):
     assert AnalysisJob.objects.get(id=job.id).state == "cancelled"
     # The worker that takes it later does not run it.
     assert jobs.run_analysis.call(str(job.id)) == "cancelled"
+
+
+def test_a_running_job_stops_at_its_next_step_when_cancelled(web_store):
+    from groundup.store import api
+    from groundup.web import jobs
+    from groundup.web.models import AnalysisJob
+    from tests.web.conftest import make_user
+
+    make_user("therapist", "Clinic A", "clinic_admin")
+    pseudonym = api.add_patient("Kai Example", clinic="Clinic A", actor="therapist")
+    job = jobs.start_analysis(_draft_with_upload_and_exam(pseudonym), "therapist")
+    AnalysisJob.objects.filter(id=job.id).update(state="running")
+    progress = jobs._Progress(job.id, {"abc.mp4": "recording 1"})
+    progress("Pose in abc.mp4 (10/100 frames)", 0.1)
+    row = AnalysisJob.objects.get(id=job.id)
+    assert row.stage == "Pose in recording 1 (10/100 frames)" and row.fraction_done == 0.1
+    jobs.cancel(row)
+    progress.last_write = 0.0
+    with pytest.raises(jobs.JobCancelledError):
+        progress("Pose in abc.mp4 (20/100 frames)", 0.2)

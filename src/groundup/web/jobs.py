@@ -151,6 +151,7 @@ def run_analysis(job_id: str) -> str:
     beat = threading.Thread(target=_heartbeat, args=(job.id, stop), daemon=True)
     beat.start()
     state, message, visit = AnalysisJob.FAILED, "", None
+    names: dict[str, str] = {}
     try:
         recordings = [upload_path(draft.id, u.id, u.suffix) for u in draft.uploads.all()]
         names = {p.name: f"recording {k + 1}" for k, p in enumerate(recordings)}
@@ -168,8 +169,10 @@ def run_analysis(job_id: str) -> str:
         state, message = AnalysisJob.CANCELLED, "Cancelled by the therapist."
     except GroundUpError as exc:
         message = f"{exc.problem} {exc.fix}".strip()
-    except Exception as exc:  # a bug: the message names its kind, never patient data
-        log.exception("analysis job failed")
+        for stored, shown in names.items():
+            message = message.replace(stored, shown)
+    except Exception as exc:  # a bug: the message and the log name its kind only (no paths)
+        log.error("an analysis job failed: %s", type(exc).__name__)
         message = (f"The analysis stopped because of an internal error ({type(exc).__name__}). "
                    "The recordings and the exam are kept; please report it.")
     finally:
