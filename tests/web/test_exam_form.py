@@ -40,14 +40,18 @@ def test_fields_added_to_the_catalogue_appear_without_code():
 
     cat = load_catalogue()
     screening = {**cat.screening, "precautions": {"items": {
-        "pregnancy": {"text": "pregnant"}, "osteoporosis": {"text": "osteoporosis"}}}}
+        "pregnancy": {"text": "pregnant"}, "osteoporosis": {"text": "osteoporosis"},
+        "anticoagulants": {"text": "takes anticoagulants", "type": "choice",
+                           "choices": ["none", "warfarin", "doac"]}}}}
     neuro = Entry("neuro_screen", "neurological", "test", {"title": "Neurological screen",
         "inputs": {"slr_deg": {"type": "number", "min": 0, "max": 120, "unit": "deg",
                                "sided": True},
                    "reflexes": {"type": "choice", "choices": ["normal", "reduced"]}}})
     grown = replace(cat, screening=screening, entries={**cat.entries, "neuro_screen": neuro})
     fields = {f.name: f for f in all_fields(build_form(grown))}
-    assert "screening.precautions.pregnancy" in fields
+    assert fields["screening.precautions.pregnancy"].kind == "yesno"
+    assert fields["screening.precautions.anticoagulants"].choices == ["none", "warfarin", "doac"]
+    assert fields["screening.precautions.anticoagulants"].label == "takes anticoagulants"
     assert fields["tests.neuro_screen.slr_deg.left"].unit == "°"
     assert fields["tests.neuro_screen.reflexes"].choices == ["normal", "reduced"]
 

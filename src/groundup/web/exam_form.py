@@ -109,7 +109,8 @@ def _input_fields(path: str, name: str, spec: dict[str, Any]) -> list[FormField]
 
 
 def _screening_groups(cat: Catalogue) -> list[FormGroup]:
-    """Every screening section that lists yes/no items (each item a mapping with a ``text``)."""
+    """Every screening section that lists items (each a mapping with a ``text``): yes/no, or
+    the input its ``type`` names (a number, a choice ...)."""
     groups = []
     for section_key, section in cat.screening.items():
         if not isinstance(section, dict):
@@ -121,6 +122,12 @@ def _screening_groups(cat: Catalogue) -> list[FormGroup]:
                 group = FormGroup(section_key, _words(section_key).capitalize())
                 for item, spec in body.items():
                     text = " ".join(str(spec["text"]).split())
+                    if spec.get("type") not in (None, "boolean"):  # a typed item: its input
+                        fields = _input_fields(f"screening.{section_key}", item, spec)
+                        for f in fields:
+                            f.label = text + f.label[len(_label_of(item, spec)[0]):]
+                        group.fields += fields
+                        continue
                     group.fields.append(FormField(f"screening.{section_key}.{item}", text,
                                                   "yesno"))
                 groups.append(group)
