@@ -173,8 +173,31 @@ def _questionnaire_group(key: str, entry: Any) -> FormGroup:
     return group
 
 
-def build_form(cat: Catalogue | None = None) -> list[FormSection]:
-    """The whole exam form, in the order of the exam template."""
+# Entry kinds laid out like tests, each under its own exam section (the kind's name); the
+# follow-up report is laid out per exercise of the previous plan; the rest are tests and
+# questionnaires.
+PER_EXERCISE_KINDS = ("follow_up",)
+OWN_LAYOUT_KINDS = ("test", "questionnaire", *PER_EXERCISE_KINDS)
+
+
+def _entry_group(path: str, entry: Any, title: str | None = None) -> FormGroup:
+    group = FormGroup(path.replace(".", "-"), title or entry.title,
+                      " ".join(str(entry.data.get("protocol", "")).split()))
+    for name, spec in entry.inputs.items():
+        if spec.get("type") == "path":
+            group.note = (f"The {_words(name)} file of this test is given with the "
+                          "command line (groundup exam score).")
+        group.fields += _input_fields(path, name, spec)
+    return group
+
+
+def build_form(cat: Catalogue | None = None,
+               previous_exercises: list[tuple[str, str]] | None = None) -> list[FormSection]:
+    """The whole exam form, in the order of the exam template.
+
+    ``previous_exercises`` ((id, name) of the last plan's home exercises) adds the patient's
+    report per exercise at a follow-up visit, when the catalogue has such an entry.
+    """
     cat = cat or load_catalogue()
     visit = FormGroup("patient", "Visit and patient", "No names here: the exam is kept "
                       "without identifying data.")
@@ -188,21 +211,31 @@ def build_form(cat: Catalogue | None = None) -> list[FormSection]:
     ]
     sections = [FormSection("Visit", [visit]),
                 FormSection("Screening", _screening_groups(cat))]
+    other_kinds: dict[str, FormSection] = {}
+    for key, entry in cat.entries.items():
+        if entry.kind in OWN_LAYOUT_KINDS:
+            continue
+        group = _entry_group(f"{entry.kind}.{key}", entry)
+        if group.fields:
+            other_kinds.setdefault(entry.kind, FormSection(_words(entry.kind).capitalize())
+                                   ).groups.append(group)
+    sections += list(other_kinds.values())
     domain_sections: dict[str, FormSection] = {}
     for key, entry in cat.tests().items():
         section = domain_sections.setdefault(
             entry.domain, FormSection("Tests: " + _words(entry.domain).replace("hip core",
                                                                                  "hip, core"))
         )
-        group = FormGroup(key, entry.title, " ".join(str(entry.data.get("protocol", "")).split()))
-        for name, spec in entry.inputs.items():
-            if spec.get("type") == "path":
-                group.note = (f"The {_words(name)} file of this test is given with the "
-                              "command line (groundup exam score).")
-            group.fields += _input_fields(f"tests.{key}", name, spec)
+        group = _entry_group(f"tests.{key}", entry)
         if group.fields:
             section.groups.append(group)
     sections += list(domain_sections.values())
+    for key, entry in cat.entries.items():
+        if entry.kind in PER_EXERCISE_KINDS and previous_exercises:
+            sections.append(FormSection(entry.title, [
+                _entry_group(f"{key}.{ex_id}", entry, f"{entry.title}: {name}")
+                for ex_id, name in previous_exercises
+            ]))
     sections.append(FormSection("Questionnaires", [
         _questionnaire_group(k, e) for k, e in cat.questionnaires().items()
     ]))

@@ -131,7 +131,6 @@ def _exam_file(exam_input: dict[str, Any] | None, folder: Path) -> Path | None:
 def run_analysis(job_id: str) -> str:
     """Run the visit of the job's draft and record it in the store."""
     from groundup.errors import GroundUpError
-    from groundup.store import api
     from groundup.web.uploads import upload_path
 
     with transaction.atomic():
@@ -156,11 +155,8 @@ def run_analysis(job_id: str) -> str:
         recordings = [upload_path(draft.id, u.id, u.suffix) for u in draft.uploads.all()]
         names = {p.name: f"recording {k + 1}" for k, p in enumerate(recordings)}
         with tempfile.TemporaryDirectory(prefix="groundup-job-") as tmp:
-            exam_path = _exam_file(draft.exam_input, Path(tmp))
-            recorded = api.analyze_and_record(
-                draft.patient.pseudonym, recordings, Path(tmp) / "out", exam_path=exam_path,
-                progress=_Progress(job.id, names), actor=job.created_by,
-            )
+            recorded = _analyse_and_record(draft, recordings, Path(tmp),
+                                           _Progress(job.id, names), job.created_by)
         from groundup.store.models import Visit
 
         visit = Visit.objects.get(uid=recorded.uid)
@@ -186,6 +182,34 @@ def run_analysis(job_id: str) -> str:
             stage="Done" if state == AnalysisJob.DONE else state.capitalize(),
         )
     return state
+
+
+def _analyse_and_record(draft: VisitDraft, recordings: list[Path], tmp: Path,
+                        progress: _Progress, actor: str) -> Any:
+    """The store's one-step follow-up (:func:`groundup.store.api.analyze_and_record`), with
+    the previous plan as the therapist left it (their change, if any)."""
+    import json
+
+    from groundup.pipeline import run_visit
+    from groundup.store import api
+    from groundup.web.reports import previous_plan
+
+    pseudonym = draft.patient.pseudonym
+    previous_path = None
+    last, previous = previous_plan(draft.patient)
+    if previous is not None and last is not None:
+        previous_path = tmp / "previous_plan.json"
+        previous_path.write_text(json.dumps(previous), encoding="utf-8")
+        api.audit("view", "plan", last.uid, patient_ref=pseudonym, actor=actor,
+                  detail={"visit": last.number, "purpose": "follow-up", "via": "web"})
+    exam_path = _exam_file(draft.exam_input, tmp)
+    if exam_path is not None:
+        exam_path = api.exam_with_baselines(exam_path, api.first_visit_baselines(pseudonym),
+                                            tmp)
+    out = tmp / "out"
+    run_visit(list(recordings), out, exam_path=exam_path, previous_plan_path=previous_path,
+              progress=progress)
+    return api.record_visit(pseudonym, out, recordings=list(recordings), actor=actor)
 
 
 def _pid_alive(pid: int) -> bool:

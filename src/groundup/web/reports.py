@@ -15,7 +15,25 @@ from typing import Any
 
 from django.db import transaction
 
-from groundup.store.models import MediaFile, Report, Visit
+from groundup.store.models import MediaFile, Patient, Report, Visit
+
+
+def plan_in_force(visit: Visit) -> tuple[dict[str, Any] | None, Any]:
+    """The visit's plan in force: the therapist's newest change, else GroundUp's plan; and the
+    change (a PlanEdit) or None."""
+    edit = visit.plan_edits.order_by("-edited_at", "-id").first()
+    if edit is not None:
+        return edit.plan, edit
+    return (visit.plan.document if hasattr(visit, "plan") else None), None
+
+
+def previous_plan(patient: Patient) -> tuple[Visit | None, dict[str, Any] | None]:
+    """The plan in force of the patient's last visit with a plan (a follow-up starts from it,
+    with the therapist's changes)."""
+    last = patient.visits.filter(plan__isnull=False).order_by("-visit_date", "-number").first()
+    if last is None:
+        return None, None
+    return last, plan_in_force(last)[0]
 
 
 def therapist_note(who: str, when: str, note: str, changes: list[str]) -> str:

@@ -34,6 +34,7 @@ from groundup.store.models import ClinicMembership, MediaFile, Patient, Visit
 from groundup.web import access, exam_form, jobs
 from groundup.web.access import audit
 from groundup.web.models import CLINIC_ADMIN, CLINICIAN, AnalysisJob, PlanEdit, Upload, VisitDraft
+from groundup.web.reports import plan_in_force, previous_plan
 from groundup.web.uploads import UploadError, keep_upload
 
 # ---- sign in / out, errors ---------------------------------------------------------------------
@@ -308,7 +309,10 @@ def upload_delete(request: HttpRequest, draft_id: Any, upload_id: Any) -> HttpRe
 def draft_exam(request: HttpRequest, draft_id: Any) -> HttpResponse:
     """The exam form, generated from the catalogue, checked by the exam's own scorer."""
     draft = access.draft_or_404(request, draft_id)
-    sections = exam_form.build_form()
+    _last, previous = previous_plan(draft.patient)
+    exercises = [(str(ex.get("id")), str(ex.get("name")))
+                 for ex in (previous or {}).get("exercises", []) if ex.get("id")]
+    sections = exam_form.build_form(previous_exercises=exercises)
     general: list[str] = []
     if request.method == "POST":
         exam_input = exam_form.exam_input_from_post(request.POST, sections)
@@ -394,14 +398,6 @@ def job_cancel(request: HttpRequest, job_id: Any) -> HttpResponse:
 # ---- the visit: report, media, plan -----------------------------------------------------------
 
 
-def current_plan(visit: Visit) -> tuple[dict[str, Any] | None, PlanEdit | None]:
-    """The plan in force: the therapist's newest change, else GroundUp's plan."""
-    edit = visit.plan_edits.order_by("-edited_at", "-id").first()
-    if edit is not None:
-        return edit.plan, edit
-    return (visit.plan.document if hasattr(visit, "plan") else None), None
-
-
 def _visit_numbers(visit: Visit) -> list[dict[str, str]]:
     from groundup.store.progress import compute_progress
 
@@ -415,7 +411,7 @@ def _visit_numbers(visit: Visit) -> list[dict[str, str]]:
 @require_GET
 def visit_detail(request: HttpRequest, uid: str) -> HttpResponse:
     visit = access.visit_or_404(request, uid)
-    plan, edit = current_plan(visit)
+    plan, edit = plan_in_force(visit)
     exam = visit.exam.document if hasattr(visit, "exam") else None
     media = list(visit.media.all())
     report = getattr(visit, "report", None)
@@ -474,7 +470,7 @@ def plan_edit(request: HttpRequest, uid: str) -> HttpResponse:
     """The therapist changes the dosage, drops exercises, adds a note; the change is kept as
     the therapist's (who, when, why), shown in the report and recorded in the audit trail."""
     visit = access.visit_or_404(request, uid)
-    plan, _edit = current_plan(visit)
+    plan, _edit = plan_in_force(visit)
     if plan is None:
         raise Http404("This visit has no plan.")
     errors: dict[str, str] = {}
