@@ -40,6 +40,7 @@ HEARTBEAT_S = 5.0
 STALE_AFTER_S = 60.0
 # Progress is written to the database at most this often (seconds).
 PROGRESS_EVERY_S = 0.5
+FPS_WINDOW_S = 2.0
 DIED_MESSAGE = ("The analysis stopped because the server or its worker was stopped while it "
                 "ran. The recordings and the exam are kept: start the analysis again.")
 _FRAMES = re.compile(r"\((\d+)/(\d+) frames\)")
@@ -87,11 +88,14 @@ class _Progress:
             stage = stage.replace(stored, shown)
         m = _FRAMES.search(stage)
         if m:
+            # Frames done per second of wall time, over windows of at least FPS_WINDOW_S
+            # (a shorter window would show the bursts in which frames are reported).
             done = int(m.group(1))
-            if self.frames is not None and now > self.frames[0] and done > self.frames[1]:
+            if self.frames is None or done < self.frames[1]:
+                self.frames = (now, done)  # first report, or the next recording
+            elif now - self.frames[0] >= FPS_WINDOW_S:
                 rate = (done - self.frames[1]) / (now - self.frames[0])
-                self.fps = rate if self.fps is None else 0.7 * self.fps + 0.3 * rate
-            if self.frames is None or now - self.frames[0] >= 1.0:
+                self.fps = rate if self.fps is None else 0.5 * self.fps + 0.5 * rate
                 self.frames = (now, done)
         if now - self.last_write < PROGRESS_EVERY_S and fraction < 1.0:
             return
