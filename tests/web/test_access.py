@@ -125,6 +125,7 @@ def test_clinician_cannot_do_admin_things(world):
     client = Client()
     sign_in(client, "ana")
     assert client.get(reverse("web:staff")).status_code == 403
+    assert b'href="/staff/"' not in client.get(reverse("web:patients")).content
     response = client.post(reverse("web:patient_delete",
                                    kwargs={"pseudonym": world.ids["pseudonym"]}),
                            {"confirm": world.ids["pseudonym"]})

@@ -58,6 +58,7 @@ def web_settings(store_settings: dict[str, Any]) -> dict[str, Any]:
     values.update(
         {
             "INSTALLED_APPS": [*store_settings["INSTALLED_APPS"], *WEB_APPS],
+            "TEMPLATES": _templates(store_settings.get("TEMPLATES") or []),
             "ROOT_URLCONF": "groundup.web.root_urls",
             "ALLOWED_HOSTS": [h.strip() for h in hosts.split(",") if h.strip()]
             or ["127.0.0.1", "localhost", "[::1]"],
@@ -149,6 +150,17 @@ def web_settings(store_settings: dict[str, Any]) -> dict[str, Any]:
         }
     )
     return values
+
+
+def _templates(store_templates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The store's template settings with the web app's context processor added."""
+    out = []
+    for spec in store_templates:
+        spec = {**spec, "OPTIONS": dict(spec.get("OPTIONS") or {})}
+        processors = list(spec["OPTIONS"].get("context_processors") or [])
+        spec["OPTIONS"]["context_processors"] = [*processors, "groundup.web.context.roles"]
+        out.append(spec)
+    return out
 
 
 def _logging() -> dict[str, Any]:
