@@ -425,6 +425,9 @@ def _mount_optional_apps() -> None:
 
     mount_store_commands(app)
     app.command(name="report")(report_from_folder)
+    from groundup.web.cli import mount_web_commands
+
+    mount_web_commands(app)
 
 
 REPORT_FILES = frozenset({"report.html", "report.pdf", "handout.pdf", "report_files"})

@@ -1,0 +1,251 @@
+"""Fixtures of the web-app tests: a fresh store per test (SQLite and PostgreSQL), two clinics
+with their staff, a patient with a real recorded visit in each, and a running ``groundup
+serve`` for the browser tests.
+
+Django is configured with the web app when this file is imported (at collection, before any
+test runs), so the store's own tests in the same run use the same settings.
+
+PostgreSQL: ``GROUNDUP_TEST_DATABASE_URL`` (set by .ci/run) names a database the tests connect
+to as a role that may create databases; each test gets its own. Unset, the PostgreSQL variants
+are skipped on a developer's machine and fail in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from groundup.web.settings import configure_web
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
+TEST_DATABASE_URL_ENV = "GROUNDUP_TEST_DATABASE_URL"
+PASSWORD = "walk-the-chain-2026"
+GROUNDUP = [sys.executable, "-c", "from groundup.cli import main; main()"]
+SAMPLE_C3D = REPO_ROOT / "samples" / "smk_overground.c3d"
+
+
+def _bootstrap() -> None:
+    """Configure Django with the web app on a throw-away store (each test then points the
+    process at its own store)."""
+    from django.conf import settings
+
+    if not settings.configured:
+        import tempfile
+
+        # Django's test client calls itself "testserver".
+        os.environ.setdefault("GROUNDUP_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+        configure_web(data_dir=Path(tempfile.mkdtemp(prefix="groundup-web-boot-")))
+
+
+_bootstrap()
+
+
+def postgres_admin_url() -> str:
+    url = os.environ.get(TEST_DATABASE_URL_ENV)
+    if url:
+        return url
+    if os.environ.get("CI"):
+        pytest.fail(f"{TEST_DATABASE_URL_ENV} is not set in CI: the web app must be tested on "
+                    "PostgreSQL (.ci/run starts it).")
+    pytest.skip(f"PostgreSQL web tests need {TEST_DATABASE_URL_ENV} (set by .ci/run)")
+
+
+def _with_database(url: str, name: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def _admin_sql(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+@dataclass
+class WebStore:
+    backend: str
+    data_dir: Path
+    database_url: str | None
+    env: dict[str, str]
+
+
+def _env(data_dir: Path, url: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "GROUNDUP_DATABASE_URL"}
+    env.update(GROUNDUP_DATA_DIR=str(data_dir), COLUMNS="200")
+    if url:
+        env["GROUNDUP_DATABASE_URL"] = url
+    return env
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def web_store(request: pytest.FixtureRequest, tmp_path: Path,
+              monkeypatch: pytest.MonkeyPatch) -> Iterator[WebStore]:
+    """A fresh, migrated store with the web app's tables, on each backend."""
+    from groundup.store.setup import configure_store
+
+    monkeypatch.delenv("GROUNDUP_DATABASE_URL", raising=False)
+    data_dir = tmp_path / "data"
+    url = name = None
+    if request.param == "postgresql":
+        admin = postgres_admin_url()
+        name = f"groundup_w_{secrets.token_hex(6)}"
+        _admin_sql(admin, f"CREATE DATABASE {name}")
+        url = _with_database(admin, name)
+    configure_store(data_dir=data_dir, database_url=url)
+    try:
+        yield WebStore(request.param, data_dir, url, _env(data_dir, url))
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if name is not None:
+            _admin_sql(postgres_admin_url(), f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def make_user(username: str, clinic_name: str, role: str) -> Any:
+    from django.contrib.auth import get_user_model
+
+    from groundup.store.models import Clinic, ClinicMembership
+
+    user = get_user_model().objects.create_user(username, password=PASSWORD)
+    clinic, _ = Clinic.objects.get_or_create(name=clinic_name)
+    ClinicMembership.objects.create(user=user, clinic=clinic, role=role)
+    return user
+
+
+@pytest.fixture(scope="session")
+def c3d_visit_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real visit with its report: the lab sample (C3D) with the example exam, analysed
+    once per session."""
+    out = tmp_path_factory.mktemp("web_c3d_visit") / "visit"
+    subprocess.run(
+        [*GROUNDUP, "analyze", str(SAMPLE_C3D), "--exam",
+         str(REPO_ROOT / "docs" / "examples" / "exam_example.yaml"), "--out", str(out)],
+        check=True, capture_output=True, cwd=REPO_ROOT, timeout=900,
+    )
+    return out
+
+
+@dataclass
+class ClinicWorld:
+    """Clinic A and clinic B, each with staff and a patient with a recorded visit, and the
+    web objects of clinic A's patient (a draft with an upload, a finished job)."""
+
+    ids: dict[str, Any] = field(default_factory=dict)  # url kwargs of clinic A's objects
+
+
+@pytest.fixture
+def world(web_store: WebStore, c3d_visit_folder: Path) -> ClinicWorld:
+    from groundup.store import api
+    from groundup.store.models import Visit
+    from groundup.web.models import CLINIC_ADMIN, CLINICIAN, AnalysisJob, Upload, VisitDraft
+    from groundup.web.uploads import uploads_dir
+
+    make_user("ana", "Clinic A", CLINICIAN)
+    make_user("adam", "Clinic A", CLINIC_ADMIN)
+    make_user("bea", "Clinic B", CLINICIAN)
+    make_user("bert", "Clinic B", CLINIC_ADMIN)
+    a = api.add_patient("Alma Example", clinic="Clinic A", actor="ana")
+    b = api.add_patient("Bruno Example", clinic="Clinic B", actor="bea")
+    for pseudonym, actor in ((a, "ana"), (b, "bea")):
+        api.record_visit(pseudonym, c3d_visit_folder, recordings=[SAMPLE_C3D], actor=actor)
+    visit = Visit.objects.get(patient__pseudonym=a)
+    draft = VisitDraft.objects.create(clinic=visit.patient.clinic, patient=visit.patient,
+                                      created_by="ana")
+    upload = Upload.objects.create(draft=draft, kind="c3d", suffix=".c3d",
+                                   size_bytes=SAMPLE_C3D.stat().st_size, sha256="-")
+    uploads_dir(draft.id).mkdir(parents=True, exist_ok=True)
+    (uploads_dir(draft.id) / f"{upload.id}.c3d").write_bytes(SAMPLE_C3D.read_bytes())
+    job = AnalysisJob.objects.create(draft=draft, created_by="ana", state="failed")
+    media = visit.media.filter(role="report_pdf").first()
+    return ClinicWorld(ids={
+        "pseudonym": a, "uid": visit.uid, "draft_id": draft.id, "upload_id": upload.id,
+        "job_id": job.id, "media_id": media.pk, "other_pseudonym": b,
+    })
+
+
+# ---- a running server (browser and crash tests) ------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    env: dict[str, str]
+    port: int
+    proc: subprocess.Popen | None = None
+    log: Path | None = None
+
+    def start(self) -> None:
+        assert self.log is not None
+        with self.log.open("ab") as fh:
+            self.proc = subprocess.Popen(
+                [*GROUNDUP, "serve", "--port", str(self.port)], env=self.env, cwd=REPO_ROOT,
+                stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "login/", timeout=2)
+                return
+            except OSError as exc:
+                if self.proc.poll() is not None:
+                    raise AssertionError("groundup serve stopped:\n"
+                                         + self.log.read_text()) from exc
+                time.sleep(0.5)
+        raise AssertionError("groundup serve did not answer:\n" + self.log.read_text())
+
+    def worker_pids(self) -> list[int]:
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.proc.pid)],
+                             capture_output=True, text=True).stdout
+        return [int(x) for x in out.split()]
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def server_env(web_store: WebStore) -> dict[str, str]:
+    """The environment of a server on the test's store, with a clinic admin to sign in."""
+    from groundup.web.models import CLINIC_ADMIN
+
+    make_user("therapist", "Clinic A", CLINIC_ADMIN)
+    from django.db import connections
+
+    connections.close_all()
+    return web_store.env
+
+
+@pytest.fixture
+def server(server_env: dict[str, str], tmp_path: Path) -> Iterator[Server]:
+    port = free_port()
+    srv = Server(f"http://127.0.0.1:{port}/", server_env, port, log=tmp_path / "serve.log")
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()

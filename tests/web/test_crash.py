@@ -1,0 +1,178 @@
+"""Must 3: kill -9 of the server and its worker during an analysis; after a restart the job is
+marked failed with its message (never left running), no visit, exam or upload is lost, and
+the analysis started again completes. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import time
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import REPO_ROOT, SAMPLE_C3D
+
+
+def _wait(predicate: Any, timeout_s: float, what: str, step_s: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step_s)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _job(job_id: Any) -> Any:
+    from django.db import connections
+
+    from groundup.web.models import AnalysisJob
+
+    job = AnalysisJob.objects.get(id=job_id)
+    connections.close_all()  # never hold the SQLite file between polls
+    return job
+
+
+def _draft_with_upload_and_exam(pseudonym: str) -> Any:
+    from django.core.files import File
+
+    from groundup.exam.loader import load_exam_file
+    from groundup.store.models import Patient
+    from groundup.web.models import Upload, VisitDraft
+    from groundup.web.uploads import keep_upload
+
+    patient = Patient.objects.get(pseudonym=pseudonym)
+    draft = VisitDraft.objects.create(clinic=patient.clinic, patient=patient,
+                                      created_by="therapist")
+    exam = load_exam_file(REPO_ROOT / "docs" / "examples" / "exam_example.yaml")
+    draft.exam_input = json.loads(json.dumps(exam, default=str))
+    draft.save()
+    with SAMPLE_C3D.open("rb") as fh:
+        f = File(fh, name="walk.c3d")
+        upload = Upload(draft=draft)
+        kind, suffix, size, sha = keep_upload(f, draft.id, upload.id)
+    upload.kind, upload.suffix, upload.size_bytes, upload.sha256 = kind, suffix, size, sha
+    upload.save()
+    return draft
+
+
+@pytest.mark.slow
+def test_kill_9_during_analysis_then_restart(server, web_store):
+    from groundup.store import api
+    from groundup.store.models import Visit
+    from groundup.web import jobs
+    from groundup.web.models import AnalysisJob, VisitDraft
+    from groundup.web.uploads import upload_path
+
+    pseudonym = api.add_patient("Hana Example", clinic="Clinic A", actor="therapist")
+    draft = _draft_with_upload_and_exam(pseudonym)
+    exam_before = draft.exam_input
+    upload = draft.uploads.get()
+    job = jobs.start_analysis(draft, "therapist")
+
+    # Wait until the worker is inside the analysis, then kill -9 the worker and the server.
+    running = _wait(lambda: (j := _job(job.id)).state == "running" and j.fraction_done > 0
+                    and j, 300, "the analysis to run")
+    workers = server.worker_pids()
+    assert workers, "groundup serve runs no worker"
+    for pid in [*workers, server.proc.pid]:
+        os.kill(pid, signal.SIGKILL)
+    server.proc.wait(timeout=30)
+    time.sleep(1.0)
+    killed_at = _job(job.id)
+    print(f"killed at stage {running.stage!r} ({100 * killed_at.fraction_done:.0f} %)")
+    assert killed_at.state == AnalysisJob.RUNNING  # nobody could mark it: it looks alive
+
+    # Restart: the dead job is marked failed with its message.
+    server.start()
+    failed = _wait(lambda: (j := _job(job.id)).state != "running" and j, 60, "the dead job")
+    assert failed.state == AnalysisJob.FAILED, failed.state
+    assert failed.message == jobs.DIED_MESSAGE and failed.finished_at is not None
+    from django_tasks_db.models import DBTaskResult
+
+    assert DBTaskResult.objects.get(id=failed.task_id).status == "FAILED"
+
+    # Nothing lost: the draft, its exam and its upload (same bytes); no half-recorded visit.
+    draft = VisitDraft.objects.get(id=draft.id)
+    assert draft.exam_input == exam_before
+    assert list(draft.uploads.values_list("id", flat=True)) == [upload.id]
+    stored = upload_path(draft.id, upload.id, upload.suffix).read_bytes()
+    assert hashlib.sha256(stored).hexdigest() == upload.sha256
+    assert stored == SAMPLE_C3D.read_bytes()
+    assert Visit.objects.filter(patient__pseudonym=pseudonym).count() == 0
+    check = api.check_store(remove=False, actor="test")
+    assert not check.missing_media and not check.visits_without_documents
+
+    # The analysis started again completes and records the visit.
+    again = jobs.start_analysis(draft, "therapist")
+    done = _wait(lambda: (j := _job(again.id)).finished and j, 900, "the second run", 1.0)
+    assert done.state == AnalysisJob.DONE, done.message
+    visit = Visit.objects.get(patient__pseudonym=pseudonym)
+    assert VisitDraft.objects.get(id=draft.id).visit_id == visit.id
+    assert hasattr(visit, "exam") and visit.analyses.count() == 1
+    assert visit.media.filter(role="recording").get().sha256 == upload.sha256
+    assert _job(job.id).state == AnalysisJob.FAILED  # the dead one stays failed
+
+
+def test_a_dead_worker_is_found_by_its_heartbeat(web_store):
+    """A running job on another machine (its pid cannot be checked here) is failed once its
+    heartbeat is older than the limit, and not before."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from groundup.store import api
+    from groundup.web import jobs
+    from groundup.web.models import AnalysisJob
+    from tests.web.conftest import make_user
+
+    make_user("therapist", "Clinic A", "clinic_admin")
+    pseudonym = api.add_patient("Ida Example", clinic="Clinic A", actor="therapist")
+    draft = _draft_with_upload_and_exam(pseudonym)
+    job = jobs.start_analysis(draft, "therapist")
+    AnalysisJob.objects.filter(id=job.id).update(
+        state="running", worker_host="another-machine", worker_pid=1,
+        heartbeat_at=timezone.now() - timedelta(seconds=10))
+    assert jobs.fail_dead_jobs() == 0
+    AnalysisJob.objects.filter(id=job.id).update(
+        heartbeat_at=timezone.now() - timedelta(seconds=jobs.STALE_AFTER_S + 5))
+    assert jobs.fail_dead_jobs() == 1
+    assert AnalysisJob.objects.get(id=job.id).state == "failed"
+
+
+def test_cancel_a_queued_job(web_store):
+    from groundup.store import api
+    from groundup.web import jobs
+    from groundup.web.models import AnalysisJob
+    from tests.web.conftest import make_user
+
+    make_user("therapist", "Clinic A", "clinic_admin")
+    pseudonym = api.add_patient("Jo Example", clinic="Clinic A", actor="therapist")
+    job = jobs.start_analysis(_draft_with_upload_and_exam(pseudonym), "therapist")
+    jobs.cancel(job)
+    assert AnalysisJob.objects.get(id=job.id).state == "cancelled"
+    # The worker that takes it later does not run it.
+    assert jobs.run_analysis.call(str(job.id)) == "cancelled"
+
+
+def test_a_running_job_stops_at_its_next_step_when_cancelled(web_store):
+    from groundup.store import api
+    from groundup.web import jobs
+    from groundup.web.models import AnalysisJob
+    from tests.web.conftest import make_user
+
+    make_user("therapist", "Clinic A", "clinic_admin")
+    pseudonym = api.add_patient("Kai Example", clinic="Clinic A", actor="therapist")
+    job = jobs.start_analysis(_draft_with_upload_and_exam(pseudonym), "therapist")
+    AnalysisJob.objects.filter(id=job.id).update(state="running")
+    progress = jobs._Progress(job.id, {"abc.mp4": "recording 1"})
+    progress("Pose in abc.mp4 (10/100 frames)", 0.1)
+    row = AnalysisJob.objects.get(id=job.id)
+    assert row.stage == "Pose in recording 1 (10/100 frames)" and row.fraction_done == 0.1
+    jobs.cancel(row)
+    progress.last_write = 0.0
+    with pytest.raises(jobs.JobCancelledError):
+        progress("Pose in abc.mp4 (20/100 frames)", 0.2)
