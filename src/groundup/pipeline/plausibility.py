@@ -160,7 +160,12 @@ def check_gait_plausible(
     """Refuse an analysis whose cadence, speed or step length no walking person has; for 3-D
     marker trials also a negative step length and a speed that does not match cadence x step
     length (events that do not belong to the marker data)."""
-    st = doc.get("spatiotemporal") or {}
+    st = dict(doc.get("spatiotemporal") or {})
+    step_time_s = st.get("step_time_s")
+    if st.get("cadence_steps_per_min") is None and isinstance(step_time_s, int | float):
+        # Too few steps for a cadence: the step time alone still says how fast the steps come.
+        if step_time_s > 0:
+            st["cadence_steps_per_min"] = 60.0 / step_time_s
     rate = f" ({rate_hz:g} Hz in the file)" if rate_hz else ""
     fix = (
         "Check the file's header (sampling rate, units) against the capture settings and "
