@@ -50,7 +50,9 @@ def test_export_validates_and_uses_loinc_where_it_exists(store, c3d_visit_dir, t
     rmdq = _observation(resources, "rmdq")
     assert rmdq["code"]["coding"][0]["system"] == own and rmdq["valueQuantity"]["value"] == 8
     speed = _observation(resources, "walking_speed_m_s")["valueQuantity"]
-    assert speed["code"] == "m/s" and abs(speed["value"] - 0.9014) < 1e-4
+    measured = json.loads((c3d_visit_dir / "analysis.json").read_text())["spatiotemporal"]
+    assert speed["code"] == "m/s"
+    assert abs(speed["value"] - measured["walking_speed_m_s"]) < 1e-4
     plan = json.loads((c3d_visit_dir / "plan.json").read_text())
     care = resources["CarePlan"][0]
     assert [a["detail"]["code"]["coding"][0]["code"] for a in care["activity"]] == [
