@@ -142,17 +142,24 @@ def test_report_failing_part_way_leaves_earlier_results(
     import groundup.report.render as render
 
     before = folder_state(visit)
-    real_write_pdf = render._write_pdf
 
-    def write_pdf(html: str, base_dir: Path, path: Path) -> None:
-        if path.name == "handout.pdf":  # the report's HTML, PDF and images are written by now
-            assert (base_dir / "report.pdf").exists()
+    class FailingHandoutPrinter(render.PdfInAnotherProcess):
+        """The report's PDF prints as usual; the handout's fails when it is awaited."""
+
+        def start(self, html: str, base_dir: Path, path: Path) -> None:
+            self.failing = path.name == "handout.pdf"
+            if not self.failing:
+                super().start(html, base_dir, path)
+
+        def wait(self) -> None:
+            if not self.failing:
+                super().wait()
+                return
             if failure == "disk_full_at_handout":
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "handout.pdf")
             raise RuntimeError("a bug in the handout")
-        real_write_pdf(html, base_dir, path)
 
-    monkeypatch.setattr(render, "_write_pdf", write_pdf)
+    monkeypatch.setattr(render, "PdfInAnotherProcess", FailingHandoutPrinter)
     code, text = run_main(capsys, "analyze", str(SAMPLE_C3D), "--exam", str(EXAM), "--out",
                           str(visit))  # fmt: skip
     if failure == "disk_full_at_handout":
