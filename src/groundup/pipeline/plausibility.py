@@ -162,10 +162,13 @@ def check_gait_plausible(
     length (events that do not belong to the marker data)."""
     st = dict(doc.get("spatiotemporal") or {})
     step_time_s = st.get("step_time_s")
-    if st.get("cadence_steps_per_min") is None and isinstance(step_time_s, int | float):
-        # Too few steps for a cadence: the step time alone still says how fast the steps come.
-        if step_time_s > 0:
-            st["cadence_steps_per_min"] = 60.0 / step_time_s
+    # Too few steps for a cadence: the step time alone still says how fast the steps come.
+    if (
+        st.get("cadence_steps_per_min") is None
+        and isinstance(step_time_s, int | float)
+        and step_time_s > 0
+    ):
+        st["cadence_steps_per_min"] = 60.0 / step_time_s
     rate = f" ({rate_hz:g} Hz in the file)" if rate_hz else ""
     fix = (
         "Check the file's header (sampling rate, units) against the capture settings and "
