@@ -92,6 +92,10 @@ OUTPUT_FILE_MODE = 0o600
 OUTPUT_DIR_MODE = 0o700
 _NEW_TAG = "groundup-new"
 _OLD_TAG = "groundup-old"
+# A complete staged set inside the output folder whose moves into place have begun: a run killed
+# during the moves is finished (rolled forward) by the next run, never left mixed.
+_COMMIT_TAG = "groundup-commit"
+_COMMIT_LIST = ".groundup-commit.json"
 _written: list[Path] = []
 
 
@@ -148,7 +152,7 @@ def _pid_alive(pid: int) -> bool:
 
 def _leftover_pid(name: str, prefix: str) -> int | None:
     """The process id in a staging folder's name ``<prefix><tag>-<pid>-<random>``."""
-    for tag in (_NEW_TAG, _OLD_TAG):
+    for tag in (_NEW_TAG, _OLD_TAG, _COMMIT_TAG):
         head = f"{prefix}{tag}-"
         if name.startswith(head):
             pid_text = name[len(head) :].split("-", 1)[0]
@@ -158,7 +162,9 @@ def _leftover_pid(name: str, prefix: str) -> int | None:
 
 def recover_interrupted(out: Path) -> None:
     """Clean up after a run that was killed: a half-written new folder is removed; where a
-    killed swap left the earlier results under their backup name, they are put back."""
+    killed swap left the earlier results under their backup name, they are put back; where a
+    run was killed while moving a complete set into the folder one file at a time, the moves
+    are finished, so the folder holds that whole set."""
     out = Path(out).absolute()
     places = [(out.parent, f".{out.name}.")]
     if out.is_dir():
@@ -174,6 +180,8 @@ def recover_interrupted(out: Path) -> None:
                 continue
             if _OLD_TAG in entry.name and folder == out.parent and not out.exists():
                 os.rename(entry, out)
+            elif _COMMIT_TAG in entry.name and folder == out:
+                _roll_forward(entry, out)
             else:
                 shutil.rmtree(entry, ignore_errors=True)
 
@@ -311,19 +319,57 @@ def _swap_in(stage: Path, out: Path, replaces: Callable[[str], bool]) -> None:
 
 
 def _move_in(stage: Path, out: Path, replaces: Callable[[str], bool]) -> None:
-    new = {p.name for p in stage.iterdir()}
-    for entry in list(out.iterdir()):
-        if entry != stage and replaces(entry.name) and entry.name not in new:
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
-    for name in sorted(new):
+    """Put a complete staged set in place inside ``out`` one entry at a time.
+
+    The list of what goes (earlier entries the command claims and did not write again) and what
+    comes is written first and the staging folder renamed to its commit name in one step; from
+    then on the set is committed: a run killed during the moves is finished by the next run into
+    the folder (:func:`recover_interrupted`), so the folder never keeps a mix of two runs."""
+    new = sorted(p.name for p in stage.iterdir())
+    remove = sorted(
+        entry.name
+        for entry in out.iterdir()
+        if entry != stage
+        and _leftover_pid(entry.name, ".") is None
+        and replaces(entry.name)
+        and entry.name not in new
+    )
+    listing = stage / _COMMIT_LIST
+    with open(listing, "w", encoding="utf-8") as handle:
+        json.dump({"remove": remove, "new": new}, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    committed = stage.with_name(stage.name.replace(_NEW_TAG, _COMMIT_TAG, 1))
+    os.rename(stage, committed)
+    _roll_forward(committed, out)
+
+
+def _roll_forward(committed: Path, out: Path) -> None:
+    """Finish the moves of a committed set (idempotent: a repeat after a kill goes on)."""
+    try:
+        listing = json.loads((committed / _COMMIT_LIST).read_text(encoding="utf-8"))
+        remove, new = list(listing["remove"]), list(listing["new"])
+    except (OSError, ValueError, KeyError, TypeError):
+        shutil.rmtree(committed, ignore_errors=True)  # killed before the commit was complete
+        return
+    for name in remove:
+        _remove_entry(out / name)
+    for name in new:
+        source = committed / name
+        if not source.exists() and not source.is_symlink():
+            continue  # moved before the kill
         target = out / name
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
-        os.replace(stage / name, target)
-    os.rmdir(stage)
+        os.replace(source, target)
+    shutil.rmtree(committed, ignore_errors=True)
+
+
+def _remove_entry(entry: Path) -> None:
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry)
+    elif entry.exists() or entry.is_symlink():
+        entry.unlink()
 
 
 # An absolute path inside a text: POSIX (/a/b/name) or Windows (C:\a\name, \\server\a\name).

@@ -275,3 +275,52 @@ def test_staged_folder_keeps_users_files_and_restricts_modes(tmp_path: Path) -> 
         raise GroundUpError("stopped", "")
     assert sorted(p.name for p in out.iterdir()) == ["mine.txt", "new.json", "sub"]
     assert _leftovers(out) == []
+
+
+class _Killed(BaseException):
+    """Stands for kill -9 between two moves (nothing of the process runs after it)."""
+
+
+@pytest.mark.parametrize("moves_before_kill", [0, 1, 2])
+def test_out_as_current_folder_killed_during_the_moves_is_finished_by_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moves_before_kill: int
+) -> None:
+    """Where the output folder is the current folder, the new set is moved in one entry at a
+    time; a kill between two moves leaves a committed list that the next run finishes, so the
+    folder ends with the whole new set (never the earlier run's files beside the new ones)."""
+    import groundup.output as output
+
+    out = tmp_path / "visit"
+    out.mkdir()
+    (out / USERS_OWN).write_text("my own notes", encoding="utf-8")
+    (out / "analysis.json").write_text("earlier")
+    (out / "plan.json").write_text("earlier")
+    (out / "report_files").mkdir()
+    (out / "report_files" / "old.png").write_bytes(b"earlier")
+    monkeypatch.chdir(out)
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def replace_then_die(src: object, dst: object) -> None:
+        if calls["n"] == moves_before_kill:
+            raise _Killed
+        calls["n"] += 1
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(output.os, "replace", replace_then_die)
+    claimed = {"analysis.json", "plan.json", "exam.json", "report_files"}
+    with pytest.raises(_Killed), output.staged_folder(out, lambda n: n in claimed) as folder:
+        (folder / "analysis.json").write_text("new")
+        (folder / "exam.json").write_text("new")
+        (folder / "report_files").mkdir()
+        (folder / "report_files" / "new.png").write_bytes(b"new")
+    monkeypatch.setattr(output.os, "replace", real_replace)
+    monkeypatch.setattr(output, "_pid_alive", lambda pid: False)  # the killed process is gone
+    output.recover_interrupted(out)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "analysis.json", "exam.json", USERS_OWN, "report_files",
+    ]  # fmt: skip
+    assert (out / "analysis.json").read_text() == "new"
+    assert (out / "exam.json").read_text() == "new"
+    assert [p.name for p in (out / "report_files").iterdir()] == ["new.png"]
+    assert (out / USERS_OWN).read_text(encoding="utf-8") == "my own notes"
