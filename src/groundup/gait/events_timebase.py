@@ -29,9 +29,7 @@ _EVEN_TOLERANCE_FRAMES = 0.25
 
 
 class EventDetector(Protocol):
-    def detect(
-        self, trial: Trial, progression: Progression | None = None
-    ) -> list[GaitEvent]: ...
+    def detect(self, trial: Trial, progression: Progression | None = None) -> list[GaitEvent]: ...
 
 
 def uneven_frame_times(trial: Trial) -> np.ndarray | None:
