@@ -145,6 +145,24 @@ def test_side_view_toe_offs_match_the_plates(c3d_dir: Path, name: str) -> None:
     assert _mae_ms(errors) <= 1000 * EVENT_MAE_LIMIT_S
 
 
+@pytest.mark.parametrize("condition", ["rear 30", "rear 60"])
+def test_rear_view_events_match_the_plates(c3d_dir: Path, condition: str) -> None:
+    """Rear view (not part of the issue's 35 ms check, which is the side view): heel strikes and
+    toe offs from the foot's image pitch, pooled over the trials, within 35 ms of the plates with
+    at most one event missed. Measured: 30 frames/s heel strikes 32 ms, toe offs 9 ms (none
+    missed); 60 frames/s 26 and 10 ms (one toe off missed). sample06's heel strikes come 76-128
+    ms late (see docs/virtual-camera.md); with the heel-vs-heel extremum used before, heel strikes
+    were 153 ms off and 9 of 14 toe offs missed at 30 frames/s."""
+    errors: dict[str, list[float | None]] = {"heel_strike": [], "toe_off": []}
+    for name in sorted(set(TRIALS) - EVENTS_EXEMPT):
+        result = _result(c3d_dir, name, condition)
+        for kind, found in errors.items():
+            found += _events(result, name, kind)[0]
+    for kind, found in errors.items():
+        assert sum(e is None for e in found) <= 1, (kind, found)
+        assert _mae_ms(found) <= 1000 * EVENT_MAE_LIMIT_S, (kind, _mae_ms(found))
+
+
 def _rms(result: VirtualTrialResult, joint: str) -> list[float]:
     return [e.rms_deg for e in angle_errors(result) if e.variable.endswith(f"_{joint}_deg")]
 
