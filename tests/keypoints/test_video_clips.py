@@ -418,6 +418,33 @@ def test_posterior_event_timing(posterior_trial) -> None:
     assert _matched(hs, POSTERIOR_IC) >= 0.8 * len(POSTERIOR_IC), hs
 
 
+def test_posterior_events_do_not_depend_on_the_picture_side(posterior_trial) -> None:
+    """The rear-view clip mirrored left to right with its labels swapped (the same walk, the
+    subject's left now on the picture's right): the same event frames, sides swapped. Nothing in
+    the rear-view rule reads which side of the picture a foot is on."""
+    width = posterior_trial.image_size_px[0]
+
+    def swapped(name: str) -> str:
+        if name.startswith("left_"):
+            return "right_" + name.removeprefix("left_")
+        if name.startswith("right_"):
+            return "left_" + name.removeprefix("right_")
+        return name
+
+    points = {}
+    for name, xy in posterior_trial.points.items():
+        out = xy.copy()
+        out[:, 0] = width - out[:, 0]
+        points[swapped(name)] = out
+    confidence = {swapped(n): c for n, c in posterior_trial.point_confidence.items()}
+    mirrored = posterior_trial.replace(points=points, point_confidence=confidence)
+    original = analyze_keypoints(posterior_trial)
+    flipped = analyze_keypoints(mirrored, view="frontal_posterior")
+    other = {"left": "right", "right": "left"}
+    expected = sorted((other[e.side], e.kind, e.frame) for e in original.events)
+    assert sorted((e.side, e.kind, e.frame) for e in flipped.events) == expected
+
+
 def _with_walk_back(trial, first: str, gap_frames: int = 12):
     """The rear-view clip's landmarks joined with a walk back toward the camera: the same
     landmarks played backward (the walker comes nearer, growing and moving down the picture)
