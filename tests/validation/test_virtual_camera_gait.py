@@ -151,8 +151,9 @@ def test_rear_view_events_match_the_plates(c3d_dir: Path, condition: str) -> Non
     toe offs from the foot's image pitch, pooled over the trials, within 35 ms of the plates with
     at most one event missed. Measured: 30 frames/s heel strikes 32 ms, toe offs 9 ms (none
     missed); 60 frames/s 26 and 10 ms (one toe off missed). sample06's heel strikes come 76-128
-    ms late (see docs/virtual-camera.md); with the heel-vs-heel extremum used before, heel strikes
-    were 153 ms off and 9 of 14 toe offs missed at 30 frames/s."""
+    ms late (its foot lowers slowly after the toe-up extreme; docs/virtual-camera.md). With the
+    heel-vs-heel extremum used before, heel strikes were 153 ms off and 9 of 14 toe offs missed
+    at 30 frames/s."""
     errors: dict[str, list[float | None]] = {"heel_strike": [], "toe_off": []}
     for name in sorted(set(TRIALS) - EVENTS_EXEMPT):
         result = _result(c3d_dir, name, condition)
