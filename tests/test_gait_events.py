@@ -494,3 +494,93 @@ def test_foot_stop_fractions_are_fixed_on_the_force_plates(c3d_dir: Path) -> Non
             assert abs(bias) <= 0.010, lines[-1]
             assert mae <= (0.010 if rate is None else 0.020), lines[-1]
     print("\n" + "\n".join(lines))
+
+
+def _annotation_rule_frame(
+    trial, side: str, first_on: int, direction: np.ndarray, fraction: float
+) -> int | None:
+    """The contact frame by the rule of the video annotations (ANNOTATIONS.md, Conventions): the
+    first frame after the swing peak whose heel displacement from the previous frame is below
+    ``fraction`` of the swing-peak displacement per frame (the swing peak searched in the 0.4 s
+    before the first frame with force)."""
+    x = trial.points[f"{side}_heel"] @ direction
+    step = np.diff(x, prepend=np.nan)
+    lo = max(1, first_on - 12)
+    seg = step[lo : first_on + 1]
+    if not np.isfinite(seg).any():
+        return None
+    peak = lo + int(np.nanargmax(seg))
+    top = step[peak]
+    return next(
+        (j for j in range(peak + 1, min(len(step), peak + 20)) if step[j] < fraction * top), None
+    )
+
+
+@pytest.mark.slow
+def test_contact_fraction_ten_percent_is_the_plates_choice(c3d_dir: Path) -> None:
+    """The heel-strike fraction of FootStopEventDetection at 10, 15 and 20 % of the swing peak
+    against every clean force-plate contact, at 30 frames/s in three sampling phases, in ms and in
+    frames against the first frame with force (the video tables' convention: the first frame
+    showing the heel on the ground). The video annotations state a ~20 % rule on the heel's
+    frame-to-frame displacement; it is applied to the same heel markers for comparison.
+
+    Measured: 10 % bias -5.2 ms (MAE 13.5), 15 % -18.1 ms (19.3), 20 % -24.2 ms (24.2, 3 of 45
+    missed): the plates choose 10 %. In frames against the first frame with force the detector
+    gives -0.67, the annotation's own rule at 20 % -0.53 and at 10 % -0.02: the stated ~20 %
+    displacement rule and the detector's 10 % velocity crossing mark nearly the same frames (a
+    displacement per frame lags the velocity by half a frame). A table whose contacts sit a frame
+    or more before the detector's (walker A of the indoor clip, +1.2 frames) therefore breaks
+    its own rule by the plates as well; the fraction is not changed for it."""
+    from groundup.gait.progression import compute_progression
+
+    lines = []
+    summary: dict[float, tuple[float, float, int]] = {}
+    frames: dict[str, list[int]] = {"detector 10 %": [], "annotation rule 20 %": []}
+    for fraction in (0.10, 0.15, 0.20):
+        detector = FootStopEventDetection(contact_speed_fraction=fraction)
+        errors: list[float] = []
+        missed = 0
+        for name, contacts in CLEAN_CONTACTS.items():
+            if name in KNOWN_SYNC_OFFSET:
+                continue
+            trial = fill_gaps(read_c3d(c3d_dir / name))
+            for offset in (0.0, 1 / 90, 2 / 90):
+                sampled = _resampled(trial, 30.0, offset)
+                events = detector.detect(sampled)
+                direction = None
+                for side, on_s, _ in contacts:
+                    strikes = [e for e in events if (e.side, e.kind) == (side, "heel_strike")]
+                    d = _match([e.time_s + offset for e in strikes], on_s)
+                    if d is None:
+                        missed += 1
+                        continue
+                    errors.append(d)
+                    if fraction != 0.10:
+                        continue
+                    first_on = int(np.ceil((on_s - offset) * 30.0 - 1e-9))
+                    best = min(strikes, key=lambda e: abs(e.time_s + offset - on_s))
+                    frames["detector 10 %"].append(best.frame - first_on)
+                    if direction is None:
+                        p = compute_progression(sampled)
+                        direction = np.nanmedian(p.direction, axis=0)
+                        direction /= np.linalg.norm(direction)
+                    rule = _annotation_rule_frame(sampled, side, first_on, direction, 0.20)
+                    assert rule is not None, (name, side, offset)
+                    frames["annotation rule 20 %"].append(rule - first_on)
+        e = np.array(errors)
+        summary[fraction] = (float(e.mean()), float(np.abs(e).mean()), missed)
+        lines.append(
+            f"fraction {fraction:.2f}: n={e.size} missed={missed} bias {1000 * e.mean():+5.1f} ms "
+            f"MAE {1000 * np.abs(e).mean():4.1f} ms"
+        )
+    for label, values in frames.items():
+        f = np.array(values)
+        lines.append(f"{label} vs first frame with force: bias {f.mean():+.2f} frames (n={f.size})")
+    print("\n" + "\n".join(lines))
+    ten = summary[0.10]
+    assert ten[2] == 0
+    assert all(ten[1] < other[1] for f, other in summary.items() if f != 0.10), lines
+    assert all(abs(ten[0]) < abs(other[0]) for f, other in summary.items() if f != 0.10), lines
+    detector_bias = float(np.mean(frames["detector 10 %"]))
+    rule_bias = float(np.mean(frames["annotation rule 20 %"]))
+    assert abs(detector_bias - rule_bias) <= 0.5, lines

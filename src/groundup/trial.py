@@ -167,7 +167,12 @@ class Trial:
         return np.arange(self.n_frames) / self.point_rate_hz
 
     def frame_of(self, time_s: float) -> int:
-        """Nearest 0-based point frame for a time counted from frame 0."""
+        """Nearest 0-based point frame for a time counted from frame 0 (by the frames' own
+        times where a video gives them)."""
+        times = self.frame_times_s
+        if times is not None and len(times) == self.n_frames and self.n_frames > 1:
+            offsets = np.abs(np.asarray(times, dtype=float) - (times[0] + time_s))
+            return int(np.nanargmin(offsets))
         return int(np.clip(round(time_s * self.point_rate_hz), 0, max(self.n_frames - 1, 0)))
 
     # ------------------------------------------------------------------ landmarks

@@ -35,6 +35,7 @@ from groundup.gait.events_kinematic import (
     guard_keypoint_events,
     max_lost_frames,
 )
+from groundup.gait.events_timebase import detect_on_frame_times
 from groundup.gait.progression import Progression, compute_progression, require_walking
 from groundup.gait.spatiotemporal import Spatiotemporal, compute_spatiotemporal
 from groundup.gait.sync_check import check_marker_plate_sync
@@ -220,7 +221,8 @@ def analyze_gait(
     kinematic_error: GroundUpError | None = None
     if events in ("auto", "kinematic"):
         try:
-            kinematic = FootStopEventDetection().detect(filled, progression)
+            # Video with dropped or uneven frames: events on the clip's real frame times.
+            kinematic = detect_on_frame_times(FootStopEventDetection(), filled, progression)
         except MissingMarkersError as exc:
             if events == "kinematic":
                 raise

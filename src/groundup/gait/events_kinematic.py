@@ -15,9 +15,9 @@ or a threshold crossing interpolated between frames); ``frame`` is the nearest f
 the walking direction along image x for side views, and the image row as a stand-in for depth for
 rear and front views (see :mod:`groundup.gait.progression` and docs/video-gait.md). In a rear or
 front view the image row mixes the foot's height with its depth, so neither a forward velocity
-against the ground nor the heel's vertical impact can be read there: heel strikes come from
-:class:`FrontalInterFootEventDetection` (one per step, alternating by construction), toe offs
-from Zeni's toe rows (method ``zeni2008-frontal``).
+against the ground nor the heel's vertical impact can be read there: the default detector takes
+heel strikes and toe offs from the foot's pitch as the camera sees it
+(:class:`groundup.gait.events_frontal.FrontalFootPitchEventDetection`).
 
 Keypoint events are kept only where the foot was tracked inside the picture around them
 (:func:`guard_keypoint_events`).
@@ -587,7 +587,8 @@ class FootStopEventDetection:
     :class:`OConnorEventDetection`). Hreljac A, Marshall RN (2000) J Biomech 33(6):783-786.
 
     Rear and front views (the walking direction is the image row, which mixes height and depth):
-    heel strikes from :class:`FrontalInterFootEventDetection`, toe offs from Zeni's toe rows.
+    both events from the foot's image pitch
+    (:class:`groundup.gait.events_frontal.FrontalFootPitchEventDetection`).
     Needs ``{side}_heel`` and ``{side}_toe`` on both sides and a walking frame.
     """
 
@@ -614,13 +615,9 @@ class FootStopEventDetection:
             trial, progression, "foot stop and release (heel and toe velocity)"
         )
         if progression.is_depth_proxy:
-            heel_strikes = FrontalInterFootEventDetection().detect(trial, progression)
-            toe_offs = [
-                GaitEvent(e.side, e.kind, e.time_s, e.frame, f"{self.zeni.name}-frontal")
-                for e in self.zeni.detect(trial, progression)
-                if e.kind == "toe_off"
-            ]
-            return sorted(heel_strikes + toe_offs, key=lambda e: e.time_s)
+            from groundup.gait.events_frontal import FrontalFootPitchEventDetection
+
+            return FrontalFootPitchEventDetection().detect(trial, progression)
         rate = trial.point_rate_hz
         limit = max(2, round(self.search_s * rate))
         walking = progression.walking
@@ -713,6 +710,10 @@ class FootStopEventDetection:
 @dataclass(frozen=True)
 class FrontalInterFootEventDetection:
     """Heel strikes in rear and front views: the heel farthest ahead of the *other* heel.
+
+    Used by :class:`HreljacMarshallEventDetection` in rear and front views; GroundUp's default
+    there before the foot-pitch detector (on the virtual camera's rear view its heel strikes came
+    about 150 ms early, docs/virtual-camera.md).
 
     Zeni et al. (2008; see :class:`ZeniEventDetection`) time heel strike where the heel is
     farthest ahead of a body reference along the walking direction. In a rear or front view the

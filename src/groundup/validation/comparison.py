@@ -72,7 +72,7 @@ class VirtualTrialResult:
         return float(self.rendered.lab_times_s[frame])
 
     def reported_lab_time_s(self, time_s: float) -> float:
-        """An event time as GroundUp reports it (frame / frame rate), on the lab's clock."""
+        """An event time as GroundUp reports it (by the clip's frame times), on the lab's clock."""
         return float(self.rendered.lab_times_s[0] + time_s)
 
 
@@ -121,8 +121,8 @@ def run_virtual_trial(
 class EventError:
     """One plate event and GroundUp's nearest same-side detection (None: none within
     :data:`MATCH_WINDOW_S`). Errors are detection minus plate, in seconds: ``error_s`` on the
-    time GroundUp reports (frame / frame rate), ``frame_error_s`` on the true time of the
-    detected frame (they differ only when frames were dropped)."""
+    time GroundUp reports, ``frame_error_s`` on the true time of the frame it names (the two
+    agree within half a frame, dropped frames included: events are timed by the frame times)."""
 
     side: Side
     kind: str
