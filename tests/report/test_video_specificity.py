@@ -103,13 +103,17 @@ def analyses(trials: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def _gait_key_findings(analysis: dict[str, Any], tmp: Path) -> list[str]:
     """The report's key findings from gait (spatiotemporal and curves), as the report makes
-    them from the gait blocks."""
+    them from the gait blocks; the line saying the gait is within normal limits is checked to be
+    there and is not a finding."""
     from groundup.report.gait_section import gait_blocks
     from groundup.report.render import _key_findings
 
     exam = {"patient": {"age_y": _age(), "sex": "female"}}
     blocks, _ = gait_blocks([analysis], exam, tmp, True, {})
-    return [str(f["text"]) for f in _key_findings(None, blocks) if "Gait" in f["region"]]
+    rows = [f for f in _key_findings(None, blocks) if "Gait" in f["region"]]
+    normal = [str(f["text"]) for f in rows if f.get("within_norm")]
+    assert len(normal) == 1 and "within normal limits" in normal[0], rows
+    return [str(f["text"]) for f in rows if not f.get("within_norm")]
 
 
 def _knee_band() -> tuple[float, float, float]:
