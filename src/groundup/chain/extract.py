@@ -43,10 +43,22 @@ def _compare(op: str, value: Any, limit: Any) -> bool:
     }[op]
 
 
+def _widened(op: str, limit: Any, allowance: float) -> Any:
+    """A band limit moved away from normal by a measurement-error allowance."""
+    if not allowance or not isinstance(limit, int | float):
+        return limit
+    return limit - allowance if op in ("<", "<=") else limit + allowance
+
+
 def grade(
-    measure: dict[str, Any], value: Any, sex: str | None, reference: float | None
+    measure: dict[str, Any],
+    value: Any,
+    sex: str | None,
+    reference: float | None,
+    allowance: float = 0.0,
 ) -> tuple[str, tuple[str, ...], str, float | None] | None:
-    """(severity, tags, result label, limit used) of a value, or None when it cannot be graded."""
+    """(severity, tags, result label, limit used) of a value, or None when it cannot be graded.
+    ``allowance``: the input's measurement error, added beyond every band limit."""
     if not measure.get("bands"):
         text = measure.get("ungraded_result", "no norm: tracked for change between visits")
         return "none", (), str(text), None
@@ -55,7 +67,9 @@ def grade(
     if any(b["value"] == "ref" for b in applicable) and reference is None:
         return None
     for band in applicable:
-        limit = reference if band["value"] == "ref" else band["value"]
+        limit = _widened(
+            band["op"], reference if band["value"] == "ref" else band["value"], allowance
+        )
         if _compare(band["op"], value, limit):
             return band["severity"], (band["tag"],), band["label"], limit
     limit = reference if reference is not None else None
@@ -87,8 +101,9 @@ def _make(
     reference: float | None,
     trust_class: str,
     source: dict[str, Any],
+    allowance: float = 0.0,
 ) -> Finding | None:
-    graded = grade(measure, value, sex, reference)
+    graded = grade(measure, value, sex, reference, allowance)
     if graded is None:
         return None
     severity, tags, result, limit = graded
@@ -218,9 +233,12 @@ def findings_from_analysis(
     for measure in table["measures"]:
         trust_class = gait_trust if measure["trust"] == "from_source" else measure["trust"]
         source = dict(base_source, field=measure["path"])
+        # Values timed by video events carry the events' error (the measure's video_error).
+        video_error = measure.get("video_error") if base_source["kind"] == "video_gait" else None
+        allowance = float(video_error["value"]) if video_error else 0.0
         made = False
         for side, value in _values(measure, analysis):
-            finding = _make(measure, side, value, sex, None, trust_class, source)
+            finding = _make(measure, side, value, sex, None, trust_class, source, allowance)
             if finding is not None:
                 findings.append(finding)
                 made = True

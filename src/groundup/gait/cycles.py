@@ -8,6 +8,9 @@ Repeatability of kinematic, kinetic, and electromyographic data in normal adult 
 Res 7:849-860).
 
 Rejected cycles, each with its reason:
+- for 2-D keypoint trials, a cycle whose legs are not reliably measured (the walker partly
+  hidden, entering or leaving the picture, starting or stopping:
+  :mod:`groundup.gait.cycles_reliability`, ``knowledge/cycle_reliability.yaml``), checked first;
 - a variable with any missing frame (NaN) inside the cycle: that variable's cycle is left out
   ("angle gap"), other variables of the cycle are kept;
 - a cycle whose duration is an outlier: |duration - median| > 2.5 x MAD x 1.4826 (the median
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from groundup.gait.cycles_reliability import LegLandmarks, cycle_problem
 from groundup.trial import SIDES, GaitEvent, Side, other_side
 
 N_POINTS = 101
@@ -141,6 +145,17 @@ def find_cycles(events: list[GaitEvent], side: Side) -> list[Cycle]:
     return cycles
 
 
+def reject_unmeasured(cycles: list[Cycle], landmarks: LegLandmarks | None) -> None:
+    """Mark cycles whose legs are not reliably measured (keypoint trials only), in place."""
+    if landmarks is None:
+        return
+    for c in cycles:
+        problem = cycle_problem(landmarks, c.start_s, c.end_s) if c.accepted else None
+        if problem is not None:
+            c.accepted = False
+            c.reason = f"not used: {problem}"
+
+
 def reject_duration_outliers(cycles: list[Cycle], rate_hz: float) -> None:
     """Mark cycles whose duration is an outlier by the MAD rule (module docstring), in place."""
     live = [c for c in cycles if c.accepted]
@@ -175,10 +190,17 @@ def normalise_cycle(values: np.ndarray, rate_hz: float, start_s: float, end_s: f
 
 
 def normalise_side(
-    angles_deg: dict[str, np.ndarray], rate_hz: float, events: list[GaitEvent], side: Side
+    angles_deg: dict[str, np.ndarray],
+    rate_hz: float,
+    events: list[GaitEvent],
+    side: Side,
+    landmarks: LegLandmarks | None = None,
 ) -> SideCurves:
-    """All of one side's cycles for every ``{side}_*`` variable (keys keep their full names)."""
+    """All of one side's cycles for every ``{side}_*`` variable (keys keep their full names);
+    ``landmarks``: a keypoint trial's evidence that its legs are measured (see
+    :func:`reject_unmeasured`)."""
     cycles = find_cycles(events, side)
+    reject_unmeasured(cycles, landmarks)
     reject_duration_outliers(cycles, rate_hz)
     prefix = f"{side}_"
     curves: dict[str, np.ndarray] = {}
@@ -199,7 +221,10 @@ def normalise_side(
 
 
 def normalise_all(
-    angles_deg: dict[str, np.ndarray], rate_hz: float, events: list[GaitEvent]
+    angles_deg: dict[str, np.ndarray],
+    rate_hz: float,
+    events: list[GaitEvent],
+    landmarks: LegLandmarks | None = None,
 ) -> dict[Side, SideCurves]:
     """Both sides (see :func:`normalise_side`)."""
-    return {side: normalise_side(angles_deg, rate_hz, events, side) for side in SIDES}
+    return {side: normalise_side(angles_deg, rate_hz, events, side, landmarks) for side in SIDES}

@@ -9,6 +9,9 @@ Sagittal: heel-rise timing (% of the gait cycle at which the heel leaves its sta
 & Burnfield 2010: heel rise at about 31 % of the cycle, terminal stance), knee flexion at heel
 strike, peak knee flexion in swing, peak ankle dorsiflexion in stance, peak hip extension.
 
+Cycles (and stances) whose legs are not reliably measured are left out, as from the gait curves
+(:mod:`groundup.gait.cycles_reliability`): a walker partly hidden, entering or leaving the picture.
+
 Frontal: contralateral pelvic drop in stance (largest drop of the pelvis toward the swing side
 during a side's stance, relative to its obliquity at that side's heel strike), peak knee FPPA in
 stance, peak trunk lean toward the stance side, step width (heel-to-heel distance across the
@@ -22,6 +25,7 @@ import itertools
 
 import numpy as np
 
+from groundup.gait.cycles_reliability import LegLandmarks, contact_problem, cycle_problem
 from groundup.keypoints.knowledge import valid_variables, video_gait_knowledge
 from groundup.keypoints.view import Scale
 from groundup.trial import SIDES, GaitEvent, Side, Trial
@@ -53,6 +57,28 @@ def _stances(events: list[GaitEvent], side: Side) -> list[tuple[int, int]]:
             if not nxt or after[0] < nxt[0]:
                 out.append((a, after[0]))
     return out
+
+
+def _measured_cycles(
+    events: list[GaitEvent], side: Side, rate_hz: float, landmarks: LegLandmarks | None
+) -> list[tuple[int, int, int | None]]:
+    """This side's cycles whose legs are reliably measured (all of them without evidence)."""
+    return [
+        c
+        for c in _cycles(events, side)
+        if landmarks is None or cycle_problem(landmarks, c[0] / rate_hz, c[1] / rate_hz) is None
+    ]
+
+
+def _measured_stances(
+    events: list[GaitEvent], side: Side, rate_hz: float, landmarks: LegLandmarks | None
+) -> list[tuple[int, int]]:
+    """This side's stances whose contact is reliably measured (all of them without evidence)."""
+    return [
+        s
+        for s in _stances(events, side)
+        if landmarks is None or contact_problem(landmarks, s[0] / rate_hz) is None
+    ]
 
 
 def _mean(values: list[float]) -> float | None:
@@ -93,14 +119,18 @@ def _heel_rise_pct(
 
 
 def sagittal_metrics(
-    trial: Trial, angles: dict[str, np.ndarray], events: list[GaitEvent], height_px: np.ndarray
+    trial: Trial,
+    angles: dict[str, np.ndarray],
+    events: list[GaitEvent],
+    height_px: np.ndarray,
+    landmarks: LegLandmarks | None = None,
 ) -> dict[str, dict[str, float | int | None]]:
     out: dict[str, dict[str, float | int | None]] = {}
     for side in SIDES:
         knee = angles[f"{side}_knee_flexion_deg"]
         ankle = angles[f"{side}_ankle_dorsiflexion_deg"]
         hip = angles[f"{side}_hip_flexion_deg"]
-        cycles = _cycles(events, side)
+        cycles = _measured_cycles(events, side, trial.point_rate_hz, landmarks)
         rise, knee_hs, knee_swing, dorsi, hip_ext = [], [], [], [], []
         for a, b, to in cycles:
             rise.append(_heel_rise_pct(trial, side, (a, b, to), height_px))
@@ -127,6 +157,7 @@ def frontal_metrics(
     view: str,
     height_px: np.ndarray,
     scale: Scale | None,
+    landmarks: LegLandmarks | None = None,
 ) -> dict[str, dict[str, float | int | None]]:
     obliquity = angles["pelvis_obliquity_deg"]
     lean = angles["trunk_lateral_lean_deg"]
@@ -135,7 +166,7 @@ def frontal_metrics(
         # Obliquity is positive with the left hip up: in left stance the right (swing) side
         # drops, which raises the obliquity; in right stance it lowers it.
         sign = 1.0 if side == "left" else -1.0
-        stances = _stances(events, side)
+        stances = _measured_stances(events, side, trial.point_rate_hz, landmarks)
         drop, fppa, trunk, rear = [], [], [], []
         for a, b in stances:
             start = _at(obliquity, a)
@@ -199,12 +230,14 @@ def video_metrics(
     view: str,
     height_px: np.ndarray,
     scale: Scale | None,
+    landmarks: LegLandmarks | None = None,
 ) -> dict[str, object]:
-    """Per-side summaries of the metrics valid for ``view`` (and nothing else)."""
+    """Per-side summaries of the metrics valid for ``view`` (and nothing else), from the cycles
+    whose legs ``landmarks`` shows reliably measured (all cycles when None)."""
     if view == "sagittal":
-        per_side = sagittal_metrics(trial, angles, events, height_px)
+        per_side = sagittal_metrics(trial, angles, events, height_px, landmarks)
     else:
-        per_side = frontal_metrics(trial, angles, events, view, height_px, scale)
+        per_side = frontal_metrics(trial, angles, events, view, height_px, scale, landmarks)
     valid = set(valid_variables(view).get("metrics", []))
     cleaned = {
         side: {

@@ -13,6 +13,7 @@ import numpy as np
 
 from groundup.errors import InputError, NoWalkingError, QualityIssue
 from groundup.gait.analysis import GaitAnalysis, analyze_gait
+from groundup.gait.cycles_reliability import leg_landmarks
 from groundup.gait.progression import body_height_px
 from groundup.gait.spatiotemporal import implausible_phases
 from groundup.keypoints.angles import keypoint_angles
@@ -192,7 +193,8 @@ def analyze_keypoints(
     smooth = smooth_keypoints(cleaned)
     angles = keypoint_angles(smooth, info.view, info.direction)
     height_px = body_height_px(cleaned)
-    metrics = video_metrics(smooth, angles, analysis.events, info.view, height_px, scale)
+    landmarks = leg_landmarks(analysis.trial, analysis.progression, analysis.events)
+    metrics = video_metrics(smooth, angles, analysis.events, info.view, height_px, scale, landmarks)
     valid = valid_variables(info.view)
     body = float(np.nanmedian(height_px)) if np.isfinite(height_px).any() else None
     analysis.video = {

@@ -23,6 +23,7 @@ import numpy as np
 
 from groundup.errors import InputError, QualityIssue
 from groundup.gait.cycles import SideCurves, normalise_all
+from groundup.gait.cycles_reliability import LegLandmarks
 from groundup.norms.data import (
     adult_typical_gps,
     measurement_error,
@@ -378,13 +379,16 @@ def compute_gait_curves(
     speed_group: str | None = None,
     kinematics: dict[str, object] | None = None,
     walking_direction: str | None = None,
+    landmarks: LegLandmarks | None = None,
 ) -> GaitCurves:
     """Normalised gait curves with normative comparison (see the module docstring).
 
     ``angles_deg``: ``{side}_{name}_deg`` arrays per frame (or unsided video names such as
     ``pelvis_obliquity_deg``); ``events``: heel strikes and toe-offs (times from frame 0);
     ``walking_direction`` (side views: "left_to_right" / "right_to_left") tells the leg facing
-    the camera from the far one.
+    the camera from the far one; ``landmarks`` (keypoint trials,
+    :func:`groundup.gait.cycles_reliability.leg_landmarks`) leaves out the cycles whose legs are
+    not reliably measured.
     """
     if rate_hz <= 0:
         raise InputError("The angle sampling rate must be positive.", "Pass the frame rate in Hz.")
@@ -397,7 +401,7 @@ def compute_gait_curves(
             "Pass view='sagittal' or view='frontal' for video angles.",
         )
     selected, dropped = select_for_view(angles_deg, view)
-    sides = normalise_all(selected, rate_hz, events)
+    sides = normalise_all(selected, rate_hz, events, landmarks)
     bases = sorted({k.split("_", 1)[1][: -len("_deg")] for k in selected})
     order = list(variables_config()["variables"])
     bases.sort(key=order.index)

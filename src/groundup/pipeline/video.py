@@ -35,6 +35,7 @@ def analyse_keypoint_trial(
     """analysis.json of a 2-D keypoint trial, with the curves valid for its view. ``analysis``:
     the gait engine's result for this trial with ``options.view`` and no height, when already
     made (the pose run's gait check); used only where ``height_m`` is None."""
+    from groundup.gait.cycles_reliability import leg_landmarks
     from groundup.keypoints.pipeline import analyze_keypoints, angles_for
     from groundup.norms.curves import compute_gait_curves
     from groundup.pipeline.view_check import checked_view
@@ -56,6 +57,7 @@ def analyse_keypoint_trial(
                 view=str(video.get("view", "sagittal")),
                 age_years=age_years,
                 walking_direction=video.get("direction"),
+                landmarks=leg_landmarks(analysis.trial, analysis.progression, analysis.events),
             )
             doc["curves"] = curves.to_json()
         except GroundUpError as exc:

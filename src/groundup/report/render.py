@@ -143,9 +143,27 @@ def _not_assessed(
 
 def _key_findings(exam: dict[str, Any] | None, gait: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Flagged gait measures first (spatiotemporal, then the largest curve deviations), then the
-    exam's flagged findings in the exam's order."""
+    exam's flagged findings in the exam's order. A recording whose joint-angle checks were made
+    and none flagged (spatiotemporal values included) says so in one line marked
+    ``within_norm``: a healthy walker's report says the gait is within normal limits."""
     findings: list[dict[str, Any]] = []
     for block in gait:
+        curves_checked = (block.get("curves") or {}).get("n_checked") or 0
+        if (
+            curves_checked
+            and not (block.get("curves") or {}).get("deviations")
+            and not any(row["flag"] for row in block["spatiotemporal"])
+        ):
+            findings.append(
+                {
+                    "region": "Gait",
+                    "text": Markup(
+                        "within normal limits: none of the {} joint-angle checks at key instants "
+                        "lies beyond the reference band plus the measurement error"
+                    ).format(curves_checked),
+                    "within_norm": True,
+                }
+            )
         for row in block["spatiotemporal"]:
             if row["flag"]:
                 findings.append(
