@@ -193,6 +193,9 @@ def _run(
                 [(p.recording.recording_id, p.input_checksum, p.settings_checksum) for p in todo],
                 __version__,
             )
+            # Largest inputs first (clips before C3D trials): a long clip started last would
+            # leave the other workers idle while it runs alone.
+            todo.sort(key=lambda p: _input_size(p.recording.path), reverse=True)
             futures: dict[Future[TaskResult], _Planned] = {
                 executor.submit(run_recording_task, planned.spec): planned for planned in todo
             }
@@ -214,6 +217,15 @@ def _run(
         summary.results.n_rows,
     )  # fmt: skip
     return summary
+
+
+def _input_size(path: Path) -> int:
+    try:
+        if path.is_dir():
+            return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _some_not_done(recordings: list[Recording], manifest: RunManifest) -> bool:
