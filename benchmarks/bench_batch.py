@@ -22,7 +22,8 @@ Printed per run and as the median over the rounds:
   server and every worker, their start-up included) and per task, as recordings per
   CPU-minute: equal for 1 and 2 workers means the second worker adds no work;
 - per worker: tasks, busy seconds (inside tasks), CPU seconds, and the CPU share while busy (1.0:
-  it had a core to itself; 0.5: it waited for a core half the time);
+  it had a core to itself; 0.5: it waited for a core half the time); and the CPU split between
+  the command's process, the fork server (its imports) and the workers (start-up included);
 - the serial parts: from the start to the first result (the fork server and the first task) and
   the tables at the end;
 - a CPU-time model of an idle machine: wall = CPU seconds outside tasks + the busiest worker's
@@ -66,8 +67,9 @@ class Run:
     first_result_s: float
     tables_s: float
     per_worker: list[tuple[int, float, float]]  # tasks, busy s, CPU s
-    machine_cores: float  # cores the reference obtained just before, with `workers` processes
+    machine_cores: float  # cores the reference obtained around the batch, `workers` processes
     load: float
+    split: tuple[float | None, float | None, float | None]  # command, fork server, workers CPU
 
     @property
     def per_min(self) -> float:
@@ -117,15 +119,17 @@ def _machine_cores(processes: int) -> float:
 
 
 def _measure(folder: Path, workers: int) -> Run:
-    machine = _machine_cores(workers)
+    before = _machine_cores(workers)
     load = os.getloadavg()[0]
     r = _batch_in_child(folder, workers)
+    machine = (before + _machine_cores(workers)) / 2  # just before and just after the batch
     per_worker = [(int(n), float(b), float(c)) for n, b, c in r["per_worker"]]  # type: ignore[union-attr]
     return Run(
         workers=workers, n=int(r["n"]), failed=int(r["failed"]), wall_s=float(r["wall_s"]),
         cpu_s=float(r["cpu_s"]), task_cpu_s=sum(c for _, _, c in per_worker),
         first_result_s=float(r["first_result_s"]), tables_s=float(r["tables_s"]),
         per_worker=per_worker, machine_cores=machine, load=load,
+        split=(r["command_cpu_s"], r["fork_server_cpu_s"], r["workers_cpu_s"]),
     )  # type: ignore[arg-type]  # fmt: skip
 
 
@@ -160,14 +164,33 @@ def _one_batch(workers: int, folder: Path) -> None:
         w[1] += t.duration_s
         w[2] += t.cpu_s
     time.sleep(0.3)  # let the fork server reap its workers, so their CPU time is counted
+    server, workers_cpu = _fork_server_cpu_s()
     multiprocessing.forkserver._forkserver._stop()  # its CPU goes to this process's children
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    command_cpu = after.ru_utime + after.ru_stime - own.ru_utime - own.ru_stime
     print(json.dumps({
         "n": summary.n_recordings, "failed": summary.n_failed, "wall_s": wall,
         "setup_cpu_s": own.ru_utime + own.ru_stime,
+        "command_cpu_s": command_cpu, "fork_server_cpu_s": server, "workers_cpu_s": workers_cpu,
         "first_result_s": (clock.first or start) - start,
         "tables_s": start + wall - (clock.last or start),  # after the last result
         "per_worker": sorted(workers_seen.values()),
     }))  # fmt: skip
+
+
+def _fork_server_cpu_s() -> tuple[float | None, float | None]:
+    """CPU seconds of the fork server itself and of its reaped children (the workers, their
+    start-up included); None without psutil or a fork server."""
+    import multiprocessing.forkserver
+
+    pid = multiprocessing.forkserver._forkserver._forkserver_pid
+    try:
+        import psutil
+
+        times = psutil.Process(pid).cpu_times()
+    except (ImportError, ValueError, TypeError, OSError):
+        return None, None
+    return times.user + times.system, times.children_user + times.children_system
 
 
 def _row(label: str, r: Run) -> str:
@@ -178,7 +201,13 @@ def _row(label: str, r: Run) -> str:
         f"{r.per_min:6.1f} rec/min  CPU {r.cpu_s:5.2f}s ({r.per_cpu_min:5.1f} rec/CPU-min, "
         f"{r.cores_obtained:.2f} cores)  machine {r.machine_cores:.2f} cores  "
         f"first result {r.first_result_s:.2f}s  tables {r.tables_s:.2f}s  workers: {busy}"
+        f"  CPU split: command {_s(r.split[0])}, fork server {_s(r.split[1])}, workers "
+        f"{_s(r.split[2])} (tasks {r.task_cpu_s:.1f}s)"
     )
+
+
+def _s(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}s"
 
 
 def main() -> None:
