@@ -160,7 +160,7 @@ def _run(
         log.info("removed %d unfinished output folder(s) of an earlier run", n)
     if (n := manifest.reset_running()) > 0:
         log.info("%d recording(s) were running when an earlier run stopped", n)
-    if not settings.scheduler and _some_not_done(recordings, manifest):
+    if not settings.scheduler and _some_to_run(recordings, manifest, settings.retry_failed):
         start_local_workers_early()  # overlaps the checksums below
 
     summary = BatchSummary(n_recordings=len(recordings))
@@ -228,12 +228,13 @@ def _input_size(path: Path) -> int:
         return 0
 
 
-def _some_not_done(recordings: list[Recording], manifest: RunManifest) -> bool:
-    """Whether a recording is new or not done (then workers will be needed); checksums are
-    compared later."""
+def _some_to_run(recordings: list[Recording], manifest: RunManifest, retry_failed: bool) -> bool:
+    """Whether a recording is new or unfinished (then workers will be needed); whether the
+    finished ones changed is known only once their checksums are computed."""
+    finished = ("done", "failed") if not retry_failed else ("done",)
     rows = manifest.all()
     return any(
-        (row := rows.get(r.recording_id)) is None or row.status != "done" for r in recordings
+        (row := rows.get(r.recording_id)) is None or row.status not in finished for r in recordings
     )
 
 
