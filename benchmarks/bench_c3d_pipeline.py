@@ -15,10 +15,18 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from groundup.gait.analysis import analyze_gait
-from groundup.io.c3d import read_c3d
-
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def reference_trials(files: list[Path]) -> list[Path]:
+    """``files``, or by default every trial in ../shared/data/c3d (the shipped sample when that
+    folder is absent). Shared with the other benchmarks; imports nothing heavy."""
+    if files:
+        return files
+    shared = ROOT.parent / "shared" / "data" / "c3d"
+    if shared.is_dir():
+        return sorted(shared.glob("*.c3d"))
+    return [ROOT / "samples" / "smk_overground.c3d"]
 
 
 def _best(fn, repeat: int) -> float:
@@ -35,14 +43,10 @@ def main() -> None:
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    files = args.files
-    if not files:
-        shared = ROOT.parent / "shared" / "data" / "c3d"
-        files = (
-            sorted(shared.glob("*.c3d"))
-            if shared.is_dir()
-            else [ROOT / "samples" / "smk_overground.c3d"]
-        )
+    files = reference_trials(args.files)
+    from groundup.gait.analysis import analyze_gait
+    from groundup.io.c3d import read_c3d
+
     print(
         f"{'trial':40s} {'frames':>6s} {'read s':>8s} {'total s':>8s} {'frames/s':>9s} "
         f"{'total/read':>10s} {'heap MB':>8s}"

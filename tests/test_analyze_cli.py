@@ -102,13 +102,14 @@ def test_missing_heel_markers_named_with_alternatives(c3d_extra_dir: Path, tmp_p
     assert result.exit_code == 2
     assert "left_heel (LHEE)" in text and "right_heel (RHEE)" in text
     assert "force-plate" in text
-    # auto falls back to the plates and says why kinematics were not used
+    # auto falls back to the plates: one left and one right contact make no stride, so the
+    # trial is refused, saying why the markers could not time the steps
     auto = _run("analyze", str(path), "--out", str(tmp_path))
-    assert auto.exit_code == 0, auto.output
-    doc = json.loads((tmp_path / "analysis.json").read_text())
-    assert set(doc["event_detection"]["methods_used"]) == {"force_plate"}
-    codes = {w["code"] for w in doc["quality"]["warnings"]}
-    assert "kinematic_events_unavailable" in codes
+    text = _output(auto)
+    assert auto.exit_code == 2, auto.output
+    assert "no complete stride" in text and "1 left contact and 1 right contact" in text
+    assert "left_heel (LHEE)" in text and "What to do" in text
+    assert not (tmp_path / "analysis.json").exists()
 
 
 def test_marker_set_without_heels(c3d_extra_dir: Path) -> None:

@@ -19,15 +19,18 @@ DASK = [sys.executable, "-m", "dask"]  # the `dask` command, with this Python's 
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    """Stop the workers first, then the scheduler (a worker whose scheduler is gone waits to
+    reconnect before it exits: 8 s instead of under 1 s)."""
+    for group in (procs[1:], procs[:1]):
+        for proc in group:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in group:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
 
 
 @pytest.fixture
@@ -64,7 +67,7 @@ def dask_cluster(tmp_path: Path) -> Iterator[str]:
             assert len(client.scheduler_info()["workers"]) == 2
         yield address
     finally:
-        _stop(procs[::-1])
+        _stop(procs)
 
 
 @pytest.mark.slow
@@ -87,7 +90,8 @@ def test_dask_cluster_gives_the_local_pool_results(
         other = rows_dask[rec_id]
         for key in ("status", "input_checksum", "settings_checksum", "groundup_version", "error"):
             assert row[key] == other[key], (rec_id, key)
-    assert sum(r["status"] == "failed" for r in rows_local.values()) == 1
+    # The cut copy and the two awkward trials without a complete stride fail, on both engines.
+    assert sum(r["status"] == "failed" for r in rows_local.values()) == 3
     # The same documents, byte for byte, for every recording.
     for rec_id, row in rows_local.items():
         if row["status"] != "done":
@@ -105,7 +109,7 @@ def test_dask_cluster_gives_the_local_pool_results(
         assert pq.read_table(local / name).equals(pq.read_table(dask / name)), name
     for name in ("results.csv", "summary_by_group.csv", "failures.csv"):
         assert (local / name).read_bytes() == (dask / name).read_bytes(), name
-    assert pq.read_table(local / "results.parquet").num_rows == 2 * 13
+    assert pq.read_table(local / "results.parquet").num_rows == 2 * 11
 
 
 def _engine(out: Path) -> str:

@@ -21,8 +21,9 @@ from .helpers import batch_command, file_times, run_batch_cli, run_rows, task_ro
 
 
 def _n_done(out: Path) -> int:
+    """Recordings finished (done or failed) according to the run manifest."""
     try:
-        return sum(r["status"] == "done" for r in task_rows(out).values())
+        return sum(r["status"] in ("done", "failed") for r in task_rows(out).values())
     except sqlite3.Error:  # not created yet
         return 0
 
@@ -60,14 +61,34 @@ def _still_running(procs: list[psutil.Process], timeout_s: float) -> list[psutil
     return alive
 
 
+# Five clean trials, one awkward trial that is analysed (plate geometry suspect) and one that
+# fails (no complete stride): the kill -9 resume on a subset of the cohort of every trial.
+KILL_TRIALS = (
+    "c3d/btk_coda_demo.c3d",
+    "c3d/btk_functional_walk.c3d",
+    "c3d/btk_motionanalysis_gait.c3d",
+    "c3d/nantes_pig_motion3_ff.c3d",
+    "c3d/smk_overground.c3d",
+    "c3d_extra/btk_bts_gait9.c3d",
+    "c3d_extra/c3dorg_sample26_qualisys_capture0002.c3d",
+)
+
+
 @pytest.mark.slow
 def test_sigkill_then_same_command_finishes_without_redoing(
-    c3d_dir: Path, c3d_extra_dir: Path, tmp_path: Path
+    shared_data: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "cohort"
-    inputs = [str(c3d_dir), str(c3d_extra_dir)]
-    trials = sorted(c3d_dir.glob("*.c3d")) + sorted(c3d_extra_dir.glob("*.c3d"))
+    folder = tmp_path / "trials"
+    folder.mkdir()
+    trials = []
+    for name in KILL_TRIALS:
+        link = folder / Path(name).name
+        link.symlink_to(shared_data / name)
+        trials.append(link)
+    inputs = [str(folder)]
     ids = [default_recording_id(p) for p in trials]
+    failing = {default_recording_id(folder / "btk_bts_gait9.c3d")}
     rng = random.Random()
     seed = rng.randrange(1_000_000)
     rng.seed(seed)
@@ -87,7 +108,8 @@ def test_sigkill_then_same_command_finishes_without_redoing(
 
     before = task_rows(out)
     done_before = sorted(k for k, r in before.items() if r["status"] == "done")
-    assert target <= len(done_before) < len(ids), f"seed {seed}"
+    finished_before = sorted(k for k, r in before.items() if r["status"] in ("done", "failed"))
+    assert target <= len(finished_before) < len(ids), f"seed {seed}"
     times_before = file_times(out, done_before)
     # No half-written result: every visible recording folder is complete; a temporary folder
     # is the only trace of a write in progress.
@@ -105,43 +127,49 @@ def test_sigkill_then_same_command_finishes_without_redoing(
 
     after = task_rows(out)
     assert sorted(after) == sorted(ids)
-    assert all(r["status"] == "done" for r in after.values()), f"seed {seed}"
-    # Nothing finished before was run again: one attempt each, files untouched.
-    assert all(after[k]["attempts"] == 1 for k in done_before), f"seed {seed}"
+    assert {k for k, r in after.items() if r["status"] == "failed"} == failing, f"seed {seed}"
+    assert all(r["status"] == "done" for k, r in after.items() if k not in failing)
+    # Nothing finished before (done or failed) was run again: one attempt each, files untouched.
+    assert all(after[k]["attempts"] == 1 for k in finished_before), f"seed {seed}"
     assert file_times(out, done_before) == times_before, f"seed {seed}"
     # The rest ran (those interrupted mid-task twice at most) and their folders are complete.
-    for k in set(ids) - set(done_before):
+    for k in set(ids) - set(finished_before):
         assert 1 <= after[k]["attempts"] <= 2
-        assert (out / "recordings" / k / "analysis.json").is_file()
+        assert (out / "recordings" / k / "analysis.json").is_file() == (k not in failing)
     assert not [p for p in (out / "recordings").iterdir() if p.name.startswith(".")]
     runs = run_rows(out)
     assert len(runs) == 2
-    assert runs[1]["n_skipped"] >= len(done_before)
-    assert runs[1]["n_done"] == len(ids) - runs[1]["n_skipped"]
-    # The table covers every recording and side once.
+    assert runs[1]["n_skipped"] >= len(finished_before)
+    assert runs[1]["n_done"] + runs[1]["n_failed"] == len(ids) - runs[1]["n_skipped"]
+    # The table covers every analysed recording and side once.
     import pyarrow.parquet as pq
 
     table = pq.read_table(out / "results.parquet")
     assert sorted(zip(table.column("recording_id").to_pylist(),
                       table.column("side").to_pylist(), strict=True)) == sorted(
-        (k, side) for k in ids for side in ("left", "right")
+        (k, side) for k in ids if k not in failing for side in ("left", "right")
     )  # fmt: skip
 
     # A third run has nothing left to do.
-    times_all = file_times(out, ids)
+    done_all = [k for k in ids if k not in failing]
+    times_all = file_times(out, done_all)
     again = run_batch_cli(*inputs, "--out", str(out), "--workers", "1")
     assert again.returncode == 0, again.stderr
-    assert file_times(out, ids) == times_all
+    assert file_times(out, done_all) == times_all
     assert run_rows(out)[2]["n_skipped"] == len(ids)
 
 
 @pytest.mark.slow
 def test_ctrl_c_stops_with_one_message_and_the_rerun_finishes(
-    c3d_dir: Path, tmp_path: Path
+    shared_data: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "cohort"
+    folder = tmp_path / "trials"
+    folder.mkdir()
+    for name in KILL_TRIALS[:5]:  # the clean trials
+        (folder / Path(name).name).symlink_to(shared_data / name)
     proc = subprocess.Popen(
-        batch_command(str(c3d_dir), "--out", str(out), "--workers", "1"),
+        batch_command(str(folder), "--out", str(out), "--workers", "1"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 300
@@ -155,10 +183,10 @@ def test_ctrl_c_stops_with_one_message_and_the_rerun_finishes(
     assert "Traceback" not in err
     done = sorted(k for k, r in task_rows(out).items() if r["status"] == "done")
     times = file_times(out, done)
-    result = run_batch_cli(str(c3d_dir), "--out", str(out), "--workers", "1")
+    result = run_batch_cli(str(folder), "--out", str(out), "--workers", "1")
     assert result.returncode == 0, result.stderr
     rows = task_rows(out)
-    assert len(rows) == 10 and all(r["status"] == "done" for r in rows.values())
+    assert len(rows) == 5 and all(r["status"] == "done" for r in rows.values())
     assert file_times(out, done) == times
 
 

@@ -17,7 +17,15 @@ from groundup.errors import GroundUpError
 
 # One thread per numerical library in each worker process: the workers are the parallelism,
 # and N workers each starting N BLAS threads would only contend for the same cores.
-_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+_THREAD_ENV = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "OPENCV_FOR_THREADS_NUM",  # OpenCV's own thread pool (image resizing in the video path)
+)
 
 
 def default_workers() -> int:
@@ -46,7 +54,9 @@ PRELOAD = (
 def _worker_context() -> multiprocessing.context.BaseContext:
     """ "forkserver" with the gait engine preloaded where available, else "spawn": fresh
     processes either way (no state copied from this process, safe beside the progress bar's
-    thread)."""
+    thread). The workers' environment gets one thread per numerical library."""
+    for name in _THREAD_ENV:
+        os.environ.setdefault(name, "1")
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(list(PRELOAD))
@@ -54,11 +64,19 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def start_local_workers_early() -> None:
+    """Start the fork server now, so that it imports the gait engine (about a CPU-second, once
+    per command) while this process still reads the inputs and the run manifest, instead of
+    after them with every worker waiting for it."""
+    if _worker_context().get_start_method() == "forkserver":
+        import multiprocessing.forkserver
+
+        multiprocessing.forkserver.ensure_running()
+
+
 @contextmanager
 def local_pool(workers: int) -> Iterator[Executor]:
     """A pool of ``workers`` processes; each ends when this process does."""
-    for name in _THREAD_ENV:
-        os.environ.setdefault(name, "1")
     pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=_worker_context(), initializer=prepare_worker
     )

@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Protocol
 
 from groundup import __version__
-from groundup.batch.engines import dask_cluster, default_workers, engine_name, local_pool
+from groundup.batch.engines import (
+    dask_cluster,
+    default_workers,
+    engine_name,
+    local_pool,
+    start_local_workers_early,
+)
 from groundup.batch.inputs import Recording
 from groundup.batch.outputs import (
     read_task_record,
@@ -49,6 +55,16 @@ class BatchSettings:
     deidentify: bool = True
 
 
+@dataclass(frozen=True)
+class TaskTiming:
+    """How long one task took in its worker, and which worker ran it."""
+
+    recording_id: str
+    worker: str
+    duration_s: float
+    cpu_s: float
+
+
 @dataclass
 class BatchSummary:
     """What a run did (counts over the recordings given) and where the results are."""
@@ -62,6 +78,8 @@ class BatchSummary:
     wall_time_s: float = 0.0
     results: ResultFiles | None = None
     failed_ids: list[str] = field(default_factory=list)
+    timings: list[TaskTiming] = field(default_factory=list)
+    """The tasks run now, in the order they finished."""
 
     @property
     def recordings_per_min(self) -> float | None:
@@ -142,6 +160,8 @@ def _run(
         log.info("removed %d unfinished output folder(s) of an earlier run", n)
     if (n := manifest.reset_running()) > 0:
         log.info("%d recording(s) were running when an earlier run stopped", n)
+    if not settings.scheduler and _some_to_run(recordings, manifest, settings.retry_failed):
+        start_local_workers_early()  # overlaps the checksums below
 
     summary = BatchSummary(n_recordings=len(recordings))
     todo: list[_Planned] = []
@@ -169,23 +189,25 @@ def _run(
     if todo:
         pool = dask_cluster(settings.scheduler) if settings.scheduler else local_pool(workers)
         with pool as executor:
-            futures: dict[Future[TaskResult], _Planned] = {}
-            for planned in todo:
-                manifest.mark_running(
-                    planned.recording.recording_id,
-                    planned.input_checksum,
-                    planned.settings_checksum,
-                    __version__,
-                )
-                futures[executor.submit(run_recording_task, planned.spec)] = planned
+            manifest.mark_running_all(
+                [(p.recording.recording_id, p.input_checksum, p.settings_checksum) for p in todo],
+                __version__,
+            )
+            # Largest inputs first (clips before C3D trials): a long clip started last would
+            # leave the other workers idle while it runs alone.
+            todo.sort(key=lambda p: _input_size(p.recording.path), reverse=True)
+            futures: dict[Future[TaskResult], _Planned] = {
+                executor.submit(run_recording_task, planned.spec): planned for planned in todo
+            }
             for future in as_completed(futures):
-                ok = _record(future, futures[future], out_dir, manifest)
+                ok = _record(future, futures[future], out_dir, manifest, summary.timings)
                 summary.n_run += 1
                 summary.n_done += ok
                 summary.n_failed += not ok
                 if progress is not None:
                     progress.finished(futures[future].recording.recording_id, ok)
     summary.wall_time_s = time.perf_counter() - run_started
+    _log_workers(summary)
     manifest.finish_run(run_id, summary.n_done, summary.n_failed)
     summary.results = write_results(out_dir, recordings, manifest)
     summary.failed_ids = [f.recording_id for f in summary.results.failures]
@@ -195,6 +217,25 @@ def _run(
         summary.results.n_rows,
     )  # fmt: skip
     return summary
+
+
+def _input_size(path: Path) -> int:
+    try:
+        if path.is_dir():
+            return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _some_to_run(recordings: list[Recording], manifest: RunManifest, retry_failed: bool) -> bool:
+    """Whether a recording is new or unfinished (then workers will be needed); whether the
+    finished ones changed is known only once their checksums are computed."""
+    finished = ("done", "failed") if not retry_failed else ("done",)
+    rows = manifest.all()
+    return any(
+        (row := rows.get(r.recording_id)) is None or row.status not in finished for r in recordings
+    )
 
 
 def _plan(recording: Recording, settings: BatchSettings) -> _Planned:
@@ -234,7 +275,11 @@ def _decide(planned: _Planned, manifest: RunManifest, out_dir: Path, retry_faile
 
 
 def _record(
-    future: Future[TaskResult], planned: _Planned, out_dir: Path, manifest: RunManifest
+    future: Future[TaskResult],
+    planned: _Planned,
+    out_dir: Path,
+    manifest: RunManifest,
+    timings: list[TaskTiming] | None = None,
 ) -> bool:
     rec_id = planned.recording.recording_id
     try:
@@ -249,6 +294,8 @@ def _record(
             "What to do: run again with --retry-failed; if it fails again, analyse it alone "
             "with `groundup analyze` to see why.",
         )
+    if timings is not None and result.worker:
+        timings.append(TaskTiming(rec_id, result.worker, result.duration_s, result.cpu_s))
     if result.ok and result.groundup_version != __version__:
         result.ok = False
         result.error = (
@@ -283,6 +330,21 @@ def _record(
     else:
         log.warning("%s: failed: %s", rec_id, result.error)
     return result.ok
+
+
+def _log_workers(summary: BatchSummary) -> None:
+    """Per worker: tasks, busy seconds and CPU seconds, against the run's wall time (a worker
+    busy far less than the wall time waited for work; CPU far below busy time waited for a
+    core the machine gave to something else)."""
+    workers: dict[str, list[TaskTiming]] = {}
+    for t in summary.timings:
+        workers.setdefault(t.worker, []).append(t)
+    for k, (_name, tasks) in enumerate(sorted(workers.items()), start=1):
+        log.info(
+            "worker %d: %d task(s), busy %.1f s, CPU %.1f s, of %.1f s wall",
+            k, len(tasks), sum(t.duration_s for t in tasks), sum(t.cpu_s for t in tasks),
+            summary.wall_time_s,
+        )  # fmt: skip
 
 
 def _log_to(path: Path) -> logging.Handler:

@@ -114,7 +114,13 @@ class RunManifest:
     def mark_running(
         self, recording_id: str, input_checksum: str, settings_checksum: str, version: str
     ) -> None:
-        self.db.execute(
+        self.mark_running_all([(recording_id, input_checksum, settings_checksum)], version)
+
+    def mark_running_all(self, tasks: list[tuple[str, str, str]], version: str) -> None:
+        """Mark tasks (recording id, input checksum, settings checksum) as running, in one
+        transaction (one write to disk, however many recordings)."""
+        now = _now()
+        self.db.executemany(
             "INSERT INTO tasks (recording_id, input_checksum, settings_checksum, "
             "groundup_version, status, duration_s, error, attempts, updated_at) "
             "VALUES (?, ?, ?, ?, 'running', NULL, NULL, 1, ?) "
@@ -123,7 +129,7 @@ class RunManifest:
             "groundup_version = excluded.groundup_version, status = 'running', "
             "duration_s = NULL, error = NULL, attempts = tasks.attempts + 1, "
             "updated_at = excluded.updated_at",
-            (recording_id, input_checksum, settings_checksum, version, _now()),
+            [(rec_id, inp, sett, version, now) for rec_id, inp, sett in tasks],
         )
         self.db.commit()
 

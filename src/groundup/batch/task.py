@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import socket
 import tempfile
 import threading
 import time
@@ -49,6 +50,8 @@ class TaskResult:
     groundup_version: str
     cpu_s: float = 0.0
     """CPU seconds the task used in its worker."""
+    worker: str = ""
+    """Which worker ran it (host and process id): per-worker busy time in benchmarks."""
     files: dict[str, bytes] = field(default_factory=dict)
     error: str | None = None
 
@@ -110,9 +113,9 @@ def run_recording_task(spec: TaskSpec) -> TaskResult:
                 if p.is_file()
             }
     except GroundUpError as exc:
-        return _failed(spec, start, _message(exc.problem, exc.fix))
+        return _failed(spec, start, cpu_start, _message(exc.problem, exc.fix))
     except Exception as exc:  # a bug: reported for this recording, the others go on
-        return _failed(spec, start, f"Internal error ({type(exc).__name__}): {exc}")
+        return _failed(spec, start, cpu_start, f"Internal error ({type(exc).__name__}): {exc}")
     finally:
         _current_tmp = None
     return TaskResult(
@@ -121,6 +124,7 @@ def run_recording_task(spec: TaskSpec) -> TaskResult:
         duration_s=time.perf_counter() - start,
         groundup_version=__version__,
         cpu_s=time.process_time() - cpu_start,
+        worker=_worker_name(),
         files=files,
     )
 
@@ -129,12 +133,18 @@ def _message(problem: str, fix: str) -> str:
     return f"{problem} What to do: {fix}" if fix else problem
 
 
-def _failed(spec: TaskSpec, start: float, message: str) -> TaskResult:
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _failed(spec: TaskSpec, start: float, cpu_start: float, message: str) -> TaskResult:
     return TaskResult(
         recording_id=spec.recording_id,
         ok=False,
         duration_s=time.perf_counter() - start,
         groundup_version=__version__,
+        cpu_s=time.process_time() - cpu_start,
+        worker=_worker_name(),
         error=scrub_paths(message, spec),
     )
 

@@ -5,7 +5,8 @@ Kinds: ``c3d`` and ``trc`` (markers, or keypoints in metres) go through
 (:mod:`groundup.video`) and then :func:`groundup.keypoints.pipeline.analyze_keypoints`, as do
 pixel keypoints from other tools (``openpose`` JSON folders, Sports2D/Pose2Sim pixel TRC); ``cop``
 is a balance recording (:mod:`groundup.exam.sway`). Gait curves against normative references
-(:mod:`groundup.norms.curves`) are added where joint angles can be measured.
+(:mod:`groundup.norms.curves`) are added where joint angles can be measured. A walking recording
+without one complete stride on either side is refused (:mod:`groundup.pipeline.strides`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from groundup.pipeline.plausibility import (
     check_marker_units,
     repair_marker_spikes,
 )
+from groundup.pipeline.strides import require_complete_stride
 from groundup.trial import Trial
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".mpg", ".mpeg"})
@@ -153,6 +155,7 @@ def analyse_recording(
             annotated_video_path=annotated_video_path,
         )
         check_gait_plausible(result.doc, path.name)
+        require_complete_stride(result.doc, path.name, markers=False)
         return result
     report(f"Reading {path.name}", 0.0)
     trial = _read_markers_or_keypoints(path, kind, options)
@@ -161,6 +164,7 @@ def analyse_recording(
 
         doc = analyse_keypoint_trial(trial, options, age_years, options.height_m or height_m)
         check_gait_plausible(doc, path.name, trial.point_rate_hz)
+        require_complete_stride(doc, path.name, markers=False)
         return RecordingResult(doc=doc)
     check_marker_units(trial, path.name)
     trial = repair_marker_spikes(trial, path.name)
@@ -172,6 +176,7 @@ def analyse_recording(
     )
     doc = analysis.to_json()
     check_gait_plausible(doc, path.name, trial.point_rate_hz, markers=True)
+    require_complete_stride(doc, path.name, markers=True)
     report(f"Joint angles and curves of {path.name}", 0.7)
     add_marker_curves(doc, trial, analysis.events, age_years)
     return RecordingResult(doc=doc)
