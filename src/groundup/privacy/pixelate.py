@@ -60,29 +60,55 @@ def pixelate_regions(
     ``face_points_px``: an (n, 2) array of one person's face landmarks in pixels, or a list of
     such arrays (one per person). Points outside the image are allowed (clipped).
     """
-    if image.ndim != 3 or image.shape[2] not in (3, 4):
-        raise InputError(
-            f"A key frame must be a colour image (height x width x 3); got shape {image.shape}.",
-            "Pass the frame as an RGB uint8 array.",
-        )
+    _check_colour(image)
     out = image if in_place else np.array(image, dtype=np.uint8, copy=True)
     people = face_points_px if isinstance(face_points_px, list) else [face_points_px]
     for points in people:
         if np.size(points) == 0:
             continue
-        x0, y0, x1, y1 = face_box_px(points, out.shape)
-        if x1 - x0 < 2 or y1 - y0 < 2:
-            continue
-        region = out[y0:y1, x0:x1]
-        block = max(_MIN_BLOCK_PX, round((x1 - x0) / _BLOCKS_ACROSS))
-        small = cv2.resize(
-            region,
-            (max(1, (x1 - x0) // block), max(1, (y1 - y0) // block)),
-            interpolation=cv2.INTER_AREA,
-        )
-        # The blocks are blurred where they are small (3x3 Gaussian, about a block's width
-        # once enlarged) and enlarged bilinearly: the region keeps only the block averages,
-        # with no sharp block edges, at a cost that does not grow with the face size.
-        small = cv2.GaussianBlur(small, (3, 3), 0, borderType=cv2.BORDER_REPLICATE)
-        out[y0:y1, x0:x1] = cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+        _pixelate_box(out, *face_box_px(points, out.shape))
     return out
+
+
+def pixelate_boxes(
+    image: np.ndarray, boxes_px: list[np.ndarray], in_place: bool = False
+) -> np.ndarray:
+    """``image`` with the given boxes (x0, y0, x1, y1, pixels; parts outside the image allowed)
+    hidden as they are (no widening: the caller's boxes already hold the whole head)."""
+    _check_colour(image)
+    out = image if in_place else np.array(image, dtype=np.uint8, copy=True)
+    height, width = out.shape[:2]
+    for box in boxes_px:
+        b = np.asarray(box, dtype=float)
+        if b.shape != (4,) or not np.isfinite(b).all():
+            continue
+        x0, y0 = int(np.floor(max(0.0, b[0]))), int(np.floor(max(0.0, b[1])))
+        x1, y1 = int(np.ceil(min(float(width), b[2]))), int(np.ceil(min(float(height), b[3])))
+        _pixelate_box(out, x0, y0, x1, y1)
+    return out
+
+
+def _check_colour(image: np.ndarray) -> None:
+    if image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise InputError(
+            f"A key frame must be a colour image (height x width x 3); got shape {image.shape}.",
+            "Pass the frame as an RGB uint8 array.",
+        )
+
+
+def _pixelate_box(out: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> None:
+    """Pixelate and blur ``out[y0:y1, x0:x1]`` in place."""
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return
+    region = out[y0:y1, x0:x1]
+    block = max(_MIN_BLOCK_PX, round(max(x1 - x0, y1 - y0) / _BLOCKS_ACROSS))
+    small = cv2.resize(
+        region,
+        (max(1, (x1 - x0) // block), max(1, (y1 - y0) // block)),
+        interpolation=cv2.INTER_AREA,
+    )
+    # The blocks are blurred where they are small (3x3 Gaussian, about a block's width once
+    # enlarged) and enlarged bilinearly: the region keeps only the block averages, with no
+    # sharp block edges, at a cost that does not grow with the face size.
+    small = cv2.GaussianBlur(small, (3, 3), 0, borderType=cv2.BORDER_REPLICATE)
+    out[y0:y1, x0:x1] = cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
