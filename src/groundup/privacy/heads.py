@@ -207,7 +207,11 @@ class TrackedHeads:
             reach = self.locate_every + held
             near = {f: h for f, h in found.items() if abs(f - frame) <= reach}
             heads = [h for h in near.values() if h is not None]
-            out.append(_union(heads) if heads else upper_body(body))
+            if len(heads) < len(near) or not heads:
+                # The detector lost the person next to this frame (an unusual pose, a turn,
+                # motion blur): where it did find them may be wrong too.
+                heads.append(upper_body(body))
+            out.append(_union(heads))
         return out
 
     def forget_before(self, frame: int) -> None:

@@ -34,10 +34,11 @@ from groundup.trial import Trial
 from groundup.video.decode import iter_frames, probe_video, rotate_image
 
 MAX_SIDE_PX = 1280
-# libx264 "superfast": measured on sports2d_demo.mp4 (230 frames, 1280 px), the whole video took
-# 2.8 s against 3.5 s with "veryfast", for a file about twice as large (3 MB, about 24 MB a
-# minute); "ultrafast" saved 0.5 s more for files 3x as large.
-H264_PRESET = "superfast"
+# libx264 "ultrafast" at quality 26: measured on sports2d_demo.mp4 (230 frames at 1280 px, CPU
+# seconds of the encoder): 0.8 s for 2.7 MB, against 1.5 s for 2.5 MB with "superfast" at 23
+# (the earlier setting) and 1.3 s for 1.5 MB with "superfast" at 26; about 21 MB a minute.
+H264_PRESET = "ultrafast"
+H264_CRF = "26"
 # Colours (RGB): left side blue, right side orange (the report's side colours), midline green.
 LEFT_RGB = (31, 119, 180)
 RIGHT_RGB = (255, 127, 14)
@@ -235,7 +236,7 @@ def _encode(
         # clock of 1/fps, frames of a clip with uneven timing (33/67 ms steps, common in low
         # light) were rounded onto the same tick and the muxer refused them.
         stream.codec_context.time_base = time_base
-        stream.options = {"preset": H264_PRESET, "crf": "23"}
+        stream.options = {"preset": H264_PRESET, "crf": H264_CRF}
         fps = float(info.nominal_fps or 30.0)
         scale = width / info.width_px
         heads = TrackedHeads(dict(trial.points), dict(track_boxes_px), subject_track_id, scale, fps)
