@@ -148,20 +148,30 @@ class TrackedHeads:
         self.locator = locator or HeadLocator()
         self.found: dict[int, dict[int, np.ndarray | None]] = {t: {} for t in track_boxes_px}
 
+    def _point(self, name: str, frame: int) -> np.ndarray | None:
+        arr = self.points.get(name)
+        if arr is None or not 0 <= frame < arr.shape[0] or not np.isfinite(arr[frame]).all():
+            return None
+        return np.asarray(arr[frame], dtype=float)
+
     def subject_face(self, frame: int, image_shape: tuple[int, ...]) -> np.ndarray | None:
-        """The subject's head from their face landmarks (None where they have none)."""
+        """The subject's head from their face landmarks, joined with the head placed from
+        their hip and shoulder landmarks (a face landmark off by a few pixels, an ear the
+        model guessed, must not leave the back of the head out); None without face
+        landmarks."""
         from groundup.privacy.pixelate import face_box_px
 
-        pts = [
-            arr[frame]
-            for name in FACE_LANDMARKS
-            if (arr := self.points.get(name)) is not None
-            and frame < arr.shape[0]
-            and np.isfinite(arr[frame]).all()
-        ]
+        pts = [p for name in FACE_LANDMARKS if (p := self._point(name, frame)) is not None]
         if not pts:
             return None
-        return np.array(face_box_px(np.array(pts) * self.scale, image_shape), dtype=float)
+        boxes = [np.array(face_box_px(np.array(pts) * self.scale, image_shape), dtype=float)]
+        trunk = [self._point(n, frame) for n in ("left_hip", "right_hip", "left_shoulder",
+                                                  "right_shoulder")]  # fmt: skip
+        if all(p is not None for p in trunk):
+            hip = (trunk[0] + trunk[1]) / 2 * self.scale
+            shoulder = (trunk[2] + trunk[3]) / 2 * self.scale
+            boxes.append(head_from_trunk(hip, shoulder))
+        return _union(boxes)
 
     def _body(self, track: int, frame: int) -> np.ndarray | None:
         boxes = self.tracks[track]
