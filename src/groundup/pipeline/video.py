@@ -178,6 +178,8 @@ def extract_key_frames(path: Path, doc: dict[str, Any], pose: Any, deidentify: b
     and every face the face detector finds in it). The frames come from the small copies the
     landmark pass kept (``pose.frames``, already at the report's size); a frame it did not keep
     is decoded from the clip."""
+    from groundup.privacy import find_faces_px
+    from groundup.privacy.face_tracks import widened
     from groundup.report.deidentify import blur_faces
     from groundup.report.model import KeyFrame
     from groundup.video.annotate import head_boxes
@@ -204,10 +206,11 @@ def extract_key_frames(path: Path, doc: dict[str, Any], pose: Any, deidentify: b
         image = np.array(images.pop(frame), dtype=np.uint8, order="C")  # drawn on: own copy
         scale = scales.get(frame, 1.0)
         if deidentify:
+            faces = [widened(box) for box in find_faces_px(image)]
             heads = head_boxes(
-                image, frame, pose.trial, pose.track_boxes_px, pose.subject_track_id, scale
+                image, frame, pose.trial, pose.track_boxes_px, pose.subject_track_id, scale, faces
             )
-            image = blur_faces(image, boxes_px=heads)
+            image = blur_faces(image, boxes_px=heads + faces, find_more=False)
         draw_skeleton(image, pose.trial, frame, thickness=2 if scale < 1 else 3, scale=scale)
         kind = "heel strike" if event["kind"] == "heel_strike" else "toe off"
         frames.append(

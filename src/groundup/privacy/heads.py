@@ -115,6 +115,11 @@ FACE_LANDMARKS: tuple[str, ...] = (
 )  # fmt: skip
 
 
+def _centre_in(box: np.ndarray, region: np.ndarray) -> bool:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return bool(region[0] <= cx <= region[2] and region[1] <= cy <= region[3])
+
+
 def _union(boxes: list[np.ndarray]) -> np.ndarray:
     stacked = np.array(boxes, dtype=float)
     return np.concatenate([stacked[:, :2].min(0), stacked[:, 2:].max(0)])
@@ -199,8 +204,13 @@ class TrackedHeads:
         face = self.subject_face(frame, image_shape)
         return out + ([face] if face is not None else [])
 
-    def boxes(self, frame: int, image_shape: tuple[int, ...]) -> list[np.ndarray]:
-        """Every head to hide in ``frame``."""
+    def boxes(
+        self, frame: int, image_shape: tuple[int, ...], faces: list[np.ndarray] | None = None
+    ) -> list[np.ndarray]:
+        """Every head to hide in ``frame``. ``faces``: head boxes around the faces a face
+        detector found in the frame (hidden by the caller); where the person detector did not
+        place a person's head, a face found in their upper body is taken as their head instead
+        of the whole upper body."""
         face = self.subject_face(frame, image_shape)
         out = [face] if face is not None else []
         for track in self.tracks:
@@ -220,7 +230,9 @@ class TrackedHeads:
             if len(heads) < len(near) or not heads:
                 # The detector lost the person next to this frame (an unusual pose, a turn,
                 # motion blur): where it did find them may be wrong too.
-                heads.append(upper_body(body))
+                upper = upper_body(body)
+                seen = [f for f in faces or [] if _centre_in(f, upper)]
+                heads += seen if seen else [upper]
             out.append(_union(heads))
         return out
 

@@ -251,7 +251,8 @@ def _encode(
             nonlocal last_pts
             hide = []
             if blur_faces:
-                hide = heads.boxes(vf.index, image.shape) + faces.boxes(vf.index)
+                found = faces.boxes(vf.index)
+                hide = heads.boxes(vf.index, image.shape, found) + found
                 heads.forget_before(vf.index)
                 faces.forget_before(vf.index)
             image = _draw_frame(
@@ -299,13 +300,15 @@ def head_boxes(
     track_boxes_px: Mapping[int, np.ndarray],
     subject_track_id: int | None,
     scale: float = 1.0,
+    faces: list[np.ndarray] | None = None,
 ) -> list[np.ndarray]:
     """Every known head in one picture (the frame ``frame`` at ``scale`` times the source
     size), as boxes in the picture's pixels: the subject's from their face landmarks, every
-    tracked person's located in the picture itself."""
+    tracked person's located in the picture itself (or by a face in ``faces`` found in their
+    upper body, see :meth:`TrackedHeads.boxes`)."""
     heads = TrackedHeads(
         dict(trial.points), dict(track_boxes_px), subject_track_id, scale,
         float(trial.point_rate_hz or 30.0),
     )  # fmt: skip
     heads.add(frame, image, every_track=True)
-    return heads.boxes(frame, image.shape)
+    return heads.boxes(frame, image.shape, faces)
