@@ -38,6 +38,9 @@ MAX_SHARPNESS_KEPT = 0.35
 # The compared part of a head must be at least this wide and tall in the written picture (a
 # head cut by the picture edge leaves a sliver).
 MIN_CORE_PX = 8
+# Compared regions are at least this big (three blocks of the smallest pixelation block, 5 px,
+# and more than a small head's blocks of a sixth of its box).
+MIN_COMPARED_PX = 24
 # Below this Laplacian variance a region is flat (sky, wall): nothing to compare.
 MIN_DETAIL = 20.0
 # A face of the test's face model counts from this score (MediaPipe's own default is 0.5; on
@@ -210,8 +213,13 @@ def _near(a: tuple[float, float], b: tuple[float, float], head: tuple) -> bool:
 
 def _detail_kept(original: np.ndarray, written: np.ndarray, box: tuple) -> float | None:
     """Share of the original's detail (Laplacian variance) left in ``box`` of the written
-    picture, drawing removed; None for slivers and flat patches."""
-    x0, y0, x1, y1 = _clipped(box, written.shape)
+    picture, drawing removed; None for slivers and flat patches. A box smaller than
+    ``MIN_COMPARED_PX`` is grown to it around its centre: over fewer than about three blocks of
+    the pixelation the seams between blocks are what is measured."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    half_w = max(box[2] - box[0], MIN_COMPARED_PX) / 2
+    half_h = max(box[3] - box[1], MIN_COMPARED_PX) / 2
+    x0, y0, x1, y1 = _clipped((cx - half_w, cy - half_h, cx + half_w, cy + half_h), written.shape)
     if x1 - x0 < MIN_CORE_PX or y1 - y0 < MIN_CORE_PX:
         return None
     before = _sharpness(original[y0:y1, x0:x1])
