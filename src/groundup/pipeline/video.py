@@ -21,7 +21,7 @@ from groundup.errors import GroundUpError
 from groundup.pipeline.recording import RecordingOptions, RecordingResult, StageProgress
 from groundup.report.keyframes import KEY_FRAME_WIDTH_PX
 from groundup.trial import Trial
-from groundup.video.annotate import BONES, bone_colour, face_regions
+from groundup.video.annotate import BONES, bone_colour
 from groundup.video.frame_store import FrameStore
 
 
@@ -143,14 +143,6 @@ def draw_skeleton(
         )
 
 
-def face_point_sets(pose: Any, frame: int) -> list[np.ndarray]:
-    """Face points of everyone at a frame (the subject's face landmarks, every tracked person's
-    face or head box), as the annotated video hides them."""
-    return face_regions(
-        pose.trial, frame, pose.track_boxes_px, pose.track_faces_px, pose.subject_track_id
-    )
-
-
 def _chosen_events(doc: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
     """The first heel strike and the first toe off of each side (index into doc["events"])."""
     chosen: list[tuple[int, dict[str, Any]]] = []
@@ -183,11 +175,16 @@ def _frames_from_clip(path: Path, pose: Any, wanted: list[int]) -> dict[int, np.
 
 
 def extract_key_frames(path: Path, doc: dict[str, Any], pose: Any, deidentify: bool) -> list[Any]:
-    """Key frames at the chosen events, skeleton drawn; faces blurred here when asked. The
-    frames come from the small copies the landmark pass kept (``pose.frames``, already at the
-    report's size); a frame it did not keep is decoded from the clip."""
+    """Key frames at the chosen events, skeleton drawn; faces hidden here when asked (the
+    subject's head from the face landmarks, every tracked person's head located in the frame,
+    and every face the face detector finds in it). The frames come from the small copies the
+    landmark pass kept (``pose.frames``, already at the report's size); a frame it did not keep
+    is decoded from the clip."""
+    from groundup.privacy import find_faces_px
+    from groundup.privacy.face_tracks import widened
     from groundup.report.deidentify import blur_faces
     from groundup.report.model import KeyFrame
+    from groundup.video.annotate import head_boxes
 
     wanted = {int(e["frame"]): (i, e) for i, e in _chosen_events(doc)}
     if not wanted:
@@ -210,9 +207,12 @@ def extract_key_frames(path: Path, doc: dict[str, Any], pose: Any, deidentify: b
         i, event = wanted[frame]
         image = np.array(images.pop(frame), dtype=np.uint8, order="C")  # drawn on: own copy
         scale = scales.get(frame, 1.0)
-        faces = [np.asarray(points, dtype=float) * scale for points in face_point_sets(pose, frame)]
-        if deidentify and faces:
-            image = blur_faces(image, faces)
+        if deidentify:
+            faces = [widened(box) for box in find_faces_px(image)]
+            heads = head_boxes(
+                image, frame, pose.trial, pose.track_boxes_px, pose.subject_track_id, scale, faces
+            )
+            image = blur_faces(image, boxes_px=heads + faces, find_more=False)
         draw_skeleton(image, pose.trial, frame, thickness=2 if scale < 1 else 3, scale=scale)
         kind = "heel strike" if event["kind"] == "heel_strike" else "toe off"
         frames.append(
@@ -222,8 +222,8 @@ def extract_key_frames(path: Path, doc: dict[str, Any], pose: Any, deidentify: b
                 side=event["side"],
                 event=event["kind"],
                 time_s=event["time_s"],
-                face_points_px=faces[0] if faces else None,
-                faces_blurred=bool(deidentify and faces),
+                face_points_px=None,
+                faces_blurred=deidentify,
                 time_src=f"events/{i}/time_s",  # prefixed with analysis/<n>/ by the visit
             )
         )

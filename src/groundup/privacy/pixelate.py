@@ -60,29 +60,99 @@ def pixelate_regions(
     ``face_points_px``: an (n, 2) array of one person's face landmarks in pixels, or a list of
     such arrays (one per person). Points outside the image are allowed (clipped).
     """
-    if image.ndim != 3 or image.shape[2] not in (3, 4):
-        raise InputError(
-            f"A key frame must be a colour image (height x width x 3); got shape {image.shape}.",
-            "Pass the frame as an RGB uint8 array.",
-        )
+    _check_colour(image)
     out = image if in_place else np.array(image, dtype=np.uint8, copy=True)
     people = face_points_px if isinstance(face_points_px, list) else [face_points_px]
     for points in people:
         if np.size(points) == 0:
             continue
-        x0, y0, x1, y1 = face_box_px(points, out.shape)
-        if x1 - x0 < 2 or y1 - y0 < 2:
-            continue
-        region = out[y0:y1, x0:x1]
-        block = max(_MIN_BLOCK_PX, round((x1 - x0) / _BLOCKS_ACROSS))
-        small = cv2.resize(
-            region,
-            (max(1, (x1 - x0) // block), max(1, (y1 - y0) // block)),
-            interpolation=cv2.INTER_AREA,
-        )
-        # The blocks are blurred where they are small (3x3 Gaussian, about a block's width
-        # once enlarged) and enlarged bilinearly: the region keeps only the block averages,
-        # with no sharp block edges, at a cost that does not grow with the face size.
-        small = cv2.GaussianBlur(small, (3, 3), 0, borderType=cv2.BORDER_REPLICATE)
-        out[y0:y1, x0:x1] = cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+        _pixelate_box(out, *face_box_px(points, out.shape))
     return out
+
+
+def pixelate_boxes(
+    image: np.ndarray, boxes_px: list[np.ndarray], in_place: bool = False
+) -> np.ndarray:
+    """``image`` with the given boxes (x0, y0, x1, y1, pixels; parts outside the image allowed)
+    hidden as they are (no widening: the caller's boxes already hold the whole head).
+
+    Overlapping boxes (two estimates of one head, two people close together) are hidden as one
+    region in one pass: hidden one after the other, the seam between two block grids would be a
+    sharp edge across the head."""
+    _check_colour(image)
+    out = image if in_place else np.array(image, dtype=np.uint8, copy=True)
+    height, width = out.shape[:2]
+    clipped = []
+    for box in boxes_px:
+        b = np.asarray(box, dtype=float)
+        if b.shape != (4,) or not np.isfinite(b).all():
+            continue
+        x0, y0 = int(np.floor(max(0.0, b[0]))), int(np.floor(max(0.0, b[1])))
+        x1, y1 = int(np.ceil(min(float(width), b[2]))), int(np.ceil(min(float(height), b[3])))
+        if x1 - x0 >= 2 and y1 - y0 >= 2:
+            clipped.append((x0, y0, x1, y1))
+    for group in _overlapping_groups(clipped):
+        x0, y0 = min(b[0] for b in group), min(b[1] for b in group)
+        x1, y1 = max(b[2] for b in group), max(b[3] for b in group)
+        block = max(max(b[2] - b[0], b[3] - b[1]) for b in group) / _BLOCKS_ACROSS
+        if len(group) == 1:
+            _pixelate_box(out, x0, y0, x1, y1, block)
+            continue
+        region = out[y0:y1, x0:x1].copy()
+        _pixelate_box(region, 0, 0, x1 - x0, y1 - y0, block)
+        mask = np.zeros((y1 - y0, x1 - x0), dtype=bool)
+        for bx0, by0, bx1, by1 in group:
+            mask[by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0] = True
+        out[y0:y1, x0:x1][mask] = region[mask]
+    return out
+
+
+def _overlapping_groups(
+    boxes: list[tuple[int, int, int, int]],
+) -> list[list[tuple[int, int, int, int]]]:
+    """Boxes joined into groups of boxes that overlap, directly or through others."""
+    groups: list[list[tuple[int, int, int, int]]] = []
+    for box in boxes:
+        joined = [box]
+        rest = []
+        for group in groups:
+            if any(_touch(box, other) for other in group):
+                joined += group
+            else:
+                rest.append(group)
+        groups = [*rest, joined]
+    return groups
+
+
+def _touch(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _check_colour(image: np.ndarray) -> None:
+    if image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise InputError(
+            f"A key frame must be a colour image (height x width x 3); got shape {image.shape}.",
+            "Pass the frame as an RGB uint8 array.",
+        )
+
+
+def _pixelate_box(
+    out: np.ndarray, x0: int, y0: int, x1: int, y1: int, block_px: float | None = None
+) -> None:
+    """Pixelate and blur ``out[y0:y1, x0:x1]`` in place (blocks of ``block_px``, by default a
+    sixth of the region's size)."""
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return
+    region = out[y0:y1, x0:x1]
+    size = block_px if block_px is not None else max(x1 - x0, y1 - y0) / _BLOCKS_ACROSS
+    block = max(_MIN_BLOCK_PX, round(size))
+    small = cv2.resize(
+        region,
+        (max(1, (x1 - x0) // block), max(1, (y1 - y0) // block)),
+        interpolation=cv2.INTER_AREA,
+    )
+    # The blocks are blurred where they are small (3x3 Gaussian, about a block's width once
+    # enlarged) and enlarged bilinearly: the region keeps only the block averages, with no
+    # sharp block edges, at a cost that does not grow with the face size.
+    small = cv2.GaussianBlur(small, (3, 3), 0, borderType=cv2.BORDER_REPLICATE)
+    out[y0:y1, x0:x1] = cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)

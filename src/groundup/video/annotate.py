@@ -1,14 +1,15 @@
 """The annotated video: the chosen subject's skeleton, every person's box, gait events, faces
-blurred.
+hidden.
 
-Frames are streamed (decoded, drawn and encoded one at a time; memory does not grow with clip
-length), scaled down to at most ``MAX_SIDE_PX`` on the long side, and written as H.264 (yuv420p)
-MP4 with PyAV at the source's frame timestamps. Faces are hidden by default with the same
+Frames are streamed (decoded, drawn and encoded one at a time, with a bounded delay; memory does
+not grow with clip length), scaled down to at most ``MAX_SIDE_PX`` on the long side by the
+decoder's scaler in the same step as the colour conversion, and written as H.264 (yuv420p) MP4
+with PyAV at the source's frame timestamps. Faces are hidden by default with the same
 pixelate-and-blur as the report's key frames (:mod:`groundup.privacy`), for every person, not
-only the patient: the subject's face landmarks (nose, eyes, ears, mouth); every tracked person's
-face box from the detector, or the head end of their body box, also in the frames around those
-where the tracker lost them (``FACE_HOLD_S``: a bystander does not vanish between two
-detections); and every face the face detector finds in the frame, held the same way.
+only the patient: the subject's head from their face landmarks; every tracked person's head,
+located from the person detector's trunk keypoints (:class:`groundup.privacy.heads.
+TrackedHeads`); and every face a face detector finds, followed from frame to frame
+(:class:`groundup.privacy.face_tracks.FaceTracks`).
 """
 
 from __future__ import annotations
@@ -26,15 +27,18 @@ import numpy as np
 
 from groundup.errors import InputError
 from groundup.keypoints.blazepose import BLAZEPOSE_NAMES
-from groundup.privacy import find_faces_px, pixelate_regions
+from groundup.privacy import pixelate_boxes
+from groundup.privacy.face_tracks import FaceTracks
+from groundup.privacy.heads import TrackedHeads
 from groundup.trial import Trial
-from groundup.video.decode import iter_frames, probe_video
+from groundup.video.decode import iter_frames, probe_video, rotate_image
 
 MAX_SIDE_PX = 1280
-# libx264 "superfast": measured on sports2d_demo.mp4 (230 frames, 1280 px), the whole video took
-# 2.8 s against 3.5 s with "veryfast", for a file about twice as large (3 MB, about 24 MB a
-# minute); "ultrafast" saved 0.5 s more for files 3x as large.
-H264_PRESET = "superfast"
+# libx264 "ultrafast" at quality 26: measured on sports2d_demo.mp4 (230 frames at 1280 px, CPU
+# seconds of the encoder): 0.8 s for 2.7 MB, against 1.5 s for 2.5 MB with "superfast" at 23
+# (the earlier setting) and 1.3 s for 1.5 MB with "superfast" at 26; about 21 MB a minute.
+H264_PRESET = "ultrafast"
+H264_CRF = "26"
 # Colours (RGB): left side blue, right side orange (the report's side colours), midline green.
 LEFT_RGB = (31, 119, 180)
 RIGHT_RGB = (255, 127, 14)
@@ -43,24 +47,6 @@ SUBJECT_BOX_RGB = (255, 215, 0)
 OTHER_BOX_RGB = (150, 150, 150)
 # An event's label stays on screen this long either side of the event.
 EVENT_LABEL_HALF_WINDOW_S = 0.15
-# Head region inside a body box (body box = square around the full-body circle, whose top is
-# about the top of the head): fractions of the box size, used only without detector face boxes.
-HEAD_WIDTH_FRACTION = 0.3
-HEAD_HEIGHT_FRACTION = 0.22
-# A detector face box is trusted only when it is at most this fraction of the same person's
-# body box (a head is about 1/8 of body height; the detector's face box of a small, far person
-# can be as large as the body); otherwise the head end of the body box is used.
-MAX_FACE_TO_BODY = 0.35
-# A face seen (by the tracker or the face detector) is also hidden this long before and after:
-# detectors miss a face for a few frames (motion blur, a turned head), the face stays there.
-FACE_HOLD_S = 0.5
-# Another track whose box overlaps the subject's this much (intersection over union) is the
-# subject seen twice by the tracker; the subject's face landmarks already locate the face.
-SAME_PERSON_OVERLAP = 0.5
-# The face detector searches a frame this often (and its faces are held, above): searching every
-# frame in tiles costs about as much as the pose estimation.
-FACE_SEARCH_EVERY_S = 0.2
-
 BONES: tuple[tuple[str, str], ...] = (
     ("left_shoulder", "right_shoulder"),
     ("left_hip", "right_hip"),
@@ -99,37 +85,6 @@ def _valid_box(boxes: np.ndarray, frame: int) -> np.ndarray | None:
     return boxes[frame]
 
 
-def _overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two (x0, y0, x1, y1) boxes."""
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
-def _held_box(boxes: np.ndarray, frame: int, hold_frames: int) -> np.ndarray | None:
-    """The box at ``frame``, or else the nearest one within ``hold_frames`` of it."""
-    for offset in range(hold_frames + 1):
-        for k in (frame - offset, frame + offset):
-            if 0 <= k < boxes.shape[0] and np.isfinite(boxes[k]).all():
-                return boxes[k]
-    return None
-
-
-def _head_box(body_box: np.ndarray) -> np.ndarray:
-    x0, y0, x1, _y1 = body_box
-    size = x1 - x0
-    cx = (x0 + x1) / 2
-    half = HEAD_WIDTH_FRACTION * size / 2
-    return np.array([cx - half, y0, cx + half, y0 + HEAD_HEIGHT_FRACTION * size])
-
-
-def _corners(box: np.ndarray) -> np.ndarray:
-    x0, y0, x1, y1 = box
-    return np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], dtype=float)
-
-
 def _event_labels(
     events: Sequence[Mapping[str, Any]], time_s: float
 ) -> list[tuple[str, str, float]]:
@@ -151,11 +106,12 @@ def _draw_frame(
     events: Sequence[Mapping[str, Any]],
     track_boxes_px: Mapping[int, np.ndarray],
     subject_track_id: int,
-    faces_px: list[np.ndarray] | None,
+    hide_px: list[np.ndarray] | None,
 ) -> np.ndarray:
-    """One output frame (RGB, already scaled): faces hidden first, then the drawing."""
-    if faces_px:
-        image = pixelate_regions(image, [f * scale for f in faces_px], in_place=True)
+    """One output frame (RGB, already scaled): heads hidden first (``hide_px``: boxes in the
+    output frame's pixels), then the drawing."""
+    if hide_px:
+        image = pixelate_boxes(image, hide_px, in_place=True)
     thick = max(2, round(3 * image.shape[1] / MAX_SIDE_PX))
     for track_id, boxes in track_boxes_px.items():
         box = _valid_box(boxes, frame)
@@ -262,9 +218,16 @@ def _encode(
     blur_faces: bool,
     track_faces_px: Mapping[int, np.ndarray] | None,
 ) -> None:
-    """Decode, draw and encode every frame into ``container`` (closed at the end)."""
+    """Decode, draw and encode every frame into ``container`` (closed at the end).
+
+    A frame is written once the frames ``delay`` after it were decoded: the heads and faces
+    found there (a face found later is followed back to it) are hidden in it too."""
     import av
 
+    # The person detector's "face" boxes do not locate faces: on the sample clip every one is
+    # about 353 px wide whatever the person's size, centred near the mid-hip. Heads are placed
+    # from its trunk keypoints instead (TrackedHeads).
+    del track_faces_px
     rate = Fraction(info.nominal_fps).limit_denominator(1001)
     time_base = Fraction(1, 1000)
     last_pts = -1
@@ -276,127 +239,76 @@ def _encode(
         # clock of 1/fps, frames of a clip with uneven timing (33/67 ms steps, common in low
         # light) were rounded onto the same tick and the muxer refused them.
         stream.codec_context.time_base = time_base
-        stream.options = {"preset": H264_PRESET, "crf": "23"}
+        stream.options = {"preset": H264_PRESET, "crf": H264_CRF}
         fps = float(info.nominal_fps or 30.0)
-        hold = max(1, round(FACE_HOLD_S * fps))
-        search_every = max(1, round(FACE_SEARCH_EVERY_S * fps))
-        waiting: deque[tuple[Any, np.ndarray, list[np.ndarray]]] = deque()
-        found_at: dict[int, list[np.ndarray]] = {}
         scale = width / info.width_px
+        heads = TrackedHeads(dict(trial.points), dict(track_boxes_px), subject_track_id, scale, fps)
+        faces = FaceTracks(fps, lambda k: heads.known(k, (height, width)))
+        delay = max(faces.delay_frames, heads.hold_frames) if blur_faces else 0
+        waiting: deque[tuple[Any, np.ndarray]] = deque()
 
-        def flush(entry: tuple[Any, np.ndarray, list[np.ndarray]]) -> None:
+        def flush(vf: Any, image: np.ndarray) -> None:
             nonlocal last_pts
-            vf, image, faces = entry
+            hide = []
             if blur_faces:
-                for k in range(vf.index - hold, vf.index + hold + 1):
-                    faces = faces + found_at.get(k, [])
+                found = faces.boxes(vf.index)
+                hide = heads.boxes(vf.index, image.shape, found) + found
+                heads.forget_before(vf.index)
+                faces.forget_before(vf.index)
             image = _draw_frame(
                 image, scale, vf.index, vf.time_s, trial, events, track_boxes_px,
-                subject_track_id, faces,
+                subject_track_id, hide,
             )  # fmt: skip
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            # OpenCV's colour conversion (BT.601, as the encoder's own) costs a third of the
+            # encoder's (measured 2.5 against 4 ms a frame at 1280 x 720).
+            yuv = cv2.cvtColor(image, cv2.COLOR_RGB2YUV_I420)
+            frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
             pts = max(last_pts + 1, round(vf.time_s / time_base))
             frame.pts, frame.time_base, last_pts = pts, time_base, pts
             for packet in stream.encode(frame):
                 container.mux(packet)
 
-        for vf in iter_frames(path_in, info):
-            assert vf.image is not None
-            # Bilinear, not INTER_AREA (10 ms a frame at 1768 px, measured): a 4K clip loses a
-            # little fine detail to aliasing, acceptable in a preview.
-            image = cv2.resize(vf.image, (width, height), interpolation=cv2.INTER_LINEAR)
-            image = np.ascontiguousarray(image)
-            faces: list[np.ndarray] = []
+        for vf in iter_frames(path_in, info, keep_raw=True):
+            image = _scaled_rgb(vf.raw, info.rotation_deg, width, height)
+            vf.raw = None
             if blur_faces:
-                faces = face_regions(
-                    trial, vf.index, track_boxes_px, track_faces_px, subject_track_id
-                )
-                if vf.index % search_every == 0:
-                    found = [box / scale for box in find_faces_px(image)]
-                    found_at[vf.index] = _not_the_subject(found, trial, vf.index)
-            waiting.append((vf, image, faces))
-            # A frame is written once the face detector has seen the frames after it.
-            while waiting and waiting[0][0].index <= vf.index - hold:
-                done = waiting.popleft()
-                flush(done)
-                found_at.pop(done[0].index - hold, None)  # no later frame needs it
+                heads.add(vf.index, image)
+                faces.add(vf.index, image)
+            waiting.append((vf, image))
+            while waiting and waiting[0][0].index <= vf.index - delay:
+                flush(*waiting.popleft())
         while waiting:
-            flush(waiting.popleft())
+            flush(*waiting.popleft())
         for packet in stream.encode():
             container.mux(packet)
 
 
-def _not_the_subject(found: list[np.ndarray], trial: Trial, frame: int) -> list[np.ndarray]:
-    """Faces found by the face detector, without the subject's own (its landmarks hide it in
-    every frame; held over half a second, a walking subject's face would smear into a band)."""
-    pts = [
-        arr[frame]
-        for name in FACE_POINTS
-        if (arr := trial.points.get(name)) is not None
-        and frame < arr.shape[0]
-        and np.isfinite(arr[frame]).all()
-    ]
-    if not pts:
-        return found
-    x0, y0 = np.min(pts, axis=0)
-    x1, y1 = np.max(pts, axis=0)
-    keep = []
-    for box in found:
-        cx, cy = box.mean(axis=0)
-        pad = max(x1 - x0, y1 - y0, 10.0)
-        if not (x0 - pad <= cx <= x1 + pad and y0 - pad <= cy <= y1 + pad):
-            keep.append(box)
-    return keep
+def _scaled_rgb(frame: Any, rotation_deg: int, width: int, height: int) -> np.ndarray:
+    """A decoded frame as the upright RGB image of the output size: scaled and converted in
+    one step by the decoder's scaler (bilinear; measured 6.5 ms a frame at 1768 px against 13
+    for a full-size conversion then a resize)."""
+    turned = rotation_deg in (90, 270)
+    w, h = (height, width) if turned else (width, height)
+    image = frame.reformat(w, h, "rgb24", interpolation="FAST_BILINEAR").to_ndarray()
+    return np.ascontiguousarray(rotate_image(image, rotation_deg))
 
 
-def face_regions(
-    trial: Trial,
+def head_boxes(
+    image: np.ndarray,
     frame: int,
+    trial: Trial,
     track_boxes_px: Mapping[int, np.ndarray],
-    track_faces_px: Mapping[int, np.ndarray] | None,
-    subject_track_id: int | None = None,
+    subject_track_id: int | None,
+    scale: float = 1.0,
+    faces: list[np.ndarray] | None = None,
 ) -> list[np.ndarray]:
-    """Point sets (source pixels) of every face to hide in a frame.
-
-    Where the subject's face landmarks are seen they locate the subject's face (more exactly
-    than a box), and the subject's box is not used. Other people's boxes are held over
-    ``FACE_HOLD_S`` around the frames where they were tracked.
-    """
-    hold = max(1, round(FACE_HOLD_S * (trial.point_rate_hz or 30.0)))
-    regions: list[np.ndarray] = []
-    pts = []
-    for name in FACE_POINTS:
-        arr = trial.points.get(name)
-        if arr is not None and frame < arr.shape[0] and np.isfinite(arr[frame]).all():
-            pts.append(arr[frame])
-    if pts:
-        regions.append(np.array(pts, dtype=float))
-    subject_box = None
-    if subject_track_id is not None and subject_track_id in track_boxes_px:
-        subject_box = _valid_box(track_boxes_px[subject_track_id], frame)
-    for track_id, boxes in track_boxes_px.items():
-        if pts and track_id == subject_track_id:
-            continue
-        face = None
-        held = 0 if track_id == subject_track_id else hold
-        body = _held_box(boxes, frame, held)
-        if (
-            pts
-            and track_id != subject_track_id
-            and body is not None
-            and subject_box is not None
-            and _overlap(body, subject_box) > SAME_PERSON_OVERLAP
-        ):
-            continue  # a second track of the subject, whose face the landmarks already hide
-        if track_faces_px is not None and track_id in track_faces_px:
-            face = _held_box(track_faces_px[track_id], frame, held)
-            if face is not None and body is not None:
-                too_big = max(face[2] - face[0], face[3] - face[1]) > MAX_FACE_TO_BODY * (
-                    body[3] - body[1]
-                )
-                face = None if too_big else face
-        if face is None:
-            face = _head_box(body) if body is not None else None
-        if face is not None:
-            regions.append(_corners(face))
-    return regions
+    """Every known head in one picture (the frame ``frame`` at ``scale`` times the source
+    size), as boxes in the picture's pixels: the subject's from their face landmarks, every
+    tracked person's located in the picture itself (or by a face in ``faces`` found in their
+    upper body, see :meth:`TrackedHeads.boxes`)."""
+    heads = TrackedHeads(
+        dict(trial.points), dict(track_boxes_px), subject_track_id, scale,
+        float(trial.point_rate_hz or 30.0),
+    )  # fmt: skip
+    heads.add(frame, image, every_track=True)
+    return heads.boxes(frame, image.shape, faces)
