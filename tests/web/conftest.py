@@ -17,6 +17,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,14 +63,28 @@ class WebStore:
     env: dict[str, str]
 
 
+@contextmanager
+def _web_store(backend: str, data_dir: Path) -> Iterator[WebStore]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("GROUNDUP_DATABASE_URL", raising=False)
+        with fresh_store(backend, data_dir, "groundup_w_") as fresh:
+            yield WebStore(fresh.backend, fresh.data_dir, fresh.database_url,
+                           store_env(fresh.data_dir, fresh.database_url))
+
+
 @pytest.fixture(params=BACKENDS)
-def web_store(request: pytest.FixtureRequest, tmp_path: Path,
-              monkeypatch: pytest.MonkeyPatch) -> Iterator[WebStore]:
+def web_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WebStore]:
     """A fresh, migrated store with the web app's tables, on each backend."""
-    monkeypatch.delenv("GROUNDUP_DATABASE_URL", raising=False)
-    with fresh_store(request.param, tmp_path / "data", "groundup_w_") as fresh:
-        yield WebStore(fresh.backend, fresh.data_dir, fresh.database_url,
-                       store_env(fresh.data_dir, fresh.database_url))
+    with _web_store(request.param, tmp_path / "data") as store:
+        yield store
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_web_store(request: pytest.FixtureRequest,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebStore]:
+    """One store for a module whose tests only add to it (each backend)."""
+    with _web_store(request.param, tmp_path_factory.mktemp("web_store") / "data") as store:
+        yield store
 
 
 def make_user(username: str, clinic_name: str, role: str) -> Any:
@@ -100,6 +115,17 @@ class ClinicWorld:
 
 @pytest.fixture
 def world(web_store: WebStore, c3d_visit_folder: Path) -> ClinicWorld:
+    return build_world(c3d_visit_folder)
+
+
+@pytest.fixture(scope="module")
+def module_world(module_web_store: WebStore, c3d_visit_folder: Path) -> ClinicWorld:
+    """The clinic world once for a module whose tests change nothing in it but add (the
+    access checks)."""
+    return build_world(c3d_visit_folder)
+
+
+def build_world(c3d_visit_folder: Path) -> ClinicWorld:
     from groundup.store import api
     from groundup.store.models import Visit
     from groundup.web.models import CLINIC_ADMIN, CLINICIAN, AnalysisJob, Upload, VisitDraft

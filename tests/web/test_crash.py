@@ -98,16 +98,18 @@ def test_kill_9_during_analysis_then_restart(server, web_store):
     upload = draft.uploads.get()
     job = jobs.start_analysis(draft, "therapist")
 
-    # As soon as the worker has taken the job (marked running, a stage recorded: it is inside
-    # the analysis), kill -9 the worker and the server.
+    # As soon as the analysis has recorded its first stage of its own (the job is marked
+    # running and the pipeline is under way), kill -9 the worker and the server.
     def finished_first() -> str | None:
         j = _job(job.id)
         if j.finished:
             return f"the job ended ({j.state}) before it was seen running: {j.message}"
         return _server_problem(server)
 
-    running = _wait(lambda: (j := _job(job.id)).state == "running" and j.stage and j,
-                    START_TIMEOUT_S, "the worker to take the job", 0.05, finished_first)
+    running = _wait(lambda: (j := _job(job.id)).state == "running"
+                    and j.stage not in ("", "Starting") and j,
+                    START_TIMEOUT_S, "the analysis to get under way", 0.05,
+                    finished_first)
     workers = server.worker_pids()
     assert workers, "groundup serve runs no worker"
     for pid in [*workers, server.proc.pid]:
