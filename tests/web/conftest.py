@@ -11,6 +11,7 @@ shared with the store's tests.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -27,6 +28,7 @@ import pytest
 from groundup.web.settings import configure_web
 from tests.store_fixtures import (
     BACKENDS,
+    EXAMPLE_EXAM,
     GROUNDUP,
     REPO_ROOT,
     SAMPLE_C3D,
@@ -152,6 +154,30 @@ def build_world(c3d_visit_folder: Path) -> ClinicWorld:
         "pseudonym": a, "uid": visit.uid, "draft_id": draft.id, "upload_id": upload.id,
         "job_id": job.id, "media_id": media.pk, "other_pseudonym": b,
     })
+
+
+def draft_with_upload_and_exam(pseudonym: str) -> Any:
+    """A draft of the patient with the lab sample uploaded and the example exam filled in."""
+    from django.core.files import File
+
+    from groundup.exam.loader import load_exam_file
+    from groundup.store.models import Patient
+    from groundup.web.models import Upload, VisitDraft
+    from groundup.web.uploads import keep_upload
+
+    patient = Patient.objects.get(pseudonym=pseudonym)
+    draft = VisitDraft.objects.create(clinic=patient.clinic, patient=patient,
+                                      created_by="therapist")
+    exam = load_exam_file(EXAMPLE_EXAM)
+    draft.exam_input = json.loads(json.dumps(exam, default=str))
+    draft.save()
+    with SAMPLE_C3D.open("rb") as fh:
+        f = File(fh, name="walk.c3d")
+        upload = Upload(draft=draft)
+        kind, suffix, size, sha = keep_upload(f, draft.id, upload.id)
+    upload.kind, upload.suffix, upload.size_bytes, upload.sha256 = kind, suffix, size, sha
+    upload.save()
+    return draft
 
 
 # ---- a running server (browser and crash tests) ------------------------------------------------

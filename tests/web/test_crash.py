@@ -5,7 +5,6 @@ the analysis started again completes. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import signal
 import time
@@ -13,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.store_fixtures import REPO_ROOT, SAMPLE_C3D
+from tests.store_fixtures import SAMPLE_C3D
+from tests.web.conftest import draft_with_upload_and_exam
 
 # Bounds of the waits (never expected to be reached: a wait ends as soon as its state shows).
 START_TIMEOUT_S = 120.0  # the worker takes a queued job; a restarted worker sweeps dead ones
@@ -61,29 +61,6 @@ def _job(job_id: Any) -> Any:
     return job
 
 
-def _draft_with_upload_and_exam(pseudonym: str) -> Any:
-    from django.core.files import File
-
-    from groundup.exam.loader import load_exam_file
-    from groundup.store.models import Patient
-    from groundup.web.models import Upload, VisitDraft
-    from groundup.web.uploads import keep_upload
-
-    patient = Patient.objects.get(pseudonym=pseudonym)
-    draft = VisitDraft.objects.create(clinic=patient.clinic, patient=patient,
-                                      created_by="therapist")
-    exam = load_exam_file(REPO_ROOT / "docs" / "examples" / "exam_example.yaml")
-    draft.exam_input = json.loads(json.dumps(exam, default=str))
-    draft.save()
-    with SAMPLE_C3D.open("rb") as fh:
-        f = File(fh, name="walk.c3d")
-        upload = Upload(draft=draft)
-        kind, suffix, size, sha = keep_upload(f, draft.id, upload.id)
-    upload.kind, upload.suffix, upload.size_bytes, upload.sha256 = kind, suffix, size, sha
-    upload.save()
-    return draft
-
-
 @pytest.mark.slow
 def test_kill_9_during_analysis_then_restart(server, web_store):
     from groundup.store import api
@@ -93,7 +70,7 @@ def test_kill_9_during_analysis_then_restart(server, web_store):
     from groundup.web.uploads import upload_path
 
     pseudonym = api.add_patient("Hana Example", clinic="Clinic A", actor="therapist")
-    draft = _draft_with_upload_and_exam(pseudonym)
+    draft = draft_with_upload_and_exam(pseudonym)
     exam_before = draft.exam_input
     upload = draft.uploads.get()
     job = jobs.start_analysis(draft, "therapist")
@@ -167,7 +144,7 @@ def test_a_dead_worker_is_found_by_its_heartbeat(web_store):
 
     make_user("therapist", "Clinic A", "clinic_admin")
     pseudonym = api.add_patient("Ida Example", clinic="Clinic A", actor="therapist")
-    draft = _draft_with_upload_and_exam(pseudonym)
+    draft = draft_with_upload_and_exam(pseudonym)
     job = jobs.start_analysis(draft, "therapist")
     AnalysisJob.objects.filter(id=job.id).update(
         state="running", worker_host="another-machine", worker_pid=1,
@@ -187,7 +164,7 @@ def test_cancel_a_queued_job(web_store):
 
     make_user("therapist", "Clinic A", "clinic_admin")
     pseudonym = api.add_patient("Jo Example", clinic="Clinic A", actor="therapist")
-    job = jobs.start_analysis(_draft_with_upload_and_exam(pseudonym), "therapist")
+    job = jobs.start_analysis(draft_with_upload_and_exam(pseudonym), "therapist")
     jobs.cancel(job)
     assert AnalysisJob.objects.get(id=job.id).state == "cancelled"
     # The worker that takes it later does not run it.
@@ -203,7 +180,7 @@ def test_a_running_job_stops_at_its_next_step_when_cancelled(web_store):
 
     make_user("therapist", "Clinic A", "clinic_admin")
     pseudonym = api.add_patient("Kai Example", clinic="Clinic A", actor="therapist")
-    job = jobs.start_analysis(_draft_with_upload_and_exam(pseudonym), "therapist")
+    job = jobs.start_analysis(draft_with_upload_and_exam(pseudonym), "therapist")
     AnalysisJob.objects.filter(id=job.id).update(state="running")
     progress = JobProgress(job.id, {"abc.mp4": "recording 1"})
     progress("Pose in abc.mp4 (10/100 frames)", 0.1)
