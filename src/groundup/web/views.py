@@ -289,9 +289,7 @@ def upload_delete(request: HttpRequest, draft_id: Any, upload_id: Any) -> HttpRe
 
     draft = access.draft_or_404(request, draft_id)
     upload = access.one_or_404(draft.uploads.all(), "No such upload.", id=upload_id)
-    if draft.visit_id is not None or draft.jobs.filter(
-        state__in=[AnalysisJob.QUEUED, AnalysisJob.RUNNING]
-    ).exists():
+    if draft.visit_id is not None or _active_job(draft) is not None:
         messages.error(request, "The analysis of this visit is running: the file stays.")
         return redirect("web:draft", draft_id=draft.id)
     path = upload_path(draft.id, upload.id, upload.suffix)
@@ -327,6 +325,11 @@ def draft_exam(request: HttpRequest, draft_id: Any) -> HttpResponse:
                                              "sections": sections, "general": general})
 
 
+def _active_job(draft: VisitDraft) -> AnalysisJob | None:
+    """The draft's queued or running analysis, if any."""
+    return draft.jobs.filter(state__in=[AnalysisJob.QUEUED, AnalysisJob.RUNNING]).first()
+
+
 def _save_exam(request: HttpRequest, draft: VisitDraft, exam_input: dict[str, Any]
                ) -> HttpResponse:
     """Keep the exam, also while the analysis runs (it then runs again with it); refused once
@@ -342,7 +345,7 @@ def _save_exam(request: HttpRequest, draft: VisitDraft, exam_input: dict[str, An
                                 "had: the exam is not changed. Start a new visit to re-test.")
         return redirect("web:draft", draft_id=draft.id)
     audit(request, "create" if created else "change", "exam_input", draft.id, draft.patient)
-    running = draft.jobs.filter(state__in=[AnalysisJob.QUEUED, AnalysisJob.RUNNING]).first()
+    running = _active_job(draft)
     if running is not None:
         messages.success(request, "Exam saved: the running analysis takes it into the report.")
         return redirect("web:job", job_id=running.id)
@@ -356,8 +359,9 @@ def draft_start(request: HttpRequest, draft_id: Any) -> HttpResponse:
     draft = access.draft_or_404(request, draft_id)
     if draft.visit_id is not None:
         return redirect("web:visit", uid=draft.visit.uid)
-    if draft.jobs.filter(state__in=[AnalysisJob.QUEUED, AnalysisJob.RUNNING]).exists():
-        return redirect("web:job", job_id=draft.jobs.first().id)
+    running = _active_job(draft)
+    if running is not None:
+        return redirect("web:job", job_id=running.id)
     if not draft.uploads.exists() and not draft.exam_input:
         messages.error(request, "Upload a recording or fill in the exam first.")
         return redirect("web:draft", draft_id=draft.id)
