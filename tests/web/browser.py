@@ -63,3 +63,43 @@ def shot(page: Any, folder: Path, name: str) -> Path:
     path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@contextmanager
+def worker_paused(worker_pids: list[int], sqlite_file: Path | None) -> Iterator[None]:
+    """The job worker stopped (SIGSTOP) while the block runs, then let go on (SIGCONT): what
+    the therapist does in the block happens while the analysis is in the middle, on a fast
+    machine as on a slow one. On SQLite the worker is never left stopped while it holds the
+    database's write lock (the web server could not write then)."""
+    import signal
+    import sqlite3
+    import time
+
+    assert worker_pids, "groundup serve runs no worker"
+    for _attempt in range(200):
+        for pid in worker_pids:
+            os.kill(pid, signal.SIGSTOP)
+        if sqlite_file is None or _write_lock_free(sqlite3, sqlite_file):
+            break
+        for pid in worker_pids:
+            os.kill(pid, signal.SIGCONT)
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the worker held the database's write lock at every try")
+    try:
+        yield
+    finally:
+        for pid in worker_pids:
+            os.kill(pid, signal.SIGCONT)
+
+
+def _write_lock_free(sqlite3: Any, path: Path) -> bool:
+    conn = sqlite3.connect(str(path), timeout=0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()

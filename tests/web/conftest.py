@@ -5,21 +5,20 @@ serve`` for the browser tests.
 Django is configured with the web app when this file is imported (at collection, before any
 test runs), so the store's own tests in the same run use the same settings.
 
-PostgreSQL: ``GROUNDUP_TEST_DATABASE_URL`` (set by .ci/run) names a database the tests connect
-to as a role that may create databases; each test gets its own. Unset, the PostgreSQL variants
-are skipped on a developer's machine and fail in CI.
+The store itself (SQLite or PostgreSQL, each test its own) comes from ``tests/store_fixtures.py``,
+shared with the store's tests.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import secrets
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,13 +26,19 @@ from typing import Any
 import pytest
 
 from groundup.web.settings import configure_web
+from tests.store_fixtures import (
+    BACKENDS,
+    EXAMPLE_EXAM,
+    GROUNDUP,
+    REPO_ROOT,
+    SAMPLE_C3D,
+    analyse_sample,
+    fresh_store,
+    store_env,
+)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
-TEST_DATABASE_URL_ENV = "GROUNDUP_TEST_DATABASE_URL"
 PASSWORD = "walk-the-chain-2026"
-GROUNDUP = [sys.executable, "-c", "from groundup.cli import main; main()"]
-SAMPLE_C3D = REPO_ROOT / "samples" / "smk_overground.c3d"
 
 
 def _bootstrap() -> None:
@@ -52,29 +57,6 @@ def _bootstrap() -> None:
 _bootstrap()
 
 
-def postgres_admin_url() -> str:
-    url = os.environ.get(TEST_DATABASE_URL_ENV)
-    if url:
-        return url
-    if os.environ.get("CI"):
-        pytest.fail(f"{TEST_DATABASE_URL_ENV} is not set in CI: the web app must be tested on "
-                    "PostgreSQL (.ci/run starts it).")
-    pytest.skip(f"PostgreSQL web tests need {TEST_DATABASE_URL_ENV} (set by .ci/run)")
-
-
-def _with_database(url: str, name: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def _admin_sql(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
-
-
 @dataclass
 class WebStore:
     backend: str
@@ -83,37 +65,28 @@ class WebStore:
     env: dict[str, str]
 
 
-def _env(data_dir: Path, url: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "GROUNDUP_DATABASE_URL"}
-    env.update(GROUNDUP_DATA_DIR=str(data_dir), COLUMNS="200")
-    if url:
-        env["GROUNDUP_DATABASE_URL"] = url
-    return env
+@contextmanager
+def _web_store(backend: str, data_dir: Path) -> Iterator[WebStore]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("GROUNDUP_DATABASE_URL", raising=False)
+        with fresh_store(backend, data_dir, "groundup_w_") as fresh:
+            yield WebStore(fresh.backend, fresh.data_dir, fresh.database_url,
+                           store_env(fresh.data_dir, fresh.database_url))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def web_store(request: pytest.FixtureRequest, tmp_path: Path,
-              monkeypatch: pytest.MonkeyPatch) -> Iterator[WebStore]:
+@pytest.fixture(params=BACKENDS)
+def web_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WebStore]:
     """A fresh, migrated store with the web app's tables, on each backend."""
-    from groundup.store.setup import configure_store
+    with _web_store(request.param, tmp_path / "data") as store:
+        yield store
 
-    monkeypatch.delenv("GROUNDUP_DATABASE_URL", raising=False)
-    data_dir = tmp_path / "data"
-    url = name = None
-    if request.param == "postgresql":
-        admin = postgres_admin_url()
-        name = f"groundup_w_{secrets.token_hex(6)}"
-        _admin_sql(admin, f"CREATE DATABASE {name}")
-        url = _with_database(admin, name)
-    configure_store(data_dir=data_dir, database_url=url)
-    try:
-        yield WebStore(request.param, data_dir, url, _env(data_dir, url))
-    finally:
-        from django.db import connections
 
-        connections.close_all()
-        if name is not None:
-            _admin_sql(postgres_admin_url(), f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_web_store(request: pytest.FixtureRequest,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebStore]:
+    """One store for a module whose tests only add to it (each backend)."""
+    with _web_store(request.param, tmp_path_factory.mktemp("web_store") / "data") as store:
+        yield store
 
 
 def make_user(username: str, clinic_name: str, role: str) -> Any:
@@ -131,13 +104,7 @@ def make_user(username: str, clinic_name: str, role: str) -> Any:
 def c3d_visit_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real visit with its report: the lab sample (C3D) with the example exam, analysed
     once per session."""
-    out = tmp_path_factory.mktemp("web_c3d_visit") / "visit"
-    subprocess.run(
-        [*GROUNDUP, "analyze", str(SAMPLE_C3D), "--exam",
-         str(REPO_ROOT / "docs" / "examples" / "exam_example.yaml"), "--out", str(out)],
-        check=True, capture_output=True, cwd=REPO_ROOT, timeout=900,
-    )
-    return out
+    return analyse_sample(tmp_path_factory.mktemp("web_c3d_visit") / "visit", report=True)
 
 
 @dataclass
@@ -150,6 +117,17 @@ class ClinicWorld:
 
 @pytest.fixture
 def world(web_store: WebStore, c3d_visit_folder: Path) -> ClinicWorld:
+    return build_world(c3d_visit_folder)
+
+
+@pytest.fixture(scope="module")
+def module_world(module_web_store: WebStore, c3d_visit_folder: Path) -> ClinicWorld:
+    """The clinic world once for a module whose tests change nothing in it but add (the
+    access checks)."""
+    return build_world(c3d_visit_folder)
+
+
+def build_world(c3d_visit_folder: Path) -> ClinicWorld:
     from groundup.store import api
     from groundup.store.models import Visit
     from groundup.web.models import CLINIC_ADMIN, CLINICIAN, AnalysisJob, Upload, VisitDraft
@@ -176,6 +154,30 @@ def world(web_store: WebStore, c3d_visit_folder: Path) -> ClinicWorld:
         "pseudonym": a, "uid": visit.uid, "draft_id": draft.id, "upload_id": upload.id,
         "job_id": job.id, "media_id": media.pk, "other_pseudonym": b,
     })
+
+
+def draft_with_upload_and_exam(pseudonym: str) -> Any:
+    """A draft of the patient with the lab sample uploaded and the example exam filled in."""
+    from django.core.files import File
+
+    from groundup.exam.loader import load_exam_file
+    from groundup.store.models import Patient
+    from groundup.web.models import Upload, VisitDraft
+    from groundup.web.uploads import keep_upload
+
+    patient = Patient.objects.get(pseudonym=pseudonym)
+    draft = VisitDraft.objects.create(clinic=patient.clinic, patient=patient,
+                                      created_by="therapist")
+    exam = load_exam_file(EXAMPLE_EXAM)
+    draft.exam_input = json.loads(json.dumps(exam, default=str))
+    draft.save()
+    with SAMPLE_C3D.open("rb") as fh:
+        f = File(fh, name="walk.c3d")
+        upload = Upload(draft=draft)
+        kind, suffix, size, sha = keep_upload(f, draft.id, upload.id)
+    upload.kind, upload.suffix, upload.size_bytes, upload.sha256 = kind, suffix, size, sha
+    upload.save()
+    return draft
 
 
 # ---- a running server (browser and crash tests) ------------------------------------------------

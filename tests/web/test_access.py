@@ -10,6 +10,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.web.conftest import ClinicWorld
+
 # Open without signing in: the sign-in page itself, signing out (a POST that ends a session,
 # nothing to see) and the app's own CSS/JS (no data).
 PUBLIC = {"web:login", "web:logout", "web:static"}
@@ -47,6 +49,12 @@ def sign_in(client: Client, username: str) -> None:
     from django.contrib.auth import get_user_model
 
     client.force_login(get_user_model().objects.get(username=username))
+
+
+@pytest.fixture(scope="module")
+def world(module_world: ClinicWorld) -> ClinicWorld:
+    """One clinic world for the module (per backend): its tests only read it, or add to it."""
+    return module_world
 
 
 def test_every_pattern_is_covered():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from tests.web.conftest import GROUNDUP, REPO_ROOT
+from tests.store_fixtures import GROUNDUP, REPO_ROOT
 
 
 def _run(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess:

@@ -8,7 +8,7 @@ from groundup.exam.catalogue import load_catalogue
 from groundup.exam.loader import load_exam_file
 from groundup.exam.scoring import score_exam, score_exam_file
 from groundup.web.exam_form import all_fields, build_form, check_exam, exam_input_from_post
-from tests.web.conftest import REPO_ROOT
+from tests.store_fixtures import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "docs" / "examples" / "exam_example.yaml"
 

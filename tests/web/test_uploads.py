@@ -9,7 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from groundup.web.uploads import HEAD_BYTES, sniff_kind
-from tests.web.conftest import SAMPLE_C3D, make_user
+from tests.store_fixtures import SAMPLE_C3D
+from tests.web.conftest import make_user
 
 
 def _head(path: Path) -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
 from groundup.store import api
@@ -45,40 +46,32 @@ def require_clinic_admin(request: HttpRequest) -> None:
         raise PermissionDenied("Only a clinic admin may do this.")
 
 
-def patient_or_404(request: HttpRequest, pseudonym: str) -> Patient:
+def one_or_404(objects: QuerySet[Any], missing: str, **lookup: Any) -> Any:
+    """The one object of ``objects`` matching ``lookup``; none is a 404 saying ``missing``."""
     try:
-        return Patient.objects.select_related("clinic").get(
-            pseudonym=pseudonym.upper(), clinic=clinic_of(request)
-        )
-    except Patient.DoesNotExist:
-        raise Http404("No such patient.") from None
+        return objects.get(**lookup)
+    except objects.model.DoesNotExist:
+        raise Http404(missing) from None
+
+
+def patient_or_404(request: HttpRequest, pseudonym: str) -> Patient:
+    return one_or_404(Patient.objects.select_related("clinic"), "No such patient.",
+                      pseudonym=pseudonym.upper(), clinic=clinic_of(request))
 
 
 def visit_or_404(request: HttpRequest, uid: str) -> Visit:
-    try:
-        return Visit.objects.select_related("patient").get(
-            uid=uid, patient__clinic=clinic_of(request)
-        )
-    except Visit.DoesNotExist:
-        raise Http404("No such visit.") from None
+    return one_or_404(Visit.objects.select_related("patient"), "No such visit.",
+                      uid=uid, patient__clinic=clinic_of(request))
 
 
 def draft_or_404(request: HttpRequest, draft_id: Any) -> VisitDraft:
-    try:
-        return VisitDraft.objects.select_related("patient").get(
-            id=draft_id, patient__clinic=clinic_of(request)
-        )
-    except VisitDraft.DoesNotExist:
-        raise Http404("No such visit.") from None
+    return one_or_404(VisitDraft.objects.select_related("patient"), "No such visit.",
+                      id=draft_id, patient__clinic=clinic_of(request))
 
 
 def job_or_404(request: HttpRequest, job_id: Any) -> AnalysisJob:
-    try:
-        return AnalysisJob.objects.select_related("draft__patient").get(
-            id=job_id, draft__patient__clinic=clinic_of(request)
-        )
-    except AnalysisJob.DoesNotExist:
-        raise Http404("No such analysis.") from None
+    return one_or_404(AnalysisJob.objects.select_related("draft__patient"),
+                      "No such analysis.", id=job_id, draft__patient__clinic=clinic_of(request))
 
 
 def audit(request: HttpRequest, action: str, object_type: str, object_ref: str,

@@ -17,11 +17,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import socket
 import tempfile
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -31,23 +29,17 @@ from django.utils import timezone
 from django_tasks import task
 
 from groundup.web.models import AnalysisJob, VisitDraft
+from groundup.web.progress import JobCancelledError, JobProgress, heartbeat
 
 log = logging.getLogger("groundup.web")
 
-# A running job writes a heartbeat this often, and is taken for dead when the newest heartbeat
-# is older than STALE_AFTER_S (and its worker cannot be checked on this machine).
-HEARTBEAT_S = 5.0
+# A running job is taken for dead when its newest heartbeat (progress.HEARTBEAT_S) is
+# older than STALE_AFTER_S (and its worker cannot be checked on this machine).
 STALE_AFTER_S = 60.0
-# Progress is written to the database at most this often (seconds).
-PROGRESS_EVERY_S = 0.5
-FPS_WINDOW_S = 2.0
+# An exam saved during the analysis makes it run again with it, this many runs at the most.
+MAX_RUNS = 3
 DIED_MESSAGE = ("The analysis stopped because the server or its worker was stopped while it "
                 "ran. The recordings and the exam are kept: start the analysis again.")
-_FRAMES = re.compile(r"\((\d+)/(\d+) frames\)")
-
-
-class JobCancelledError(Exception):
-    """The therapist cancelled the analysis."""
 
 
 def start_analysis(draft: VisitDraft, actor: str) -> AnalysisJob:
@@ -69,55 +61,6 @@ def cancel(job: AnalysisJob) -> None:
                 message="Cancelled before it started.",
             )
         AnalysisJob.objects.filter(id=job.id).update(cancel_requested=True)
-
-
-class _Progress:
-    """The pipeline's progress callback: writes stage, fraction and frames per second to the
-    job row, and raises :class:`JobCancelledError` when a cancel was asked for."""
-
-    def __init__(self, job_id: Any, names: dict[str, str] | None = None) -> None:
-        self.job_id = job_id
-        self.names = names or {}
-        self.last_write = 0.0
-        self.frames: tuple[float, int] | None = None
-        self.fps: float | None = None
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        now = time.monotonic()
-        for stored, shown in self.names.items():
-            stage = stage.replace(stored, shown)
-        m = _FRAMES.search(stage)
-        if m:
-            # Frames done per second of wall time, over windows of at least FPS_WINDOW_S
-            # (a shorter window would show the bursts in which frames are reported).
-            done = int(m.group(1))
-            if self.frames is None or done < self.frames[1]:
-                self.frames = (now, done)  # first report, or the next recording
-            elif now - self.frames[0] >= FPS_WINDOW_S:
-                rate = (done - self.frames[1]) / (now - self.frames[0])
-                self.fps = rate if self.fps is None else 0.5 * self.fps + 0.5 * rate
-                self.frames = (now, done)
-        if now - self.last_write < PROGRESS_EVERY_S and fraction < 1.0:
-            return
-        self.last_write = now
-        # The stage text names the recording by its stored (random) file name only.
-        AnalysisJob.objects.filter(id=self.job_id).update(
-            stage=stage[:200], fraction_done=max(0.0, min(1.0, fraction)),
-            frames_per_s=round(self.fps, 1) if m and self.fps else None,
-            heartbeat_at=timezone.now(),
-        )
-        if AnalysisJob.objects.filter(id=self.job_id, cancel_requested=True).exists():
-            raise JobCancelledError()
-
-
-def _heartbeat(job_id: Any, stop: threading.Event) -> None:
-    from django.db import connection
-
-    try:
-        while not stop.wait(HEARTBEAT_S):
-            AnalysisJob.objects.filter(id=job_id).update(heartbeat_at=timezone.now())
-    finally:
-        connection.close()
 
 
 def _exam_file(exam_input: dict[str, Any] | None, folder: Path) -> Path | None:
@@ -150,21 +93,15 @@ def run_analysis(job_id: str) -> str:
             worker_pid=os.getpid(), worker_host=socket.gethostname(), stage="Starting",
         )
     draft = job.draft
+    recordings = [upload_path(draft.id, u.id, u.suffix) for u in draft.uploads.all()]
+    names = {p.name: f"recording {k + 1}" for k, p in enumerate(recordings)}
+    progress = JobProgress(job.id, names)
     stop = threading.Event()
-    beat = threading.Thread(target=_heartbeat, args=(job.id, stop), daemon=True)
-    beat.start()
+    threading.Thread(target=heartbeat, args=(progress, stop), daemon=True).start()
     state, message, visit = AnalysisJob.FAILED, "", None
-    names: dict[str, str] = {}
     try:
-        recordings = [upload_path(draft.id, u.id, u.suffix) for u in draft.uploads.all()]
-        names = {p.name: f"recording {k + 1}" for k, p in enumerate(recordings)}
-        with tempfile.TemporaryDirectory(prefix="groundup-job-") as tmp:
-            recorded = _analyse_and_record(draft, recordings, Path(tmp),
-                                           _Progress(job.id, names), job.created_by)
-        from groundup.store.models import Visit
-
-        visit = Visit.objects.get(uid=recorded.uid)
-        state, message = AnalysisJob.DONE, ""
+        visit = _analyse_and_record(job, recordings, progress)
+        state = AnalysisJob.DONE
     except JobCancelledError:
         state, message = AnalysisJob.CANCELLED, "Cancelled by the therapist."
     except GroundUpError as exc:
@@ -178,42 +115,62 @@ def run_analysis(job_id: str) -> str:
     finally:
         stop.set()
     with transaction.atomic():
-        if visit is not None:
-            VisitDraft.objects.filter(id=draft.id).update(visit=visit)
+        VisitDraft.objects.filter(id=draft.id, recording_by=job.id).update(
+            recording_by=None, **({"visit": visit} if visit is not None else {}))
+        done = {"fraction_done": 1.0} if state == AnalysisJob.DONE else {}
         AnalysisJob.objects.filter(id=job.id).update(
-            state=state, message=message, finished_at=timezone.now(),
-            fraction_done=1.0 if state == AnalysisJob.DONE else job.fraction_done,
-            stage="Done" if state == AnalysisJob.DONE else state.capitalize(),
+            state=state, message=message, finished_at=timezone.now(), frames_per_s=None,
+            stage="Done" if state == AnalysisJob.DONE else state.capitalize(), **done,
         )
     return state
 
 
-def _analyse_and_record(draft: VisitDraft, recordings: list[Path], tmp: Path,
-                        progress: _Progress, actor: str) -> Any:
+def _analyse_and_record(job: AnalysisJob, recordings: list[Path],
+                        progress: JobProgress) -> Any:
     """The store's one-step follow-up (:func:`groundup.store.api.analyze_and_record`), with
-    the previous plan as the therapist left it (their change, if any)."""
+    the previous plan as the therapist left it (their change, if any) and the exam as it is
+    when the visit is recorded: an exam saved while the analysis ran makes it run again with
+    it (the draft's exam version tells), up to :data:`MAX_RUNS` runs."""
     import json
 
+    from groundup.errors import GroundUpError
     from groundup.pipeline import run_visit
     from groundup.store import api
+    from groundup.store.models import Visit
     from groundup.web.reports import previous_plan
 
+    draft, actor = job.draft, job.created_by
     pseudonym = draft.patient.pseudonym
-    previous_path = None
     last, previous = previous_plan(draft.patient)
     if previous is not None and last is not None:
-        previous_path = tmp / "previous_plan.json"
-        previous_path.write_text(json.dumps(previous), encoding="utf-8")
         api.audit("view", "plan", last.uid, patient_ref=pseudonym, actor=actor,
                   detail={"visit": last.number, "purpose": "follow-up", "via": "web"})
-    exam_path = _exam_file(draft.exam_input, tmp)
-    if exam_path is not None:
-        exam_path = api.exam_with_baselines(exam_path, api.first_visit_baselines(pseudonym),
-                                            tmp)
-    out = tmp / "out"
-    run_visit(list(recordings), out, exam_path=exam_path, previous_plan_path=previous_path,
-              progress=progress)
-    return api.record_visit(pseudonym, out, recordings=list(recordings), actor=actor)
+    exam_input, version = draft.exam_input, draft.exam_version
+    for run in range(MAX_RUNS):
+        with tempfile.TemporaryDirectory(prefix="groundup-job-") as name:
+            tmp = Path(name)
+            previous_path = None
+            if previous is not None:
+                previous_path = tmp / "previous_plan.json"
+                previous_path.write_text(json.dumps(previous), encoding="utf-8")
+            exam_path = _exam_file(exam_input, tmp)
+            if exam_path is not None:
+                exam_path = api.exam_with_baselines(
+                    exam_path, api.first_visit_baselines(pseudonym), tmp)
+            run_visit(list(recordings), tmp / "out", exam_path=exam_path,
+                      previous_plan_path=previous_path, progress=progress)
+            # The exam is closed for changes only if it is still the one this run used.
+            if VisitDraft.objects.filter(id=draft.id, exam_version=version,
+                                         recording_by__isnull=True).update(recording_by=job.id):
+                progress("Recording the visit", 1.0)
+                recorded = api.record_visit(pseudonym, tmp / "out",
+                                            recordings=list(recordings), actor=actor)
+                return Visit.objects.get(uid=recorded.uid)
+        fresh = VisitDraft.objects.get(id=draft.id)
+        exam_input, version = fresh.exam_input, fresh.exam_version
+        progress.restart(f"Run {run + 2} with the exam saved during the analysis: ")
+    raise GroundUpError("The exam was changed again and again while the analysis ran.",
+                        "Save the exam, then start the analysis again.")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -245,8 +202,9 @@ def fail_dead_jobs(*, stale_after_s: float = STALE_AFTER_S) -> int:
         with transaction.atomic():
             changed = AnalysisJob.objects.filter(id=job.id, state=AnalysisJob.RUNNING).update(
                 state=AnalysisJob.FAILED, message=DIED_MESSAGE, finished_at=timezone.now(),
-                stage="Stopped",
+                stage="Stopped", frames_per_s=None,
             )
+            VisitDraft.objects.filter(recording_by=job.id).update(recording_by=None)
             if changed and job.task_id:
                 with contextlib.suppress(Exception):
                     DBTaskResult.objects.filter(id=job.task_id, status="RUNNING").update(

@@ -1,11 +1,12 @@
 """What the web app keeps beside the store: visits being prepared (uploads and exam input),
 their analysis jobs, and the therapist's changes to a plan.
 
-A :class:`VisitDraft` holds everything the therapist gave before the analysis (the uploaded
-files on disk, the exam input) from the moment it is given: a server or worker that dies
-during an analysis loses neither, and the analysis can be started again. When the analysis
-finishes, the store records the visit (:func:`groundup.store.api.analyze_and_record`) and the
-draft points to it. Every object is reached by a random id (UUID), never by a database key.
+A :class:`VisitDraft` holds everything the therapist gave for the visit (the uploaded files on
+disk, the exam input, which may be filled in while the analysis runs) from the moment it is
+given: a server or worker that dies during an analysis loses neither, and the analysis can be
+started again. When the analysis finishes, the store records the visit (as
+:func:`groundup.store.api.analyze_and_record` does) and the draft points to it. Every object is
+reached by a random id (UUID), never by a database key.
 
 The keys to the store's tables carry no database constraint: the store's command line runs
 Django without this app, so a patient it deletes cannot cascade here; the web app removes such
@@ -38,6 +39,11 @@ class VisitDraft(models.Model):
     created_by = models.CharField(max_length=150)
     created_at = models.DateTimeField(default=timezone.now)
     exam_input = models.JSONField(null=True, blank=True)
+    # Counts the exam's saves: an analysis records the visit only with the exam it ran with,
+    # so an exam saved while it ran is never left out (it runs again with it).
+    exam_version = models.PositiveIntegerField(default=0)
+    # The job recording the visit now: the exam can no longer change (set and cleared by it).
+    recording_by = models.UUIDField(null=True, blank=True)
     visit = models.OneToOneField(
         Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="web_draft",
         db_constraint=False,

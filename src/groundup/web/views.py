@@ -30,7 +30,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from groundup.store import api
-from groundup.store.models import ClinicMembership, MediaFile, Patient, Visit
+from groundup.store.models import ClinicMembership, Patient, Visit
 from groundup.web import access, exam_form, jobs
 from groundup.web.access import audit
 from groundup.web.models import CLINIC_ADMIN, CLINICIAN, AnalysisJob, PlanEdit, Upload, VisitDraft
@@ -288,13 +288,8 @@ def upload_delete(request: HttpRequest, draft_id: Any, upload_id: Any) -> HttpRe
     from groundup.web.uploads import upload_path
 
     draft = access.draft_or_404(request, draft_id)
-    try:
-        upload = draft.uploads.get(id=upload_id)
-    except Upload.DoesNotExist:
-        raise Http404("No such upload.") from None
-    if draft.visit_id is not None or draft.jobs.filter(
-        state__in=[AnalysisJob.QUEUED, AnalysisJob.RUNNING]
-    ).exists():
+    upload = access.one_or_404(draft.uploads.all(), "No such upload.", id=upload_id)
+    if draft.visit_id is not None or _active_job(draft) is not None:
         messages.error(request, "The analysis of this visit is running: the file stays.")
         return redirect("web:draft", draft_id=draft.id)
     path = upload_path(draft.id, upload.id, upload.suffix)
@@ -320,13 +315,7 @@ def draft_exam(request: HttpRequest, draft_id: Any) -> HttpResponse:
         check = exam_form.check_exam(exam_input, sections)
         general = check.general
         if not check.errors:
-            created = not draft.exam_input
-            draft.exam_input = exam_input
-            draft.save(update_fields=["exam_input"])
-            audit(request, "create" if created else "change", "exam_input", draft.id,
-                  draft.patient)
-            messages.success(request, "Exam saved.")
-            return redirect("web:draft", draft_id=draft.id)
+            return _save_exam(request, draft, exam_input)
         messages.error(request, f"{len(check.errors)} value(s) to correct: see the messages "
                                 "beside the fields.")
     else:
@@ -336,14 +325,43 @@ def draft_exam(request: HttpRequest, draft_id: Any) -> HttpResponse:
                                              "sections": sections, "general": general})
 
 
+def _active_job(draft: VisitDraft) -> AnalysisJob | None:
+    """The draft's queued or running analysis, if any."""
+    return draft.jobs.filter(state__in=[AnalysisJob.QUEUED, AnalysisJob.RUNNING]).first()
+
+
+def _save_exam(request: HttpRequest, draft: VisitDraft, exam_input: dict[str, Any]
+               ) -> HttpResponse:
+    """Keep the exam, also while the analysis runs (it then runs again with it); refused once
+    the visit is being recorded or is recorded, never lost without a word."""
+    from django.db.models import F
+
+    created = not draft.exam_input
+    saved = VisitDraft.objects.filter(
+        id=draft.id, visit__isnull=True, recording_by__isnull=True
+    ).update(exam_input=exam_input, exam_version=F("exam_version") + 1)
+    if not saved:
+        messages.error(request, "This visit is recorded (or being recorded) with the exam it "
+                                "had: the exam is not changed. Start a new visit to re-test.")
+        return redirect("web:draft", draft_id=draft.id)
+    audit(request, "create" if created else "change", "exam_input", draft.id, draft.patient)
+    running = _active_job(draft)
+    if running is not None:
+        messages.success(request, "Exam saved: the running analysis takes it into the report.")
+        return redirect("web:job", job_id=running.id)
+    messages.success(request, "Exam saved.")
+    return redirect("web:draft", draft_id=draft.id)
+
+
 @login_required
 @require_POST
 def draft_start(request: HttpRequest, draft_id: Any) -> HttpResponse:
     draft = access.draft_or_404(request, draft_id)
     if draft.visit_id is not None:
         return redirect("web:visit", uid=draft.visit.uid)
-    if draft.jobs.filter(state__in=[AnalysisJob.QUEUED, AnalysisJob.RUNNING]).exists():
-        return redirect("web:job", job_id=draft.jobs.first().id)
+    running = _active_job(draft)
+    if running is not None:
+        return redirect("web:job", job_id=running.id)
     if not draft.uploads.exists() and not draft.exam_input:
         messages.error(request, "Upload a recording or fill in the exam first.")
         return redirect("web:draft", draft_id=draft.id)
@@ -442,10 +460,7 @@ def visit_media(request: HttpRequest, uid: str, media_id: int) -> HttpResponse:
     from groundup.store.media import blob_path
 
     visit = access.visit_or_404(request, uid)
-    try:
-        media = visit.media.get(pk=media_id)
-    except MediaFile.DoesNotExist:
-        raise Http404("No such file.") from None
+    media = access.one_or_404(visit.media.all(), "No such file.", pk=media_id)
     path = blob_path(media.sha256)
     if not path.is_file():
         raise Http404("The file is missing from the media folder.")

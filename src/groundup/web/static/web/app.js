@@ -21,8 +21,10 @@
       document.getElementById("job-report").hidden = false;
     }
     if (s.finished) {
-      var cancel = document.getElementById("job-cancel");
-      if (cancel) { cancel.hidden = true; }
+      ["job-cancel", "job-exam"].forEach(function (id) {
+        var el = document.getElementById(id);
+        if (el) { el.hidden = true; }
+      });
     }
     return s.finished;
   }
