@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,14 @@ from groundup.video.blazepose import (
     RoiTracker,
     TiledPoseDetector,
 )
-from groundup.video.decode import DecodeLog, VideoInfo, iter_frames, probe_video
+from groundup.video.decode import (
+    DecodeLog,
+    VideoFrame,
+    VideoInfo,
+    iter_frames,
+    packet_timeline,
+    probe_video,
+)
 from groundup.video.extend import OnImage, continues, extend_backward
 from groundup.video.frame_store import FrameStore
 from groundup.video.small_people import FILM_CLOSER, small_people_seen, small_subject_issue
@@ -71,6 +78,9 @@ KEEP_FRAMES_S = 4.0
 DETECT_INTERVAL_S = 0.1
 # While the landmark pass waits for the backward extension, its frames are reported this often.
 PROGRESS_WAIT_S = 0.1
+# The people pass decodes a clip in two halves at once where each half has at least this many
+# frames (a shorter clip is not worth a second decoder).
+MIN_HALF_FRAMES = 30
 
 
 @dataclass
@@ -160,11 +170,22 @@ def _find_people(
 ) -> list[float]:
     """First pass: decode every frame (for its time), run the detector every ``detect_every``
     frames (and on ``subject_frame``) and link the detections into tracks. Returns the frame
-    times. Frames without a detector run are not even converted to RGB."""
+    times. Frames without a detector run are not even converted to RGB.
+
+    Where the clip has a keyframe near its middle, its two halves are decoded and detected at
+    once, each in a thread of its own (:func:`_detect_in_halves`); the detections then join the
+    tracks in frame order, exactly as one pass would link them."""
 
     def wanted(index: int) -> bool:
         return index % detect_every == 0 or index == subject_frame
 
+    halves = _detect_in_halves(path, info, detector, wanted, progress, total)
+    if halves is not None:
+        times, found = halves
+        for index in sorted(found):
+            tracker.update(index, found[index])
+        log.n_frames = len(times)
+        return times
     times: list[float] = []
     for vf in iter_frames(path, info, log, want_image=wanted):
         times.append(vf.time_s)
@@ -172,6 +193,82 @@ def _find_people(
             tracker.update(vf.index, detector.detect(vf.image))
         progress.step(total)
     return times
+
+
+class _Half:
+    """One half of the people pass: decode, detect on the wanted frames, count the frames."""
+
+    def __init__(self, detector: PoseDetector) -> None:
+        self.detector = detector
+        self.times: list[float] = []
+        self.indices: list[int] = []
+        self.found: dict[int, list[PersonDetection]] = {}
+        self.log = DecodeLog()
+        self.error: BaseException | None = None
+
+    def run(self, frames: Iterator[VideoFrame], on_frame: Callable[[], None]) -> None:
+        try:
+            for vf in frames:
+                self.indices.append(vf.index)
+                self.times.append(vf.time_s)
+                if vf.image is not None:
+                    self.found[vf.index] = self.detector.detect(vf.image)
+                on_frame()
+        except BaseException as exc:  # the one-pass decode reports it properly
+            self.error = exc
+
+
+def _detect_in_halves(
+    path: Path,
+    info: VideoInfo,
+    detector: PoseDetector,
+    wanted: Callable[[int], bool],
+    progress: _PoseProgress,
+    total: int,
+) -> tuple[list[float], dict[int, list[PersonDetection]]] | None:
+    """The people pass's frame times and detections (by frame), the clip decoded in two halves
+    at once: from the start to the keyframe nearest the middle (this thread), and from there to
+    the end (another thread, with its own detector interpreter), on the timeline read from the
+    packets. None where that cannot be done exactly as one pass would (no packet timeline or
+    middle keyframe, a decode problem, a frame count or time that differs from the packets'):
+    the caller then decodes the clip in one pass."""
+    timeline = packet_timeline(path, info)
+    if timeline is None:
+        return None
+    n = len(timeline.times_s)
+    inner = [k for k in timeline.keyframes if MIN_HALF_FRAMES <= k <= n - MIN_HALF_FRAMES]
+    if not inner:
+        return None
+    split = min(inner, key=lambda k: abs(k - n / 2))
+    first, second = _Half(detector), _Half(detector.twin())
+    later = iter_frames(
+        path, info, second.log, start_at=split, frame_times_s=timeline.times_s,
+        want_image=wanted,
+    )  # fmt: skip
+    thread = threading.Thread(
+        target=second.run, args=(later, progress.background_frame),
+        name="groundup-people-second-half", daemon=True,
+    )  # fmt: skip
+    thread.start()
+    try:
+        earlier = iter_frames(path, info, first.log, stop_after=split - 1, want_image=wanted)
+        first.run(earlier, lambda: progress.step(total))
+    finally:
+        while thread.is_alive():
+            thread.join(PROGRESS_WAIT_S)
+            progress.step(total, 0)
+    exact = (
+        first.error is None
+        and second.error is None
+        and not first.log.issues
+        and not second.log.issues
+        and first.indices + second.indices == list(range(n))
+        and np.array_equal(first.times, timeline.times_s[:split])
+    )
+    if not exact:
+        progress.restart()
+        return None
+    return first.times + second.times, {**first.found, **second.found}
 
 
 def run_video_pose(
@@ -501,12 +598,20 @@ class _PoseProgress:
             self.reported = done
             self.progress(done, max(total, done))
 
+    def background_frame(self) -> None:
+        """One more frame done in another thread (reported by the caller's thread)."""
+        self.background += 1
+
+    def restart(self) -> None:
+        """Nothing done yet after all (a pass that must be made again)."""
+        self.done = self.background = 0
+
     def counting(self, on_image: OnImage | None) -> OnImage:
         """``on_image`` (the backward extension sees each frame through it) that also counts
         the frame as done (it is tracked right after)."""
 
         def count(index: int, image: np.ndarray) -> None:
-            self.background += 1
+            self.background_frame()
             if on_image is not None:
                 on_image(index, image)
 
