@@ -278,7 +278,7 @@ def outcome_chart(rows: list[dict[str, Any]], path: Path) -> Path | None:
     rows = [r for r in rows if r.get("baseline") is not None and r.get("score") is not None]
     if not rows:
         return None
-    fig = Figure(figsize=(7.0, 0.5 * len(rows) + 0.45))
+    fig = Figure(figsize=(7.0, 0.4 * len(rows) + 0.45))
     axes = fig.subplots(len(rows), 1, squeeze=False)
     for ax, row in zip(axes[:, 0], rows, strict=True):
         baseline, score = row["baseline"], row["score"]
