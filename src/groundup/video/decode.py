@@ -23,7 +23,7 @@ import itertools
 import math
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -472,7 +472,7 @@ def iter_frames(
     want_image: Callable[[int], bool] | None = None,
     on_image: Callable[[int, np.ndarray], None] | None = None,
     keep_raw: bool = False,
-) -> Iterator[VideoFrame]:
+) -> Generator[VideoFrame, None, None]:
     """Yield the frames of a clip in decode order, decoded in a background thread.
 
     At most ``max_queued`` frames wait in memory. ``stop_after`` (a frame index) ends decoding

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,7 @@ from groundup.video.tracking import (
 )
 
 ProgressCallback = Callable[[int, int], None]
+Frames = Generator[VideoFrame, None, None]
 
 # Legs visible: knee and ankle of at least one side with confidence >= this, for >= MIN_LEGS_S.
 LEG_CONFIDENCE = 0.5
@@ -205,16 +206,26 @@ class _Half:
         self.found: dict[int, list[PersonDetection]] = {}
         self.log = DecodeLog()
         self.error: BaseException | None = None
+        self.stop = threading.Event()
 
-    def run(self, frames: Iterator[VideoFrame], on_frame: Callable[[], None]) -> None:
+    def run(self, frames: Frames, on_frame: Callable[[], None]) -> None:
         try:
             for vf in frames:
+                if self.stop.is_set():
+                    break
                 self.indices.append(vf.index)
                 self.times.append(vf.time_s)
                 if vf.image is not None:
                     self.found[vf.index] = self.detector.detect(vf.image)
                 on_frame()
-        except BaseException as exc:  # the one-pass decode reports it properly
+        finally:
+            frames.close()
+
+    def run_guarded(self, frames: Frames, on_frame: Callable[[], None]) -> None:
+        """:meth:`run` in another thread: an error is kept (the one-pass decode reports it)."""
+        try:
+            self.run(frames, on_frame)
+        except BaseException as exc:
             self.error = exc
 
 
@@ -246,20 +257,24 @@ def _detect_in_halves(
         want_image=wanted,
     )  # fmt: skip
     thread = threading.Thread(
-        target=second.run, args=(later, progress.background_frame),
+        target=second.run_guarded, args=(later, progress.background_frame),
         name="groundup-people-second-half", daemon=True,
     )  # fmt: skip
     thread.start()
     try:
+        # This half in this thread: a decode error or a cancel from ``progress`` is raised
+        # as a one-pass decode raises it (the other half is stopped first).
         earlier = iter_frames(path, info, first.log, stop_after=split - 1, want_image=wanted)
         first.run(earlier, lambda: progress.step(total))
-    finally:
-        while thread.is_alive():
-            thread.join(PROGRESS_WAIT_S)
-            progress.step(total, 0)
+    except BaseException:
+        second.stop.set()
+        thread.join()
+        raise
+    while thread.is_alive():
+        thread.join(PROGRESS_WAIT_S)
+        progress.step(total, 0)
     exact = (
-        first.error is None
-        and second.error is None
+        second.error is None
         and not first.log.issues
         and not second.log.issues
         and first.indices + second.indices == list(range(n))
