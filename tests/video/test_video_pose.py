@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import socket
+import threading
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ from groundup.video.decode import (
     probe_video,
     rotate_image,
 )
+from groundup.video.pose_run import VideoPoseResult
 
 
 def _clip(shared_data: Path, name: str) -> Path:
@@ -134,15 +137,59 @@ def test_no_network_needed(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -
     assert np.isfinite(_mid_hip(trial)).all(axis=1).mean() > 0.9
 
 
-@pytest.mark.slow
-def test_sports2d_walker_not_box_person(shared_data: Path) -> None:
+@dataclass
+class _ProgressRun:
+    result: VideoPoseResult
+    calls: list[tuple[int, int]]
+    threads: set[int]
+
+
+@pytest.fixture(scope="module")
+def sports2d_run(shared_data: Path) -> _ProgressRun:
+    """The Sports2D clip through the pose run, every progress call recorded."""
     from groundup.video.pose_run import run_video_pose
 
-    seen: list[tuple[int, int]] = []
-    result = run_video_pose(
-        _clip(shared_data, "sports2d_demo.mp4"), progress=lambda d, t: seen.append((d, t))
-    )
+    calls: list[tuple[int, int]] = []
+    threads: set[int] = set()
+
+    def progress(done: int, total: int) -> None:
+        calls.append((done, total))
+        threads.add(threading.get_ident())
+
+    result = run_video_pose(_clip(shared_data, "sports2d_demo.mp4"), progress=progress)
+    return _ProgressRun(result, calls, threads)
+
+
+@pytest.mark.slow
+def test_progress_spread_over_the_whole_pose_run(sports2d_run: _ProgressRun) -> None:
+    """Frames are reported as they are done: the people pass, then the landmark pass with the
+    backward extension's frames (the walker is tracked back ~40 frames before the detector
+    finds them), always from the caller's thread (a web job writes its row there)."""
+    calls, result = sports2d_run.calls, sports2d_run.result
+    n_frames = result.trial.n_frames
+    assert sports2d_run.threads == {threading.get_ident()}
+    done = np.array([c[0] for c in calls])
+    total = np.array([c[1] for c in calls])
+    # Monotonic: one call per new count, then the last count once more as the whole.
+    assert (np.diff(done[:-1]) > 0).all() and done[-1] == done[-2]
+    assert (done <= total).all() and done[-1] == total[-1]
+    after_people = done > n_frames
+    # Past the people pass the count goes on to every landmark frame, the backward ones
+    # included (each landmark frame was tracked, plus the frames where tracking failed) ...
+    assert done[-1] >= n_frames + result.frames_with_landmarks
+    # ... against a total that counts the backward extension (the frames before the walker's
+    # first detection) from the start: the people pass, then at most the whole clip again.
+    assert (total[after_people][:-1] >= 2 * n_frames).all()
+    # ... in many small steps, not one burst: a call per frame of the landmark pass at least.
+    assert after_people.sum() >= 0.5 * (done[-1] - n_frames)
+    assert after_people.mean() >= 0.3
+
+
+@pytest.mark.slow
+def test_sports2d_walker_not_box_person(sports2d_run: _ProgressRun) -> None:
+    result = sports2d_run.result
     trial = result.trial
+    seen = sports2d_run.calls
     assert seen and seen[-1][0] == seen[-1][1]
     hip = _mid_hip(trial)
     frames = np.flatnonzero(np.isfinite(hip).all(axis=1))

@@ -13,6 +13,7 @@ exactly as it was; a finished run leaves a complete new set, never a mix of two 
 
 from __future__ import annotations
 
+import importlib
 import re
 import threading
 from collections.abc import Callable
@@ -178,6 +179,36 @@ def check_visit_inputs(
     return exam_doc, previous
 
 
+# Modules a visit needs after its recordings are analysed, imported in the background while the
+# inputs are checked and the pose models run (they run outside Python's interpreter lock): about
+# 1 s of SciPy and 0.5 s of matplotlib would otherwise wait in line.
+_ANALYSIS_MODULES = (
+    "scipy.signal",
+    "scipy.interpolate",
+    "groundup.keypoints.pipeline",
+    "groundup.norms.curves",
+    "groundup.plan",
+)
+_REPORT_MODULES = ("matplotlib.figure", "groundup.report.render", "groundup.report.figures")
+
+
+def preload_modules(analysis: bool, report: bool) -> threading.Thread:
+    """Import the modules of the later stages in a background thread (an import that fails
+    here fails again, with its own message, where the module is used)."""
+    names = (*(_ANALYSIS_MODULES if analysis else ()), *(_REPORT_MODULES if report else ()))
+
+    def work() -> None:
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except Exception:  # reported where the module is used
+                continue
+
+    thread = threading.Thread(target=work, name="groundup-preload-modules", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_visit(
     inputs: list[Path],
     out: Path,
@@ -193,6 +224,7 @@ def run_visit(
     options = options or RecordingOptions()
     report = progress or (lambda _d, _f: None)
     n_stages = len(inputs) + 3
+    preload_modules(bool(inputs), make_report)
 
     def stage(k: int) -> StageProgress:
         return lambda desc, frac: report(desc, (k + min(max(frac, 0.0), 1.0)) / n_stages)
@@ -247,6 +279,11 @@ def _write_visit(
 
         warm_up()
     videos = _AnnotatedVideos(list(jobs))
+    printers = None
+    if make_report:
+        from groundup.report.render import start_printers
+
+        printers = start_printers()  # they import WeasyPrint while the plan is made
     try:
         report("Writing the results", len(inputs) / n_stages)
         for k, (path, result) in enumerate(zip(inputs, results, strict=True)):
@@ -276,10 +313,15 @@ def _write_visit(
 
         if make_report:
             report("Report and handout", (len(inputs) + 2) / n_stages)
-            _write_report(folder, outputs, results, exam_doc, chain, plan, options.deidentify)
+            _write_report(
+                folder, outputs, results, exam_doc, chain, plan, options.deidentify, printers
+            )
     except BaseException:
         videos.wait(quiet=True)  # the first error is the one to show
         raise
+    finally:
+        for printer in printers or ():
+            printer.close()  # ends a printer the report did not reach
     if videos.pending:
         report("Annotated video", (len(inputs) + 2.5) / n_stages)
     outputs.annotated_videos = videos.wait()
@@ -295,16 +337,23 @@ def _write_report(
     chain: dict[str, Any] | None,
     plan: dict[str, Any] | None,
     deidentify: bool,
+    printers: Any = None,
 ) -> None:
     from groundup.report import render_visit_report
 
-    key_frames = []
-    for k, result in enumerate(results):
-        for frame in result.make_key_frames() if result.make_key_frames else []:
-            frame.source_index = k
-            if frame.time_src:
-                frame.time_src = f"analysis/{k}/{frame.time_src}"
-            key_frames.append(frame)
+    def make_key_frames() -> list[Any]:
+        key_frames = []
+        for k, result in enumerate(results):
+            for frame in result.make_key_frames() if result.make_key_frames else []:
+                frame.source_index = k
+                if frame.time_src:
+                    frame.time_src = f"analysis/{k}/{frame.time_src}"
+                key_frames.append(frame)
+        return key_frames
+
+    # The key frames (a decode, face hiding and drawing, mostly outside Python's interpreter
+    # lock) are made in a thread while the report draws its plots.
+    frames = _InBackground(make_key_frames, "groundup-key-frames")
     try:
         files = render_visit_report(
             folder,
@@ -312,15 +361,45 @@ def _write_report(
             exam=exam_doc,
             chain=chain,
             plan=plan,
-            key_frames=key_frames,
+            key_frames=frames.result,
             deidentify=deidentify,
+            printers=printers,
         )
     except GroundUpError as exc:
         if isinstance(exc.__cause__, OSError):
             raise environment_problem(exc.__cause__, "to write the report") from exc
         raise
+    finally:
+        frames.wait()  # never left running behind an error
     outputs.report_html, outputs.report_pdf = files.html, files.pdf
     outputs.handout_pdf = files.handout_pdf
+
+
+class _InBackground:
+    """One function run in a background thread; ``result`` waits for its value or raises its
+    error in the caller's thread."""
+
+    def __init__(self, work: Callable[[], Any], name: str) -> None:
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self.value = work()
+            except BaseException as exc:  # re-raised in the caller's thread by result()
+                self.error = exc
+
+        self.thread = threading.Thread(target=run, name=name, daemon=True)
+        self.thread.start()
+
+    def wait(self) -> None:
+        self.thread.join()
+
+    def result(self) -> Any:
+        self.wait()
+        if self.error is not None:
+            raise self.error
+        return self.value
 
 
 class _AnnotatedVideos:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,8 @@ SWAY_ROWS: tuple[tuple[str, int], ...] = (
     ("range_mm", 1),
     ("mean_frequency_hz", 3),
 )
+
+KeyFramesBySource = dict[int, list[dict[str, Any]]]
 
 
 def recording_title(index: int, analysis: dict[str, Any], deidentify: bool) -> str:
@@ -294,9 +297,10 @@ def gait_blocks(
     exam: dict[str, Any] | None,
     assets_dir: Path,
     deidentify: bool,
-    key_frames_by_source: dict[int, list[dict[str, Any]]],
+    key_frames_by_source: KeyFramesBySource | Callable[[], KeyFramesBySource],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """One block per analysis and the norm sources cited."""
+    """One block per analysis and the norm sources cited. ``key_frames_by_source`` may be a
+    function: it is called once every plot is drawn (the frames are made meanwhile)."""
     patient = (exam or {}).get("patient") or {}
     age_y, sex = patient.get("age_y"), patient.get("sex")
     blocks = []
@@ -314,7 +318,7 @@ def gait_blocks(
             "video": [],
             "video_note": "",
             "curves": None,
-            "key_frames": key_frames_by_source.get(index, []),
+            "key_frames": [],
         }
         spatio = analysis.get("spatiotemporal")
         if spatio:
@@ -350,6 +354,10 @@ def gait_blocks(
         if analysis.get("curves"):
             block["curves"] = curves_block(index, analysis["curves"], assets_dir)
         blocks.append(block)
+    if callable(key_frames_by_source):
+        key_frames_by_source = key_frames_by_source()
+    for index, block in enumerate(blocks):
+        block["key_frames"] = key_frames_by_source.get(index, [])
     for index in sorted(set(key_frames_by_source) - set(range(len(analyses)))):
         # frames given without the analysis of their recording: still shown, under their own title
         blocks.append(

@@ -48,9 +48,48 @@ SYMMETRY_MEASURES = {
 }
 
 
+# Fixed margins, in inches, around and between the axes of each figure: the fonts are fixed, so
+# the room their labels need is known without drawing the figure first (matplotlib's tight or
+# constrained layouts draw it once more to measure it). Text width is taken as this many ems
+# per character (DejaVu Sans averages about 0.55).
+EM_PER_CHAR = 0.62
+PT_PER_IN = 72.0
+
+
+def _text_in(chars: int, size_pt: float) -> float:
+    """Width in inches of ``chars`` characters at ``size_pt``."""
+    return chars * size_pt * EM_PER_CHAR / PT_PER_IN
+
+
+def _fixed_layout(
+    fig: Figure,
+    *,
+    left_in: float,
+    right_in: float,
+    top_in: float,
+    bottom_in: float,
+    wspace_in: float = 0.0,
+    hspace_in: float = 0.0,
+    ncols: int = 1,
+    nrows: int = 1,
+) -> None:
+    """Place the axes grid with margins and gaps given in inches."""
+    width, height = fig.get_size_inches()
+    axes_w = (width - left_in - right_in - wspace_in * (ncols - 1)) / ncols
+    axes_h = (height - top_in - bottom_in - hspace_in * (nrows - 1)) / nrows
+    fig.subplots_adjust(
+        left=left_in / width,
+        right=1 - right_in / width,
+        bottom=bottom_in / height,
+        top=1 - top_in / height,
+        wspace=wspace_in / max(axes_w, 1e-6),
+        hspace=hspace_in / max(axes_h, 1e-6),
+    )
+
+
 def _save(fig: Figure, path: Path, kind: str) -> Path:
-    """Save at the printed width (one drawing: no tight bounding box, which draws twice; the
-    figure's own tight layout keeps every label inside it)."""
+    """Save at the printed width: one drawing (no tight bounding box or layout, each of which
+    draws the figure once more; the fixed margins keep every label inside it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     dpi = PRINT_DPI * FIGURE_WIDTH_MM[kind] / 25.4 / float(fig.get_figwidth())
     fig.savefig(path, dpi=dpi, facecolor="white")
@@ -98,7 +137,11 @@ def symmetry_chart(spatiotemporal: dict[str, Any], path: Path) -> Path | None:
             ax.spines[spine].set_visible(False)
     for j in range(len(measures), nrows * ncols):
         axes[j // ncols][j % ncols].set_visible(False)
-    fig.tight_layout()
+    title_in = (2 * 1.25 * 6.8 + 7) / PT_PER_IN  # two title lines and the pad
+    _fixed_layout(
+        fig, left_in=_text_in(5, 6.5) + 0.08, right_in=0.05, top_in=title_in + 0.03,
+        bottom_in=0.05, wspace_in=0.12, hspace_in=title_in + 0.08, ncols=ncols, nrows=nrows,
+    )  # fmt: skip
     return _save(fig, path, "symmetry")
 
 
@@ -172,7 +215,14 @@ def curves_figure(panels: list[CurvePanel | None], path: Path, ncols: int = 4) -
     ]
     fig.legend(handles=handles, loc="upper center", ncol=5, fontsize=6.3, frameon=False)
     fig.supxlabel("% of the gait cycle (0 = heel strike)", fontsize=6.5, y=0.005)
-    fig.tight_layout(rect=(0, 0.02, 1, 1 - 0.22 / (1.5 * nrows + 0.35)), h_pad=0.6, w_pad=0.5)
+    title_in = 2.5 * 7.5 / PT_PER_IN  # up to two title lines and the pad
+    ticks_in = 1.9 * 6 / PT_PER_IN  # tick labels below the axes and their pad
+    _fixed_layout(
+        fig, left_in=_text_in(3, 6) + 6.5 / PT_PER_IN + 0.12, right_in=0.1,
+        top_in=0.26 + title_in, bottom_in=ticks_in + 1.6 * 6.5 / PT_PER_IN,
+        wspace_in=_text_in(3, 6) + 0.12, hspace_in=title_in + ticks_in + 0.04,
+        ncols=ncols, nrows=nrows,
+    )  # fmt: skip
     return _save(fig, path, "curves")
 
 
@@ -210,7 +260,12 @@ def profile_chart(
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
     ax.legend(fontsize=6.5, frameon=False, ncol=3, loc="lower left", bbox_to_anchor=(0.0, 1.0))
-    fig.tight_layout()
+    # x labels at 30 degrees: their height is half their length
+    label_in = _text_in(max(len(n) for n in names), 6.5) * 0.5 + 6.5 / PT_PER_IN
+    _fixed_layout(
+        fig, left_in=2 * 6.5 / PT_PER_IN + _text_in(3, 6.5) + 0.15, right_in=0.1,
+        top_in=0.25, bottom_in=label_in + 0.08,
+    )  # fmt: skip
     return _save(fig, path, "profile")
 
 
@@ -223,7 +278,7 @@ def outcome_chart(rows: list[dict[str, Any]], path: Path) -> Path | None:
     rows = [r for r in rows if r.get("baseline") is not None and r.get("score") is not None]
     if not rows:
         return None
-    fig = Figure(figsize=(7.0, 0.5 * len(rows) + 0.45))
+    fig = Figure(figsize=(7.0, 0.4 * len(rows) + 0.45))
     axes = fig.subplots(len(rows), 1, squeeze=False)
     for ax, row in zip(axes[:, 0], rows, strict=True):
         baseline, score = row["baseline"], row["score"]
@@ -248,5 +303,11 @@ def outcome_chart(rows: list[dict[str, Any]], path: Path) -> Path | None:
     axes[-1, 0].set_xlabel(
         "○ baseline   ● today (green: MCID reached, amber: not reached)", fontsize=8
     )
-    fig.tight_layout()
+    ticks_in = 2.0 * 7 / PT_PER_IN
+    _fixed_layout(
+        fig, left_in=_text_in(max(len(str(r["short"])) for r in rows), 8) + 0.15,
+        right_in=_text_in(max(len(f"{r['better']} is better") for r in rows), 7) + 0.12,
+        top_in=0.08, bottom_in=ticks_in + 2.0 * 8 / PT_PER_IN, hspace_in=ticks_in + 0.12,
+        nrows=len(rows),
+    )  # fmt: skip
     return _save(fig, path, "outcomes")

@@ -9,6 +9,7 @@ each in a child process, beside each other (:mod:`groundup.report.pdf`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -39,6 +40,8 @@ ASSETS_DIRNAME = "report_files"
 MAX_SUMMARY_FINDINGS = 12
 MAX_SUMMARY_DEVIATIONS = 3
 MAX_SUMMARY_PROBLEMS = 5
+# The key frames of a report, or a function that makes them (called when they are needed).
+KeyFrames = list[KeyFrame] | Callable[[], list[KeyFrame]] | None
 
 
 # Estimated printed height of an exam test, in lines of its half-page column: what the two
@@ -281,16 +284,26 @@ def build_context(
     exam: dict[str, Any] | None,
     chain: dict[str, Any] | None,
     plan: dict[str, Any] | None,
-    key_frames: list[KeyFrame] | None,
+    key_frames: KeyFrames,
     deidentify: bool,
 ) -> dict[str, Any]:
+    """The report template's context; ``key_frames`` may be a function that gives them (made
+    in another thread meanwhile): it is called once the gait plots are drawn."""
     assets = out_dir / ASSETS_DIRNAME
     if assets.is_dir():  # plots of an earlier rendering into the same folder must not linger
         for old in assets.glob("*.png"):
             old.unlink()
-    frames_by_source, frame_notes = prepare_key_frames(key_frames, assets, deidentify)
+    frames: dict[str, Any] = {"given": key_frames, "notes": []}
+
+    def frames_by_source() -> dict[int, list[dict[str, Any]]]:
+        given = frames["given"]
+        frames["given"] = given() if callable(given) else given
+        by_source, frames["notes"] = prepare_key_frames(frames["given"], assets, deidentify)
+        return by_source
+
     gait, norm_sources = gait_blocks(analyses, exam, assets, deidentify, frames_by_source)
-    assessed, missing = _not_assessed(analyses, exam, chain, plan, key_frames)
+    frame_notes: list[str] = frames["notes"]
+    assessed, missing = _not_assessed(analyses, exam, chain, plan, frames["given"])
     outcomes = outcome_rows(exam) if exam else []
     pathway = (exam or {}).get("pathway")
     red_flags = ((exam or {}).get("screening") or {}).get("red_flags") or {}
@@ -327,6 +340,12 @@ def build_context(
     }
 
 
+def start_printers() -> tuple[PdfInAnotherProcess, PdfInAnotherProcess]:
+    """The report's and the handout's PDF printers (child processes that import WeasyPrint at
+    once); give them to :func:`render_visit_report`, or end them with ``close()``."""
+    return PdfInAnotherProcess(), PdfInAnotherProcess()
+
+
 def render_visit_report(
     out_dir: Path,
     *,
@@ -334,8 +353,9 @@ def render_visit_report(
     exam: dict[str, Any] | None,
     chain: dict[str, Any] | None,
     plan: dict[str, Any] | None,
-    key_frames: list[KeyFrame] | None = None,
+    key_frames: KeyFrames = None,
     deidentify: bool = True,
+    printers: tuple[PdfInAnotherProcess, PdfInAnotherProcess] | None = None,
 ) -> ReportFiles:
     """Write out_dir/report.html, report.pdf and handout.pdf (plots in out_dir/report_files/).
 
@@ -351,10 +371,10 @@ def render_visit_report(
         )
     out_dir = Path(out_dir)
     # Both PDFs are laid out by child processes, beside each other and beside whatever else
-    # runs in this one (the annotated video): the report's printer starts now (it imports
-    # WeasyPrint while the plots are drawn here), the handout's once the report's HTML is away.
-    report_printer = PdfInAnotherProcess()
-    handout_printer: PdfInAnotherProcess | None = None
+    # runs in this one (the annotated video). Both printers start now, or earlier where the
+    # caller started them (:func:`start_printers`): they import WeasyPrint while the plots
+    # are drawn here.
+    report_printer, handout_printer = printers or start_printers()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         ctx = build_context(
@@ -373,7 +393,6 @@ def render_visit_report(
         tmp.replace(html_path)
         pdf_path = out_dir / "report.pdf"
         report_printer.start(report_html, out_dir, pdf_path)
-        handout_printer = PdfInAnotherProcess()
         hctx = handout_context(
             exam=exam, chain=chain, plan=plan, assets_dir=out_dir / ASSETS_DIRNAME
         )
@@ -389,8 +408,7 @@ def render_visit_report(
         ) from exc
     finally:
         report_printer.close()
-        if handout_printer is not None:
-            handout_printer.close()
+        handout_printer.close()
     assets = (
         sorted((out_dir / ASSETS_DIRNAME).glob("*")) if (out_dir / ASSETS_DIRNAME).is_dir() else []
     )

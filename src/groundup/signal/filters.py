@@ -46,9 +46,9 @@ it as a :class:`~groundup.errors.QualityIssue`). Fill short gaps first
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
 from groundup.errors import InputError, QualityIssue
 from groundup.trial import Trial
@@ -68,6 +68,14 @@ CUTOFF_HZ_MAX = 20.0
 #: The longest marker gap ``--max-gap-s`` may fill by interpolation: about half a step; longer
 #: interpolation invents the step it is meant to measure.
 MAX_GAP_S_LIMIT = 0.25
+
+
+def _scipy_signal() -> Any:
+    """``scipy.signal``, imported when first needed: the option checks run before anything
+    else and must not wait for it (about a second to import)."""
+    import scipy.signal
+
+    return scipy.signal
 
 
 def check_cutoff_option(cutoff_hz: float) -> None:
@@ -134,9 +142,8 @@ def _check_parameters(rate_hz: float, cutoff_hz: float, order: int) -> None:
 
 def _design_sos(rate_hz: float, cutoff_hz: float, order: int) -> np.ndarray:
     _check_parameters(rate_hz, cutoff_hz, order)
-    return np.asarray(
-        butter(order, design_cutoff_hz(cutoff_hz, rate_hz, order), fs=rate_hz, output="sos")
-    )
+    cutoff = design_cutoff_hz(cutoff_hz, rate_hz, order)
+    return np.asarray(_scipy_signal().butter(order, cutoff, fs=rate_hz, output="sos"))
 
 
 def _padlen(sos: np.ndarray) -> int:
@@ -152,7 +159,7 @@ def min_frames_to_filter(order: int = 4) -> int:
     that: 16 for ``order=4``, 10 for ``order=2``.
     """
     # The padding depends on the number of sections only, not on the cut-off.
-    return _padlen(np.asarray(butter(order, 0.5, output="sos"))) + 1
+    return _padlen(np.asarray(_scipy_signal().butter(order, 0.5, output="sos"))) + 1
 
 
 def finite_runs(valid: np.ndarray) -> list[tuple[int, int]]:
@@ -171,7 +178,7 @@ def _filter_runs(x: np.ndarray, sos: np.ndarray) -> tuple[np.ndarray, list[tuple
         if stop - start < min_len:
             short.append((start, stop))
             continue
-        out[start:stop] = sosfiltfilt(sos, x[start:stop], axis=0)
+        out[start:stop] = _scipy_signal().sosfiltfilt(sos, x[start:stop], axis=0)
     return out, short
 
 

@@ -23,7 +23,7 @@ import itertools
 import math
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -222,6 +222,48 @@ def probe_video(path: str | Path) -> VideoInfo:
         )
     finally:
         container.close()
+
+
+@dataclass(frozen=True)
+class PacketTimeline:
+    """Every frame's time, as a full decode gives it, and the keyframes, read from the packets
+    alone (no decoding): where a pass may start a second decoder."""
+
+    times_s: np.ndarray
+    keyframes: tuple[int, ...]
+
+
+def packet_timeline(path: str | Path, info: VideoInfo) -> PacketTimeline | None:
+    """The clip's frame times and keyframe indices from its packets, or None where the packets
+    cannot tell for sure (a packet without a timestamp, two packets with one timestamp, a first
+    timestamp other than the first decoded frame's). A decode must still confirm the count:
+    a codec may hide frames inside packets."""
+    import av
+
+    if info.first_pts is None or info.time_base is None:
+        return None
+    try:
+        with av.open(str(path), mode="r") as container:
+            stream = container.streams.video[0]
+            pts: list[int] = []
+            key: list[int] = []
+            for packet in container.demux(stream):
+                if packet.size == 0:
+                    continue  # the demuxer's end-of-stream packet
+                if packet.pts is None:
+                    return None
+                pts.append(int(packet.pts))
+                if packet.is_keyframe:
+                    key.append(int(packet.pts))
+    except Exception:  # PyAV raises several error types for broken data
+        return None
+    ordered = sorted(pts)
+    if not ordered or ordered[0] != info.first_pts or len(set(ordered)) != len(ordered):
+        return None
+    # The decoder's own arithmetic (see _decode_worker), so that times compare exactly.
+    times = np.array([float((p - info.first_pts) * info.time_base) for p in ordered])
+    index = {p: k for k, p in enumerate(ordered)}
+    return PacketTimeline(times_s=times, keyframes=tuple(sorted(index[p] for p in key)))
 
 
 def _frame_rate_issues(path: Path, fps: float) -> list[QualityIssue]:
@@ -430,7 +472,7 @@ def iter_frames(
     want_image: Callable[[int], bool] | None = None,
     on_image: Callable[[int, np.ndarray], None] | None = None,
     keep_raw: bool = False,
-) -> Iterator[VideoFrame]:
+) -> Generator[VideoFrame, None, None]:
     """Yield the frames of a clip in decode order, decoded in a background thread.
 
     At most ``max_queued`` frames wait in memory. ``stop_after`` (a frame index) ends decoding

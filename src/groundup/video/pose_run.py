@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,14 @@ from groundup.video.blazepose import (
     RoiTracker,
     TiledPoseDetector,
 )
-from groundup.video.decode import DecodeLog, VideoInfo, iter_frames, probe_video
+from groundup.video.decode import (
+    DecodeLog,
+    VideoFrame,
+    VideoInfo,
+    iter_frames,
+    packet_timeline,
+    probe_video,
+)
 from groundup.video.extend import OnImage, continues, extend_backward
 from groundup.video.frame_store import FrameStore
 from groundup.video.small_people import FILM_CLOSER, small_people_seen, small_subject_issue
@@ -57,6 +64,7 @@ from groundup.video.tracking import (
 )
 
 ProgressCallback = Callable[[int, int], None]
+Frames = Generator[VideoFrame, None, None]
 
 # Legs visible: knee and ankle of at least one side with confidence >= this, for >= MIN_LEGS_S.
 LEG_CONFIDENCE = 0.5
@@ -69,6 +77,11 @@ KEEP_FRAMES_S = 4.0
 # The people pass runs the full-frame detector about this often (every 3 frames at 30 frames/s;
 # measured on the shared clips, see docs/video-pose.md); tracks bridge the frames between.
 DETECT_INTERVAL_S = 0.1
+# While the landmark pass waits for the backward extension, its frames are reported this often.
+PROGRESS_WAIT_S = 0.1
+# The people pass decodes a clip in two halves at once where each half has at least this many
+# frames (a shorter clip is not worth a second decoder).
+MIN_HALF_FRAMES = 30
 
 
 @dataclass
@@ -153,24 +166,124 @@ def _find_people(
     detect_every: int,
     subject_frame: int | None,
     log: DecodeLog,
-    progress: ProgressCallback | None,
+    progress: _PoseProgress,
     total: int,
 ) -> list[float]:
     """First pass: decode every frame (for its time), run the detector every ``detect_every``
     frames (and on ``subject_frame``) and link the detections into tracks. Returns the frame
-    times. Frames without a detector run are not even converted to RGB."""
+    times. Frames without a detector run are not even converted to RGB.
+
+    Where the clip has a keyframe near its middle, its two halves are decoded and detected at
+    once, each in a thread of its own (:func:`_detect_in_halves`); the detections then join the
+    tracks in frame order, exactly as one pass would link them."""
 
     def wanted(index: int) -> bool:
         return index % detect_every == 0 or index == subject_frame
 
+    halves = _detect_in_halves(path, info, detector, wanted, progress, total)
+    if halves is not None:
+        times, found = halves
+        for index in sorted(found):
+            tracker.update(index, found[index])
+        log.n_frames = len(times)
+        return times
     times: list[float] = []
     for vf in iter_frames(path, info, log, want_image=wanted):
         times.append(vf.time_s)
         if vf.image is not None:
             tracker.update(vf.index, detector.detect(vf.image))
-        if progress is not None:
-            progress(vf.index + 1, max(total, vf.index + 1))
+        progress.step(total)
     return times
+
+
+class _Half:
+    """One half of the people pass: decode, detect on the wanted frames, count the frames."""
+
+    def __init__(self, detector: PoseDetector) -> None:
+        self.detector = detector
+        self.times: list[float] = []
+        self.indices: list[int] = []
+        self.found: dict[int, list[PersonDetection]] = {}
+        self.log = DecodeLog()
+        self.error: BaseException | None = None
+        self.stop = threading.Event()
+
+    def run(self, frames: Frames, on_frame: Callable[[], None]) -> None:
+        try:
+            for vf in frames:
+                if self.stop.is_set():
+                    break
+                self.indices.append(vf.index)
+                self.times.append(vf.time_s)
+                if vf.image is not None:
+                    self.found[vf.index] = self.detector.detect(vf.image)
+                on_frame()
+        finally:
+            frames.close()
+
+    def run_guarded(self, frames: Frames, on_frame: Callable[[], None]) -> None:
+        """:meth:`run` in another thread: an error is kept (the one-pass decode reports it)."""
+        try:
+            self.run(frames, on_frame)
+        except BaseException as exc:
+            self.error = exc
+
+
+def _detect_in_halves(
+    path: Path,
+    info: VideoInfo,
+    detector: PoseDetector,
+    wanted: Callable[[int], bool],
+    progress: _PoseProgress,
+    total: int,
+) -> tuple[list[float], dict[int, list[PersonDetection]]] | None:
+    """The people pass's frame times and detections (by frame), the clip decoded in two halves
+    at once: from the start to the keyframe nearest the middle (this thread), and from there to
+    the end (another thread, with its own detector interpreter), on the timeline read from the
+    packets. None where that cannot be done exactly as one pass would (no packet timeline or
+    middle keyframe, a decode problem, a frame count or time that differs from the packets'):
+    the caller then decodes the clip in one pass."""
+    timeline = packet_timeline(path, info)
+    if timeline is None:
+        return None
+    n = len(timeline.times_s)
+    inner = [k for k in timeline.keyframes if MIN_HALF_FRAMES <= k <= n - MIN_HALF_FRAMES]
+    if not inner:
+        return None
+    split = min(inner, key=lambda k: abs(k - n / 2))
+    first, second = _Half(detector), _Half(detector.twin())
+    later = iter_frames(
+        path, info, second.log, start_at=split, frame_times_s=timeline.times_s,
+        want_image=wanted,
+    )  # fmt: skip
+    thread = threading.Thread(
+        target=second.run_guarded, args=(later, progress.background_frame),
+        name="groundup-people-second-half", daemon=True,
+    )  # fmt: skip
+    thread.start()
+    try:
+        # This half in this thread: a decode error or a cancel from ``progress`` is raised
+        # as a one-pass decode raises it (the other half is stopped first).
+        earlier = iter_frames(path, info, first.log, stop_after=split - 1, want_image=wanted)
+        first.run(earlier, lambda: progress.step(total))
+    except BaseException:
+        second.stop.set()
+        thread.join()
+        raise
+    while thread.is_alive():
+        thread.join(PROGRESS_WAIT_S)
+        progress.step(total, 0)
+    exact = (
+        second.error is None
+        and not first.log.issues
+        and not second.log.issues
+        and first.indices + second.indices == list(range(n))
+        and np.array_equal(first.times, timeline.times_s[:split])
+    )
+    if not exact:
+        progress.restart()
+        return None
+    return first.times + second.times, {**first.found, **second.found}
 
 
 def run_video_pose(
@@ -330,7 +443,8 @@ def _run_video_pose(
 
     ``subject_xy`` (pixels, after rotation) picks a person: the one whose body box contains or is
     nearest the point on ``subject_frame``, or, without a frame, on the first frame each person
-    appears. ``progress(frames_done, frames_total)`` is called after each frame of both passes
+    appears. ``progress(frames_done, frames_total)`` is called, from this thread, as frames of
+    the people pass, the landmark pass and the backward extension are done
     (the total is re-estimated once the subject is known).
     """
     info = probe_video(path)
@@ -344,8 +458,9 @@ def _run_video_pose(
     log = DecodeLog()
     t_start = time.perf_counter()
     estimate = info.n_frames_estimate
+    counter = _PoseProgress(progress)
     times = _find_people(
-        path, info, detector, tracker, detect_every, subject_frame, log, progress, 2 * estimate
+        path, info, detector, tracker, detect_every, subject_frame, log, counter, 2 * estimate
     )
     t_first = time.perf_counter() - t_start
     n_frames = len(times)
@@ -377,8 +492,9 @@ def _run_video_pose(
     # The backward extension needs only the first landmark frame: it runs on the other core
     # while this loop goes on (started at the first frame accepted below).
     backward: _BackwardExtension | None = None
-    done = n_frames
-    total = n_frames + (n_frames - subject.first_frame)
+    # Frames to go: the landmark pass from the subject's first detection on, and the backward
+    # extension (at most the frames before it); the people pass did n_frames.
+    total = n_frames + (n_frames - subject.first_frame) + (subject.first_frame if extend else 0)
     size_px = (info.width_px, info.height_px)
     keep = _keep_early_frames(keep_frames, subject.first_frame + round(KEEP_FRAMES_S * fps))
     for vf in iter_frames(
@@ -419,22 +535,19 @@ def _run_video_pose(
             if extend and backward is None:
                 backward = _BackwardExtension(
                     path, info, detector, frame, have[frame].aux_px, frame_times, ext_others,
-                    max_gap, keep,
+                    max_gap, counter.counting(keep),
                 )  # fmt: skip
         else:
             runner.reset()
             if past_end:
                 break
-        done += 1
-        if progress is not None:
-            progress(done, max(total, done))
+        counter.step(total)
     extended = sum(1 for f in have if f > subject.last_frame)
     if backward is not None:
-        earlier = backward.result()
+        earlier = backward.result(lambda: counter.step(total, 0))
         extended += len(earlier)
         have.update(earlier)
-    if progress is not None:
-        progress(done, done)
+    counter.finish()
     t_total = time.perf_counter() - t_start
 
     trial = _build_trial(path, info, frame_times, have, n_frames)
@@ -477,6 +590,54 @@ def _run_video_pose(
     )
 
 
+class _PoseProgress:
+    """Frames done across the whole pose run (people pass, landmark pass and backward
+    extension), told to the caller's ``progress(frames_done, frames_total)`` as they are done.
+
+    The callback is only ever called from the caller's thread (a web job writes its database
+    row there and may raise to cancel): the backward extension's thread only counts its frames
+    (:meth:`counting`), and the caller's thread reports them with its own, or while it waits
+    for that thread (:meth:`_BackwardExtension.result`)."""
+
+    def __init__(self, progress: ProgressCallback | None) -> None:
+        self.progress = progress
+        self.done = 0  # frames done in the caller's thread
+        self.background = 0  # frames done by the backward extension (one writer: its thread)
+        self.reported = -1
+
+    def step(self, total: int, frames: int = 1) -> None:
+        """``frames`` more done in the caller's thread; report the count if it changed."""
+        self.done += frames
+        done = self.done + self.background
+        if self.progress is not None and done != self.reported:
+            self.reported = done
+            self.progress(done, max(total, done))
+
+    def background_frame(self) -> None:
+        """One more frame done in another thread (reported by the caller's thread)."""
+        self.background += 1
+
+    def restart(self) -> None:
+        """Nothing done yet after all (a pass that must be made again)."""
+        self.done = self.background = 0
+
+    def counting(self, on_image: OnImage | None) -> OnImage:
+        """``on_image`` (the backward extension sees each frame through it) that also counts
+        the frame as done (it is tracked right after)."""
+
+        def count(index: int, image: np.ndarray) -> None:
+            self.background_frame()
+            if on_image is not None:
+                on_image(index, image)
+
+        return count
+
+    def finish(self) -> None:
+        done = self.done + self.background
+        if self.progress is not None:
+            self.progress(done, done)
+
+
 def _keep_early_frames(store: FrameStore | None, last_frame: int) -> OnImage | None:
     """The store's ``add`` for frames up to ``last_frame`` (None without a store)."""
     if store is None:
@@ -508,41 +669,30 @@ class _BackwardExtension:
     ) -> None:
         self.found: dict[int, FrameLandmarks] = {}
         self.error: BaseException | None = None
-        args = (path, info, detector, first_frame, start_aux_px.copy(), frame_times_s, others)
-        self.thread = threading.Thread(
-            target=self._run, args=(*args, max_gap_frames, on_image),
-            name="groundup-extend-backward", daemon=True,
-        )  # fmt: skip
-        self.thread.start()
+        start_px = start_aux_px.copy()
 
-    def _run(
-        self,
-        path: Path,
-        info: VideoInfo,
-        detector: PoseDetector,
-        first_frame: int,
-        start_aux_px: np.ndarray,
-        frame_times_s: np.ndarray,
-        others: list[Track],
-        max_gap_frames: int,
-        on_image: OnImage | None,
-    ) -> None:
         def add(frame: int, time_s: float, got: PoseLandmarks) -> None:
             self.found[frame] = FrameLandmarks.of(got)
 
-        try:
-            if first_frame <= 0:
-                return
-            extend_backward(
-                path, info, PoseLandmarker(num_threads=detector.num_threads), detector.twin(),
-                first_frame, start_aux_px, frame_times_s, others, max_gap_frames, add, on_image,
-            )  # fmt: skip
-        except BaseException as exc:  # re-raised in the caller's thread by result()
-            self.error = exc
+        def run() -> None:
+            try:
+                extend_backward(
+                    path, info, PoseLandmarker(num_threads=detector.num_threads), detector.twin(),
+                    first_frame, start_px, frame_times_s, others, max_gap_frames, add, on_image,
+                )  # fmt: skip
+            except BaseException as exc:  # re-raised in the caller's thread by result()
+                self.error = exc
 
-    def result(self) -> dict[int, FrameLandmarks]:
-        """The landmarks found before the first frame (waits for the thread)."""
-        self.thread.join()
+        self.thread = threading.Thread(target=run, name="groundup-extend-backward", daemon=True)
+        self.thread.start()
+
+    def result(self, waiting: Callable[[], None] | None = None) -> dict[int, FrameLandmarks]:
+        """The landmarks found before the first frame (waits for the thread, calling
+        ``waiting`` every ``PROGRESS_WAIT_S`` meanwhile)."""
+        while self.thread.is_alive():
+            self.thread.join(PROGRESS_WAIT_S)
+            if waiting is not None:
+                waiting()
         if self.error is not None:
             raise self.error
         return self.found
