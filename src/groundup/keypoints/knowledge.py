@@ -57,3 +57,9 @@ def phase_plausibility() -> dict[str, tuple[float, float]]:
     phase gets the warning ``implausible_gait_phases`` (see the YAML)."""
     table = video_gait_knowledge()["phase_plausibility"]
     return {k: (float(v[0]), float(v[1])) for k, v in table.items() if k != "source"}
+
+
+def max_pelvis_bounce_heights() -> float:
+    """Largest robust SD of the mid-hip's height about its 1 s running median, in body heights,
+    that still counts as walking (see the YAML: bouncing or jumping is not walking)."""
+    return float(video_gait_knowledge()["max_pelvis_bounce_heights"])

@@ -23,7 +23,11 @@ from groundup.keypoints.cleaning import (
     clean_keypoints,
     smooth_keypoints,
 )
-from groundup.keypoints.knowledge import phase_plausibility, valid_variables
+from groundup.keypoints.knowledge import (
+    max_pelvis_bounce_heights,
+    phase_plausibility,
+    valid_variables,
+)
 from groundup.keypoints.metrics import video_metrics
 from groundup.keypoints.view import (
     WalkBack,
@@ -78,6 +82,39 @@ def _require_lower_body(trial: Trial) -> None:
             f"only {seen_s:.2f} s of the clip, so no walking can be measured.",
             "Film the patient walking with the whole body, feet included, in the picture for at "
             "least two full strides (four steps).",
+        )
+
+
+def pelvis_bounce_heights(trial: Trial) -> float | None:
+    """SD of the mid-hip's image height about its 1 s running median, in median body heights;
+    None where it cannot be measured."""
+    from scipy.ndimage import median_filter  # SciPy: imported only when needed
+
+    if "left_hip" not in trial.points or "right_hip" not in trial.points:
+        return None
+    hip_y = (trial.points["left_hip"][:, 1] + trial.points["right_hip"][:, 1]) / 2
+    height = body_height_px(trial)
+    seen = np.isfinite(hip_y)
+    window = max(3, round(trial.point_rate_hz) | 1)
+    if seen.sum() < 2 * window or not np.isfinite(height).any():
+        return None
+    y = hip_y[seen]
+    wave = y - median_filter(y, size=window, mode="nearest")
+    return float(np.std(wave)) / float(np.nanmedian(height))
+
+
+def _require_no_bouncing(trial: Trial) -> None:
+    """Refuse a person whose hips rise and fall far more than walking's few centimetres
+    (jumping, stepping onto a box, bouncing in place): their foot movements are not steps."""
+    bounce = pelvis_bounce_heights(trial)
+    limit = max_pelvis_bounce_heights()
+    if bounce is not None and bounce > limit:
+        raise NoWalkingError(
+            f"No walking was found: the hips rise and fall by {100 * bounce:.1f} % of the "
+            f"person's height (standard deviation; walking stays under {100 * limit:.1f} %): "
+            "jumping, stepping up or bouncing in place, not walking.",
+            "Film the patient walking at least two full strides on level ground, with the whole "
+            "body and feet in the picture.",
         )
 
 
@@ -179,6 +216,7 @@ def analyze_keypoints(
         info = detect_view(cleaned, view)
         cleaned = cleaned.with_quality(_walked_both_ways(walk_back))
     cleaned = cleaned.with_quality(*info.quality)
+    _require_no_bouncing(cleaned)
     scale = scale_from_height(cleaned, info.view, subject_height)
     analysis = analyze_gait(cleaned, events="kinematic", max_gap_s=max_gap_s, view=info.view)
     if analysis.progression is None:  # analyze_gait raises first; kept for type narrowing
