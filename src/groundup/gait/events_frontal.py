@@ -120,10 +120,14 @@ class FrontalFootPitchEventDetection:
             own = 1.0 if side == "left" else -1.0
             shows = _peaks(sole, rate, self.min_stride_s, self.prominence_fraction)
             lifted = _peaks(-sole, rate, self.min_stride_s, self.prominence_fraction)
-            for pos, frame in self._strikes(sole, lifted, shows, progression, rate):
+            for pos, frame in self._between_extremes(
+                sole, lifted, shows, progression, rate, True, self.contact_fraction
+            ):
                 vote = _vote(left_ahead, frame)  # the landing foot is ahead
                 candidates.append(_Candidate("heel_strike", pos, vote, own * vote))
-            for pos, frame in self._toe_offs(sole, lifted, shows, progression, rate):
+            for pos, frame in self._between_extremes(
+                sole, shows, lifted, progression, rate, False, self.release_fraction
+            ):
                 vote = -_vote(left_ahead, frame)  # the leaving foot is behind
                 candidates.append(_Candidate("toe_off", pos, vote, own * vote))
         events: list[GaitEvent] = []
@@ -160,52 +164,39 @@ class FrontalFootPitchEventDetection:
             return None
         return start + int(np.nanargmax(seg))
 
-    def _strikes(
+    def _between_extremes(
         self,
         sole: np.ndarray,
-        lifted: list[float],
-        shows: list[float],
+        anchors: list[float],
+        partners: list[float],
         progression: Progression,
         rate: float,
+        forward: bool,
+        fraction: float,
     ) -> list[tuple[float, int]]:
-        """(heel strike, frame of the toe-up extreme) of one foot."""
+        """(event, anchor frame) per anchor extreme: where ``sole`` has moved ``fraction`` of the
+        way from the anchor toward its partner extreme, the next one (``forward``: heel strike,
+        from the toe-up extreme) or the previous one (toe off, back from the sole-showing
+        extreme). Without a partner peak, the other extreme within :meth:`_reach`."""
         out = []
-        for p in lifted:
-            i = round(p)
-            if not progression.walking[i]:
+        reach = self._reach(rate)
+        for a in anchors:
+            k = round(a)
+            if not progression.walking[k]:
                 continue
-            later = [q for q in shows if q > p]
-            j = round(later[0]) if later else self._extreme(sole, i + 1, i + self._reach(rate))
-            if j is None:
+            if forward:
+                later = [q for q in partners if q > a]
+                m = round(later[0]) if later else self._extreme(sole, k + 1, k + reach)
+            else:
+                earlier = [q for q in partners if q < a]
+                m = round(earlier[-1]) if earlier else self._extreme(-sole, k - reach, k)
+            if m is None:
                 continue
-            level = sole[i] + self.contact_fraction * (sole[j] - sole[i])
-            pos = _crossing_after(sole, i, j, level)
+            level = sole[k] + fraction * (sole[m] - sole[k])
+            cross = _crossing_after if forward else _crossing_before
+            pos = cross(sole, k, m, level)
             if pos is not None:
-                out.append((pos, i))
-        return out
-
-    def _toe_offs(
-        self,
-        sole: np.ndarray,
-        lifted: list[float],
-        shows: list[float],
-        progression: Progression,
-        rate: float,
-    ) -> list[tuple[float, int]]:
-        """(toe off, frame of the sole-showing extreme) of one foot."""
-        out = []
-        for q in shows:
-            j = round(q)
-            if not progression.walking[j]:
-                continue
-            earlier = [p for p in lifted if p < q]
-            i = round(earlier[-1]) if earlier else self._extreme(-sole, j - self._reach(rate), j)
-            if i is None:
-                continue
-            level = sole[j] - self.release_fraction * (sole[j] - sole[i])
-            pos = _crossing_before(sole, j, i, level)
-            if pos is not None:
-                out.append((pos, j))
+                out.append((pos, k))
         return out
 
 
