@@ -22,7 +22,8 @@ metrics, and reported with its reason; it never becomes a finding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -49,18 +50,23 @@ class LegLandmarks:
     ``in_picture``: both legs' landmarks tracked inside the picture; ``least_confidence``: the
     lowest confidence of the ten leg landmarks (None: not checked for this view or source);
     ``progression_ratio``: the mid-hip's forward image speed (median over the window) over the
-    walker's median forward speed (None: not checked)."""
+    walker's median forward speed (None: not checked). ``frame_of``: the trial's frame at a
+    time (:meth:`groundup.trial.Trial.frame_of`: by the clip's own frame times; without it, time
+    x rate)."""
 
     rate_hz: float
     in_picture: np.ndarray
     least_confidence: np.ndarray | None
     progression_ratio: np.ndarray | None
+    frame_of: Callable[[float], int] | None = field(default=None, compare=False)
 
     @property
     def window_frames(self) -> int:
         return max(1, round(float(reliability_rules()["window_s"]) * self.rate_hz))
 
     def frame(self, time_s: float) -> int:
+        if self.frame_of is not None:
+            return self.frame_of(time_s)
         return round(time_s * self.rate_hz)
 
 
@@ -127,7 +133,7 @@ def leg_landmarks(
         if view in rules["progression_views"]
         else None
     )
-    return LegLandmarks(rate, in_picture, least, ratio)
+    return LegLandmarks(rate, in_picture, least, ratio, trial.frame_of)
 
 
 def contact_problem(landmarks: LegLandmarks, time_s: float) -> str | None:

@@ -60,6 +60,6 @@ def phase_plausibility() -> dict[str, tuple[float, float]]:
 
 
 def max_pelvis_bounce_heights() -> float:
-    """Largest robust SD of the mid-hip's height about its 1 s running median, in body heights,
+    """Largest SD of the mid-hip's height about its 1 s running median, in body heights,
     that still counts as walking (see the YAML: bouncing or jumping is not walking)."""
     return float(video_gait_knowledge()["max_pelvis_bounce_heights"])

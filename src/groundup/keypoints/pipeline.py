@@ -85,15 +85,16 @@ def _require_lower_body(trial: Trial) -> None:
         )
 
 
-def pelvis_bounce_heights(trial: Trial) -> float | None:
-    """SD of the mid-hip's image height about its 1 s running median, in median body heights;
-    None where it cannot be measured."""
+def pelvis_bounce_heights(trial: Trial, height_px: np.ndarray | None = None) -> float | None:
+    """SD of the mid-hip's image height about its 1 s running median, in median body heights
+    (``height_px``: the trial's :func:`body_height_px`, computed when not given); None where it
+    cannot be measured."""
     from scipy.ndimage import median_filter  # SciPy: imported only when needed
 
     if "left_hip" not in trial.points or "right_hip" not in trial.points:
         return None
     hip_y = (trial.points["left_hip"][:, 1] + trial.points["right_hip"][:, 1]) / 2
-    height = body_height_px(trial)
+    height = body_height_px(trial) if height_px is None else height_px
     seen = np.isfinite(hip_y)
     window = max(3, round(trial.point_rate_hz) | 1)
     if seen.sum() < 2 * window or not np.isfinite(height).any():
@@ -103,10 +104,10 @@ def pelvis_bounce_heights(trial: Trial) -> float | None:
     return float(np.std(wave)) / float(np.nanmedian(height))
 
 
-def _require_no_bouncing(trial: Trial) -> None:
+def _require_no_bouncing(trial: Trial, height_px: np.ndarray) -> None:
     """Refuse a person whose hips rise and fall far more than walking's few centimetres
     (jumping, stepping onto a box, bouncing in place): their foot movements are not steps."""
-    bounce = pelvis_bounce_heights(trial)
+    bounce = pelvis_bounce_heights(trial, height_px)
     limit = max_pelvis_bounce_heights()
     if bounce is not None and bounce > limit:
         raise NoWalkingError(
@@ -216,7 +217,8 @@ def analyze_keypoints(
         info = detect_view(cleaned, view)
         cleaned = cleaned.with_quality(_walked_both_ways(walk_back))
     cleaned = cleaned.with_quality(*info.quality)
-    _require_no_bouncing(cleaned)
+    height_px = body_height_px(cleaned)
+    _require_no_bouncing(cleaned, height_px)
     scale = scale_from_height(cleaned, info.view, subject_height)
     analysis = analyze_gait(cleaned, events="kinematic", max_gap_s=max_gap_s, view=info.view)
     if analysis.progression is None:  # analyze_gait raises first; kept for type narrowing
@@ -230,7 +232,6 @@ def analyze_keypoints(
 
     smooth = smooth_keypoints(cleaned)
     angles = keypoint_angles(smooth, info.view, info.direction)
-    height_px = body_height_px(cleaned)
     landmarks = leg_landmarks(analysis.trial, analysis.progression, analysis.events)
     metrics = video_metrics(smooth, angles, analysis.events, info.view, height_px, scale, landmarks)
     valid = valid_variables(info.view)

@@ -17,8 +17,8 @@ import re
 from typing import Any
 
 from groundup.errors import NoWalkingError
+from groundup.trial import SIDES
 
-SIDES = ("left", "right")
 _SOURCE_WORDS = {"force_plate": "the force plates", "file": "the events stored in the file"}
 _MISSING_MARKERS = re.compile(r"missing or empty: ([^.]+)\.")
 

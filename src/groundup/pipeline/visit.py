@@ -274,10 +274,7 @@ def _write_visit(
     # Python's interpreter lock, the report's plotting inside it).
     jobs = [r.write_annotated_video for r in results if r.write_annotated_video is not None]
     if jobs:
-        from groundup.privacy.face_finder import warm_up
         from groundup.report import render_visit_report  # noqa: F401 - imported before the thread
-
-        warm_up()
     videos = _AnnotatedVideos(list(jobs))
     printers = None
     if make_report:

@@ -170,11 +170,6 @@ def finder() -> FaceFinder:
     return found
 
 
-def warm_up() -> None:
-    """Kept for callers that prepared the detector's imports before starting a thread (the
-    detector no longer imports MediaPipe's graph packages; nothing to do)."""
-
-
 def find_faces_px(image: np.ndarray) -> list[np.ndarray]:
     """Every face found anywhere in an RGB image: boxes (x0, y0, x1, y1) in its pixels."""
     image = np.ascontiguousarray(image[:, :, :3])

@@ -24,11 +24,6 @@ HEAD_HEIGHT_TRUNKS = (1.000 - 0.870) / (0.818 - 0.530)
 # The hidden box is this many head heights wide and high (a head and about half a head of margin
 # on every side: hair, ears, a head turned or tilted, the keypoints' own error).
 HEAD_BOX_HEADS = 2.2
-# Head of an upright person inside a full-body box (the square around the full-body circle,
-# whose top is about the top of the head): fractions of the box side (on the sample clip the
-# walker's nose lies 0.10 of the side below the top).
-UPRIGHT_HEAD_WIDTH = 0.3
-UPRIGHT_HEAD_HEIGHT = 0.22
 # Upper body (head position unknown): from the top of the box to a little below the mid-hip
 # (a person bent over has the head at hip height), this share of the box width, centred.
 UPPER_BODY_WIDTH = 0.8
@@ -45,14 +40,6 @@ def head_from_trunk(hip_px: np.ndarray, shoulder_px: np.ndarray) -> np.ndarray:
     centre = hip + HEAD_CENTRE_TRUNKS * trunk
     half = HEAD_BOX_HEADS * HEAD_HEIGHT_TRUNKS * float(np.hypot(*trunk)) / 2
     return np.array([centre[0] - half, centre[1] - half, centre[0] + half, centre[1] + half])
-
-
-def upright_head(body_box: np.ndarray) -> np.ndarray:
-    """The head end of a full-body box (a person standing or walking)."""
-    x0, y0, x1, _y1 = (float(v) for v in body_box)
-    size, cx = x1 - x0, (x0 + x1) / 2
-    half = UPRIGHT_HEAD_WIDTH * size / 2
-    return np.array([cx - half, y0, cx + half, y0 + UPRIGHT_HEAD_HEIGHT * size])
 
 
 def upper_body(body_box: np.ndarray) -> np.ndarray:

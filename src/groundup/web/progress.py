@@ -44,6 +44,7 @@ class JobProgress:
         self.job_id = job_id
         self.names = names or {}
         self.lock = threading.Lock()
+        self.write_lock = threading.Lock()
         self.last_write = 0.0
         self.stage_key = ""
         self.stage_began = time.monotonic()
@@ -95,13 +96,16 @@ class JobProgress:
 
     def flush(self, *, force: bool = False) -> None:
         """Write the newest progress not yet written (and the heartbeat); note a cancel."""
-        with self.lock:
-            now = time.monotonic()
-            if not force and now - self.last_write < PROGRESS_EVERY_S:
-                return
-            fields, self.pending = self.pending or {}, None
-            self.last_write = now
-        AnalysisJob.objects.filter(id=self.job_id).update(heartbeat_at=timezone.now(), **fields)
+        # One writer at a time, from taking the newest report to its write: the heartbeat
+        # thread and the pipeline's thread never land an older count after a newer one.
+        with self.write_lock:
+            with self.lock:
+                now = time.monotonic()
+                if not force and now - self.last_write < PROGRESS_EVERY_S:
+                    return
+                fields, self.pending = self.pending or {}, None
+                self.last_write = now
+            AnalysisJob.objects.filter(id=self.job_id).update(heartbeat_at=timezone.now(), **fields)
         if AnalysisJob.objects.filter(id=self.job_id, cancel_requested=True).exists():
             self.cancelled = True
 
