@@ -92,8 +92,10 @@ def two_walkers(shared_data: Path, tmp_path_factory: pytest.TempPathFactory):
     path = shared_data / "video" / "sagittal_indoor_two_walkers.mp4"
     found = run_video_pose(path)
     out = tmp_path_factory.mktemp("two") / "annotated.mp4"
-    write_annotated_video(path, out, found.trial, [], found.track_boxes_px,
-                          found.subject_track_id, track_faces_px=found.track_faces_px)  # fmt: skip
+    write_annotated_video(
+        path, out, found.trial, [], found.track_boxes_px, found.subject_track_id,
+        track_trunks_px=found.track_trunks_px,
+    )  # fmt: skip
     return path, found, out
 
 

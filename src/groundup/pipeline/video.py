@@ -245,5 +245,5 @@ def write_annotated(
         pose.track_boxes_px,
         pose.subject_track_id,
         blur_faces=deidentify,
-        track_faces_px=pose.track_faces_px,
+        track_trunks_px=pose.track_trunks_px,
     )

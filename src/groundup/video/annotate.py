@@ -167,12 +167,15 @@ def write_annotated_video(
     track_boxes_px: Mapping[int, np.ndarray],
     subject_track_id: int,
     blur_faces: bool = True,
-    track_faces_px: Mapping[int, np.ndarray] | None = None,
+    track_trunks_px: Mapping[int, np.ndarray] | None = None,
 ) -> Path:
     """Write the annotated H.264 MP4 of a clip and return its path.
 
     ``events``: analysis.json event dicts (``side``, ``kind``, ``time_s``, ``frame``);
-    ``track_boxes_px`` / ``track_faces_px``: per track (n_frames, 4) boxes in source pixels.
+    ``track_boxes_px``: per track (n_frames, 4) boxes in source pixels; ``track_trunks_px``: per
+    track (n_frames, 4) detector mid-hip and mid-shoulder in source pixels, NaN where the person
+    detector did not run or find them (:attr:`groundup.video.pose_run.VideoPoseResult.
+    track_trunks_px`).
     """
     import av
 
@@ -197,7 +200,7 @@ def write_annotated_video(
         ) from exc
     try:
         _encode(container, path_in, info, width, height, trial, events, track_boxes_px,
-                subject_track_id, blur_faces, track_faces_px)  # fmt: skip
+                subject_track_id, blur_faces, track_trunks_px)  # fmt: skip
         os.replace(tmp, path_out)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -216,7 +219,7 @@ def _encode(
     track_boxes_px: Mapping[int, np.ndarray],
     subject_track_id: int,
     blur_faces: bool,
-    track_faces_px: Mapping[int, np.ndarray] | None,
+    track_trunks_px: Mapping[int, np.ndarray] | None,
 ) -> None:
     """Decode, draw and encode every frame into ``container`` (closed at the end).
 
@@ -224,10 +227,7 @@ def _encode(
     found there (a face found later is followed back to it) are hidden in it too."""
     import av
 
-    # The person detector's "face" boxes do not locate faces: on the sample clip every one is
-    # about 353 px wide whatever the person's size, centred near the mid-hip. Heads are placed
-    # from its trunk keypoints instead (TrackedHeads).
-    del track_faces_px
+    del track_trunks_px  # not used yet: heads are located again (TrackedHeads)
     rate = Fraction(info.nominal_fps).limit_denominator(1001)
     time_base = Fraction(1, 1000)
     last_pts = -1

@@ -111,8 +111,10 @@ class VideoPoseResult:
     subject_track_id: int
     track_boxes_px: dict[int, np.ndarray]
     """Per track: (n_frames, 4) full-body boxes (x_min, y_min, x_max, y_max), NaN where absent."""
-    track_faces_px: dict[int, np.ndarray]
-    """Per track: (n_frames, 4) face boxes from the detector, NaN where absent."""
+    track_trunks_px: dict[int, np.ndarray]
+    """Per track: (n_frames, 4) mid-hip and mid-shoulder (x_hip, y_hip, x_shoulder, y_shoulder)
+    from the person detector's keypoints in the frames where it found that person, NaN
+    elsewhere (where a head is: :func:`groundup.privacy.heads.head_from_trunk`)."""
     info: VideoInfo
     frames_with_landmarks: int
     timings_s: dict[str, float] = field(default_factory=dict)
@@ -575,9 +577,9 @@ def _run_video_pose(
         trial=trial,
         subject_track_id=sid,
         track_boxes_px=_with_subject_boxes(
-            _boxes(tracker.tracks, n_frames, False, tracker.max_gap_frames), sid, have
+            _boxes(tracker.tracks, n_frames, tracker.max_gap_frames), sid, have
         ),
-        track_faces_px=_boxes(tracker.tracks, n_frames, True, tracker.max_gap_frames),
+        track_trunks_px=_trunks(tracker.tracks, n_frames),
         info=info,
         frames=keep_frames,
         frames_with_landmarks=len(have),
@@ -849,9 +851,20 @@ def _check_legs(trial: Trial, fps: float, path: Path) -> None:
         )
 
 
-def _boxes(
-    tracks: list[Track], n_frames: int, face: bool, max_gap_frames: int
-) -> dict[int, np.ndarray]:
+def _trunks(tracks: list[Track], n_frames: int) -> dict[int, np.ndarray]:
+    """Per track, the detector's mid-hip and mid-shoulder keypoints in the frames where it found
+    the person (n_frames, 4), NaN elsewhere."""
+    out: dict[int, np.ndarray] = {}
+    for t in tracks:
+        arr = np.full((n_frames, 4), np.nan)
+        for f, det in t.detections.items():
+            if f < n_frames:
+                arr[f] = np.concatenate([det.keypoints_px[0], det.keypoints_px[2]])
+        out[t.track_id] = arr
+    return out
+
+
+def _boxes(tracks: list[Track], n_frames: int, max_gap_frames: int) -> dict[int, np.ndarray]:
     """Per track, a box per frame; frames between two observations no more than
     ``max_gap_frames`` apart (the detector runs every k frames) are linearly interpolated."""
     out: dict[int, np.ndarray] = {}
@@ -860,7 +873,7 @@ def _boxes(
         frames = sorted(f for f in t.detections if f < n_frames)
         for f in frames:
             det = t.detections[f]
-            arr[f] = det.face_box_px if face else det.body_box_px
+            arr[f] = det.body_box_px
         for a, b in itertools.pairwise(frames):
             if 1 < b - a <= max_gap_frames:
                 w = (np.arange(a + 1, b) - a)[:, None] / (b - a)
