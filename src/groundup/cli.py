@@ -327,6 +327,21 @@ def _parse_xy(text: str | None) -> tuple[float, float] | None:
     return x, y
 
 
+# Python collects its youngest objects every 700 allocations by default; a visit allocates
+# millions of small objects it keeps (decoded metadata, report layout), and those collections
+# cost 0.36-0.67 s of the main process on the sample visit (measured with gc.callbacks), against
+# 0.14 s with a threshold of 10 000 (memory unchanged: a few thousand more small objects).
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def fewer_collections() -> None:
+    """Collect young objects less often for the rest of this process (a long batch job)."""
+    import gc
+
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(max(GC_YOUNG_THRESHOLD, gc.get_threshold()[0]), middle, old)
+
+
 def _run_visit(
     recordings: list[Path],
     out: Path,
@@ -338,6 +353,7 @@ def _run_visit(
 ) -> None:
     from groundup.pipeline import run_visit
 
+    fewer_collections()
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),

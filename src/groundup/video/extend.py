@@ -216,7 +216,7 @@ def _reverse_chunks(
                 start = max(0, stop_at - chunk + 1)
                 decoded = iter_frames(
                     path, info, DecodeLog(), start_at=start, stop_after=stop_at,
-                    frame_times_s=frame_times_s, keep_raw=True,
+                    frame_times_s=frame_times_s, keep_raw=True, threads=1,
                 )  # fmt: skip
                 frames = []
                 for vf in decoded:
