@@ -86,7 +86,7 @@ def analyse_video(
     preload = _preload_gait_engine()
     pose = run_video_pose(
         path, subject_xy=options.subject_xy, progress=frames_done, view=options.view,
-        keep_frames=FrameStore(KEY_FRAME_WIDTH_PX),
+        keep_frames=FrameStore(KEY_FRAME_WIDTH_PX) if options.key_frames else None,
     )  # fmt: skip
     preload.join()
     progress(f"Gait from {path.name}", 0.8)

@@ -17,7 +17,7 @@ import importlib
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -221,7 +221,7 @@ def run_visit(
     progress: StageProgress | None = None,
 ) -> VisitOutputs:
     """Analyse every input, score the exam, reason, plan and report (see the module docstring)."""
-    options = options or RecordingOptions()
+    options = replace(options or RecordingOptions(), key_frames=make_report)
     report = progress or (lambda _d, _f: None)
     n_stages = len(inputs) + 3
     preload_modules(bool(inputs), make_report)
