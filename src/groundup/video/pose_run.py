@@ -250,6 +250,8 @@ def _detect_in_halves(
     packets. None where that cannot be done exactly as one pass would (no packet timeline or
     middle keyframe, a decode problem, a frame count or time that differs from the packets'):
     the caller then decodes the clip in one pass."""
+    if 1 < info.n_frames_estimate < 2 * MIN_HALF_FRAMES:
+        return None  # too short for two halves: the packets need not be read
     timeline = packet_timeline(path, info)
     if timeline is None:
         return None
