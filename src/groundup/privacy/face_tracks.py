@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from groundup.privacy.face_finder import Face, FaceFinder, finder
+from groundup.privacy.picture import Image, pixels
 
 SWEEP_EVERY_S = 0.5
 HOLD_S = 0.5
@@ -107,10 +108,11 @@ class FaceTracks:
         self.known_heads = known_heads or (lambda _frame: [])
         self.finder = face_finder or finder()
         self.tracks: list[_Track] = []
-        self.images: dict[int, np.ndarray] = {}
+        self.images: dict[int, Image] = {}
 
-    def add(self, frame: int, image: np.ndarray) -> None:
-        """Search ``image`` (RGB, the frame ``frame``; kept until it can no longer be needed)."""
+    def add(self, frame: int, image: Image) -> None:
+        """Search ``image`` (the frame ``frame``: an RGB array, or a function giving it, called
+        only when the frame is searched; kept until it can no longer be needed)."""
         self.images[frame] = image
         for old in [f for f in self.images if f < frame - self.sweep_every]:
             del self.images[old]
@@ -118,7 +120,7 @@ class FaceTracks:
             if track.active and frame % FOLLOW_EVERY == 0:
                 self._follow(track, frame, +1)
         if frame % self.sweep_every == 0:
-            self._sweep(frame, image)
+            self._sweep(frame, pixels(image))
 
     def _sweep(self, frame: int, image: np.ndarray) -> None:
         known = self.known_heads(frame)
@@ -147,7 +149,7 @@ class FaceTracks:
         size = float(max(box[2] - box[0], box[3] - box[1]))
         side = max(FOLLOW_MIN_CROP_PX, FOLLOW_CROP_FACES * size)
         best = None
-        for face in self.finder.near(self.images[frame], centre, side):
+        for face in self.finder.near(pixels(self.images[frame]), centre, side):
             ratio = face.size / max(float(max(last[2] - last[0], last[3] - last[1])), 1.0)
             if not 1 / FOLLOW_SIZE_RATIO <= ratio <= FOLLOW_SIZE_RATIO:
                 continue

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from groundup.privacy.picture import Image, pixels
+
 HEAD_CENTRE_TRUNKS = (0.935 - 0.530) / (0.818 - 0.530)
 HEAD_HEIGHT_TRUNKS = (1.000 - 0.870) / (0.818 - 0.530)
 # The hidden box is this many head heights wide and high (a head and about half a head of margin
@@ -171,19 +173,27 @@ class TrackedHeads:
             return boxes[frame] * self.scale
         return None
 
-    def add(self, frame: int, image: np.ndarray, every_track: bool = False) -> None:
-        """Locate the tracked people's heads in ``image`` (the frame ``frame``): every
-        ``locate_every`` frames, at the first and last frame of a track, or always with
-        ``every_track``."""
+    def add(
+        self,
+        frame: int,
+        image: Image,
+        every_track: bool = False,
+        shape: tuple[int, ...] | None = None,
+    ) -> None:
+        """Locate the tracked people's heads in ``image`` (the frame ``frame``; an RGB array,
+        or a function giving it, called only when a head is looked for, with the picture's
+        ``shape``): every ``locate_every`` frames, at the first and last frame of a track, or
+        always with ``every_track``."""
+        shape = shape if shape is not None else np.shape(image)
         for track in self.tracks:
             body = self._body(track, frame)
             if body is None:
                 continue
-            if track == self.subject and self.subject_face(frame, image.shape) is not None:
+            if track == self.subject and self.subject_face(frame, shape) is not None:
                 continue
             edge = self._body(track, frame - 1) is None or self._body(track, frame + 1) is None
             if every_track or edge or frame % self.locate_every == 0:
-                self.found[track][frame] = self.locator.locate(image, body)
+                self.found[track][frame] = self.locator.locate(pixels(image), body)
 
     def known(self, frame: int, image_shape: tuple[int, ...]) -> list[np.ndarray]:
         """Heads whose position is known at ``frame`` (landmarks, or found by the detector)."""
