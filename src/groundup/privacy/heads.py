@@ -91,6 +91,10 @@ class HeadLocator:
         return head_from_trunk(best[1][0], best[1][2])
 
 
+# A head placed from the people pass's trunk keypoints (found on the whole frame at the
+# detector's 224 pixels, coarser than HeadLocator's crop) is hidden in a box this much wider
+# and higher than head_from_trunk's.
+TRUNK_HEAD_WIDEN = 1.0
 # The detector is run on each tracked person this often (the people pass's own detector
 # interval); between two runs the head is the union of the heads found around it.
 LOCATE_EVERY_S = 0.1
@@ -132,9 +136,11 @@ class TrackedHeads:
         scale: float,
         fps: float,
         locator: HeadLocator | None = None,
+        trunks_px: dict[int, np.ndarray] | None = None,
     ) -> None:
         self.points = points
         self.tracks = track_boxes_px
+        self.trunks = trunks_px or {}
         self.subject = subject_track_id
         self.scale = scale
         self.locate_every = max(1, round(LOCATE_EVERY_S * fps))
@@ -173,6 +179,18 @@ class TrackedHeads:
             return boxes[frame] * self.scale
         return None
 
+    def _trunk(self, track: int, frame: int) -> np.ndarray | None:
+        """The head placed from the people pass's trunk keypoints, where it found the person."""
+        trunks = self.trunks.get(track)
+        if trunks is None or not 0 <= frame < trunks.shape[0]:
+            return None
+        trunk = trunks[frame]
+        if not np.isfinite(trunk).all():
+            return None
+        head = head_from_trunk(trunk[:2] * self.scale, trunk[2:] * self.scale)
+        centre, half = (head[:2] + head[2:]) / 2, (head[2:] - head[:2]) / 2 * TRUNK_HEAD_WIDEN
+        return np.concatenate([centre - half, centre + half])
+
     def add(
         self,
         frame: int,
@@ -190,6 +208,10 @@ class TrackedHeads:
             if body is None:
                 continue
             if track == self.subject and self.subject_face(frame, shape) is not None:
+                continue
+            trunk = self._trunk(track, frame)
+            if trunk is not None:
+                self.found[track][frame] = trunk
                 continue
             edge = self._body(track, frame - 1) is None or self._body(track, frame + 1) is None
             if every_track or edge or frame % self.locate_every == 0:

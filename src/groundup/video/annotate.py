@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
@@ -110,9 +110,10 @@ def _i420_colour(rgb: Colour) -> Colour:
 
 class _Canvas:
     """Drawing on a picture kept as its I420 planes (Y full size, U and V half size each way),
-    coordinates in the Y plane's pixels: each shape is drawn in Y at full size and in U and V
-    at half size (OpenCV's fixed-point ``shift`` of one bit halves the coordinates), so the
-    picture never goes through RGB (a conversion there and back cost more than the drawing)."""
+    coordinates in the Y plane's pixels. Each shape is drawn once, anti-aliased, into a mask
+    the size of its bounding box; the mask blends the colour into Y, and the mask averaged over
+    2 x 2 pixels blends it into U and V: what drawing on the RGB picture and converting it to
+    I420 gave, without converting the whole picture there and back."""
 
     def __init__(self, planes: list[np.ndarray]) -> None:
         self.planes = planes
@@ -121,34 +122,60 @@ class _Canvas:
     def width(self) -> int:
         return int(self.planes[0].shape[1])
 
-    def _each(self, rgb: Colour, thickness: int) -> list[tuple[np.ndarray, int, int, int]]:
-        """(plane, value, thickness, shift) per plane."""
-        values = _i420_colour(rgb)
-        half = -1 if thickness < 0 else max(1, round(thickness / 2))
-        return [
-            (plane, value, thickness if k == 0 else half, 0 if k == 0 else 1)
-            for k, (plane, value) in enumerate(zip(self.planes, values, strict=True))
-        ]
+    def _blend(
+        self, box: tuple[int, int, int, int], rgb: Colour, draw: Callable[[np.ndarray, Point], None]
+    ) -> None:
+        """Blend ``rgb`` where ``draw(mask, origin)`` draws 255 (``origin``: the mask's top-left
+        corner in picture pixels) in ``box`` (x0, y0, x1, y1)."""
+        luma = self.planes[0]
+        height, width = luma.shape
+        x0, y0 = max(0, box[0]) // 2 * 2, max(0, box[1]) // 2 * 2
+        x1, y1 = min(width, box[2] + 1) // 2 * 2, min(height, box[3] + 1) // 2 * 2
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return
+        mask = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+        draw(mask, (x0, y0))
+        half = cv2.resize(mask, ((x1 - x0) // 2, (y1 - y0) // 2), interpolation=cv2.INTER_AREA)
+        regions = [(y0, y1, x0, x1, mask)] + [(y0 // 2, y1 // 2, x0 // 2, x1 // 2, half)] * 2
+        for plane, value, (r0, r1, c0, c1, alpha) in zip(
+            self.planes, _i420_colour(rgb), regions, strict=True
+        ):
+            if not alpha.any():
+                continue
+            region = plane[r0:r1, c0:c1]
+            weight = alpha.astype(np.uint16)
+            region[:] = (region * (255 - weight) + value * weight + 127) // 255
 
     def line(self, p0: Point, p1: Point, rgb: Colour, thickness: int) -> None:
-        for plane, value, thick, shift in self._each(rgb, thickness):
-            cv2.line(plane, p0, p1, value, thick, cv2.LINE_AA, shift)
+        reach = thickness + 2
+        box = (min(p0[0], p1[0]) - reach, min(p0[1], p1[1]) - reach,
+               max(p0[0], p1[0]) + reach, max(p0[1], p1[1]) + reach)  # fmt: skip
+        self._blend(box, rgb, lambda m, o: cv2.line(m, _minus(p0, o), _minus(p1, o), 255,
+                                                      thickness, cv2.LINE_AA))  # fmt: skip
 
     def rectangle(self, p0: Point, p1: Point, rgb: Colour, thickness: int) -> None:
-        for plane, value, thick, shift in self._each(rgb, thickness):
-            cv2.rectangle(plane, p0, p1, value, thick, cv2.LINE_AA, shift)
+        for a, b in ((p0, (p1[0], p0[1])), ((p1[0], p0[1]), p1), (p1, (p0[0], p1[1])),
+                     ((p0[0], p1[1]), p0)):  # fmt: skip
+            self.line(a, b, rgb, thickness)
 
     def disc(self, centre: Point, radius: int, rgb: Colour) -> None:
-        for plane, value, _, shift in self._each(rgb, -1):
-            cv2.circle(plane, centre, radius, value, -1, cv2.LINE_AA, shift)
+        reach = radius + 2
+        box = (centre[0] - reach, centre[1] - reach, centre[0] + reach, centre[1] + reach)
+        self._blend(box, rgb, lambda m, o: cv2.circle(m, _minus(centre, o), radius, 255, -1,
+                                                        cv2.LINE_AA))  # fmt: skip
 
     def text(self, label: str, origin: Point, size: float, rgb: Colour, thickness: int) -> None:
-        for plane, value, thick, shift in self._each(rgb, thickness):
-            at = origin if shift == 0 else (origin[0] // 2, origin[1] // 2)
-            scale = size if shift == 0 else size / 2
-            cv2.putText(
-                plane, label, at, cv2.FONT_HERSHEY_SIMPLEX, scale, value, thick, cv2.LINE_AA
-            )
+        font = cv2.FONT_HERSHEY_SIMPLEX
+        (w, h), baseline = cv2.getTextSize(label, font, size, thickness)
+        reach = thickness + 2
+        box = (origin[0] - reach, origin[1] - h - reach, origin[0] + w + reach,
+               origin[1] + baseline + reach)  # fmt: skip
+        self._blend(box, rgb, lambda m, o: cv2.putText(m, label, _minus(origin, o), font, size,
+                                                         255, thickness, cv2.LINE_AA))  # fmt: skip
+
+
+def _minus(p: Point, o: Point) -> Point:
+    return p[0] - o[0], p[1] - o[1]
 
 
 def _draw_frame(
@@ -270,7 +297,6 @@ def _encode(
     A frame is written once the frames ``delay`` after it were decoded: the heads and faces
     found there (a face found later is followed back to it) are hidden in it too."""
 
-    del track_trunks_px  # not used yet: heads are located again (TrackedHeads)
     rate = Fraction(info.nominal_fps).limit_denominator(1001)
     time_base = Fraction(1, 1000)
     last_pts = -1
@@ -285,7 +311,10 @@ def _encode(
         stream.options = {"preset": H264_PRESET, "crf": H264_CRF}
         fps = float(info.nominal_fps or 30.0)
         scale = width / info.width_px
-        heads = TrackedHeads(dict(trial.points), dict(track_boxes_px), subject_track_id, scale, fps)
+        heads = TrackedHeads(
+            dict(trial.points), dict(track_boxes_px), subject_track_id, scale, fps,
+            trunks_px=dict(track_trunks_px or {}),
+        )  # fmt: skip
         faces = FaceTracks(fps, lambda k: heads.known(k, (height, width)))
         delay = max(faces.delay_frames, heads.hold_frames) if blur_faces else 0
         waiting: deque[tuple[Any, _Picture]] = deque()
@@ -325,6 +354,9 @@ def _encode(
             container.mux(packet)
 
 
+_SCALER = "FAST_BILINEAR"
+
+
 class _Picture:
     """One output frame as the encoder takes it (an I420 PyAV frame, drawn on in place through
     views of its planes), and its RGB copy for the face and person detectors, made only when
@@ -344,9 +376,9 @@ class _Picture:
         if self._rgb is None:
             if self._drawn:
                 raise RuntimeError("the RGB copy of a frame was asked for after drawing on it")
-            height, width = self.planes[0].shape
-            i420 = np.concatenate([p.reshape(-1) for p in self.planes])
-            self._rgb = cv2.cvtColor(i420.reshape(height * 3 // 2, width), cv2.COLOR_YUV2RGB_I420)
+            # The decoder's scaler, as for a frame scaled straight to RGB (it scales in YUV
+            # first): the detectors see the same pixels as before (measured: identical).
+            self._rgb = self.frame.reformat(format="rgb24", interpolation=_SCALER).to_ndarray()
         return self._rgb
 
     def drawn(self) -> None:
@@ -362,7 +394,7 @@ def _scaled_i420(frame: Any, rotation_deg: int, width: int, height: int) -> Any:
 
     turned = rotation_deg in (90, 270)
     w, h = (height, width) if turned else (width, height)
-    scaled = frame.reformat(w, h, "yuv420p", interpolation="FAST_BILINEAR")
+    scaled = frame.reformat(w, h, "yuv420p", interpolation=_SCALER)
     if rotation_deg % 360 == 0:
         return scaled
     upright = av.VideoFrame(width, height, "yuv420p")
