@@ -146,17 +146,26 @@ class _Canvas:
             weight = alpha.astype(np.uint16)
             region[:] = (region * (255 - weight) + value * weight + 127) // 255
 
-    def line(self, p0: Point, p1: Point, rgb: Colour, thickness: int) -> None:
+    def lines(self, segments: list[tuple[Point, Point]], rgb: Colour, thickness: int) -> None:
+        """Line segments of one colour, blended through one mask."""
+        if not segments:
+            return
+        ends = np.array(segments, dtype=int).reshape(-1, 2)
         reach = thickness + 2
-        box = (min(p0[0], p1[0]) - reach, min(p0[1], p1[1]) - reach,
-               max(p0[0], p1[0]) + reach, max(p0[1], p1[1]) + reach)  # fmt: skip
-        self._blend(box, rgb, lambda m, o: cv2.line(m, _minus(p0, o), _minus(p1, o), 255,
-                                                      thickness, cv2.LINE_AA))  # fmt: skip
+        x0, y0 = (int(v) - reach for v in ends.min(0))
+        x1, y1 = (int(v) + reach for v in ends.max(0))
+        box = (x0, y0, x1, y1)
+
+        def draw(mask: np.ndarray, origin: Point) -> None:
+            for p0, p1 in segments:
+                cv2.line(mask, _minus(p0, origin), _minus(p1, origin), 255, thickness, cv2.LINE_AA)
+
+        self._blend(box, rgb, draw)
 
     def rectangle(self, p0: Point, p1: Point, rgb: Colour, thickness: int) -> None:
         for a, b in ((p0, (p1[0], p0[1])), ((p1[0], p0[1]), p1), (p1, (p0[0], p1[1])),
                      ((p0[0], p1[1]), p0)):  # fmt: skip
-            self.line(a, b, rgb, thickness)
+            self.lines([(a, b)], rgb, thickness)
 
     def disc(self, centre: Point, radius: int, rgb: Colour) -> None:
         reach = radius + 2
@@ -212,10 +221,13 @@ def _draw_frame(
             return None
         return arr[frame] * scale
 
+    segments: dict[Colour, list[tuple[Point, Point]]] = {}
     for a, b in BONES:
         pa, pb = point(a), point(b)
         if pa is not None and pb is not None:
-            canvas.line(_px(pa), _px(pb), bone_colour(a, b), thick)
+            segments.setdefault(bone_colour(a, b), []).append((_px(pa), _px(pb)))
+    for colour, lines in segments.items():
+        canvas.lines(lines, colour, thick)
     for row, (side, kind, t) in enumerate(_event_labels(events, time_s)):
         colour = LEFT_RGB if side == "left" else RIGHT_RGB if side == "right" else MIDLINE_RGB
         label = f"{side} {'heel strike' if kind == 'heel_strike' else kind.replace('_', ' ')}"
