@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from groundup.privacy.face_finder import Face, FaceFinder, finder
+from groundup.privacy.face_finder import Face, FaceFinder, SweepMemory, finder
 from groundup.privacy.picture import Image, pixels
 
 SWEEP_EVERY_S = 0.5
@@ -113,6 +113,7 @@ class FaceTracks:
         self.finder = face_finder or finder()
         self.tracks: list[_Track] = []
         self.images: dict[int, Image] = {}
+        self.memory = SweepMemory()
 
     def add(self, frame: int, image: Image) -> None:
         """Search ``image`` (the frame ``frame``: an RGB array, or a function giving it, called
@@ -128,7 +129,7 @@ class FaceTracks:
 
     def _sweep(self, frame: int, image: np.ndarray) -> None:
         known = self.known_heads(frame)
-        for face in self.finder.sweep(image):
+        for face in self.finder.sweep(image, self.memory):
             centre = face.centre
             if any(_inside(centre, widened(t.seen[frame])) for t in self.tracks if frame in t.seen):
                 continue  # already followed
