@@ -131,8 +131,13 @@ class FaceTracks:
         known = self.known_heads(frame)
         for face in self.finder.sweep(image, self.memory):
             centre = face.centre
-            if any(_inside(centre, widened(t.seen[frame])) for t in self.tracks if frame in t.seen):
-                continue  # already followed
+            # Already followed: seen there in this frame or the last one looked at (a face is
+            # looked for every FOLLOW_EVERY frames; a sweep on a frame in between used to start
+            # a second track on a followed face, following it twice).
+            recent = range(frame - FOLLOW_EVERY + 1, frame + 1)
+            if any(_inside(centre, widened(t.seen[f])) for t in self.tracks for f in recent
+                   if f in t.seen):  # fmt: skip
+                continue
             if any(_contains(head, face.box) for head in known):
                 continue  # hidden whole as a known person's head
             track = _Track(frame, face)
