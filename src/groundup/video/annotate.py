@@ -358,6 +358,9 @@ def _encode(
                 heads.add(vf.index, picture.rgb, shape=shape)
                 faces.add(vf.index, picture.rgb)
             waiting.append((vf, picture))
+            if blur_faces and len(waiting) > faces.sweep_every + 1:
+                # No face search looks this far back: its RGB copy is not needed any more.
+                waiting[-2 - faces.sweep_every][1].forget_rgb()
             while waiting and waiting[0][0].index <= vf.index - delay:
                 flush(*waiting.popleft())
         while waiting:
@@ -392,6 +395,9 @@ class _Picture:
             # first): the detectors see the same pixels as before (measured: identical).
             self._rgb = self.frame.reformat(format="rgb24", interpolation=_SCALER).to_ndarray()
         return self._rgb
+
+    def forget_rgb(self) -> None:
+        self._rgb = None
 
     def drawn(self) -> None:
         """Drawing begins: the RGB copy is no longer needed."""
