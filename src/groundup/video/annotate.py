@@ -3,7 +3,8 @@ hidden.
 
 Frames are streamed (decoded, drawn and encoded one at a time, with a bounded delay; memory does
 not grow with clip length), scaled down to at most ``MAX_SIDE_PX`` on the long side by the
-decoder's scaler in the same step as the colour conversion, and written as H.264 (yuv420p) MP4
+decoder's scaler, kept in the encoder's I420 (YUV 4:2:0) from there on (hidden and drawn on
+plane by plane; an RGB copy only of the frames a detector looks at), and written as H.264 MP4
 with PyAV at the source's frame timestamps. Faces are hidden by default with the same
 pixelate-and-blur as the report's key frames (:mod:`groundup.privacy`), for every person, not
 only the patient: the subject's head from their face landmarks; every tracked person's head,
