@@ -99,7 +99,7 @@ class HeadLocator:
 # of tracked people placed by the tiled detector on the original frames, every third frame, 203
 # heads): the worst head's margin inside the hidden boxes, in head heights, was -0.04 with
 # HeadLocator, -0.35 with trunk heads as they are (the bystander on the sample clip, frame 222,
-# bent over), +0.01 with 1.3. On the sample clip the two placements of the same head were 0.1-1.3
+# crouching), +0.01 with 1.3. On the sample clip the two placements of the same head were 0.1-1.3
 # head heights apart (median 0.7); once 5 (arms raised over the head: the whole-frame detector
 # put the shoulders above the hands), covered there by the heads of the frames around it.
 TRUNK_HEAD_WIDEN = 1.3
