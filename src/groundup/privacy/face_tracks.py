@@ -18,7 +18,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from groundup.privacy.face_finder import Face, FaceFinder, finder
+from groundup.privacy.face_finder import Face, FaceFinder, SweepMemory, finder
+from groundup.privacy.picture import Image, pixels
 
 SWEEP_EVERY_S = 0.5
 HOLD_S = 0.5
@@ -36,10 +37,14 @@ VELOCITY_FRAMES = 6
 # The face detector's box covers brows to chin and cheek to cheek, and only the visible side of
 # a face in profile: the hidden box reaches this share of its size further on each side (the
 # back of the head behind a profile, hair, ears, chin). With 0.45 the back of the bystander's
-# head on the sample clip stayed sharp in frames where he looked aside.
-MARGIN_SIDE = 0.75
-MARGIN_TOP = 0.75
-MARGIN_BOTTOM = 0.5
+# head on the sample clip stayed sharp in frames where he looked aside. A quarter of a face more
+# on every side is the detector's own jitter: the same frame of the sample clip scaled by two
+# equally valid paths (1.3 grey levels apart on average) gave boxes of the bystander's 21-25
+# pixel face up to 4 pixels (0.19 face) apart, and with 0.75 / 0.5 a 2-pixel shift left a
+# strip of his forehead sharp.
+MARGIN_SIDE = 1.0
+MARGIN_TOP = 1.0
+MARGIN_BOTTOM = 0.75
 
 Box = np.ndarray
 
@@ -107,10 +112,12 @@ class FaceTracks:
         self.known_heads = known_heads or (lambda _frame: [])
         self.finder = face_finder or finder()
         self.tracks: list[_Track] = []
-        self.images: dict[int, np.ndarray] = {}
+        self.images: dict[int, Image] = {}
+        self.memory = SweepMemory()
 
-    def add(self, frame: int, image: np.ndarray) -> None:
-        """Search ``image`` (RGB, the frame ``frame``; kept until it can no longer be needed)."""
+    def add(self, frame: int, image: Image) -> None:
+        """Search ``image`` (the frame ``frame``: an RGB array, or a function giving it, called
+        only when the frame is searched; kept until it can no longer be needed)."""
         self.images[frame] = image
         for old in [f for f in self.images if f < frame - self.sweep_every]:
             del self.images[old]
@@ -118,14 +125,19 @@ class FaceTracks:
             if track.active and frame % FOLLOW_EVERY == 0:
                 self._follow(track, frame, +1)
         if frame % self.sweep_every == 0:
-            self._sweep(frame, image)
+            self._sweep(frame, pixels(image))
 
     def _sweep(self, frame: int, image: np.ndarray) -> None:
         known = self.known_heads(frame)
-        for face in self.finder.sweep(image):
+        for face in self.finder.sweep(image, self.memory):
             centre = face.centre
-            if any(_inside(centre, widened(t.seen[frame])) for t in self.tracks if frame in t.seen):
-                continue  # already followed
+            # Already followed: seen there in this frame or the last one looked at (a face is
+            # looked for every FOLLOW_EVERY frames; a sweep on a frame in between used to start
+            # a second track on a followed face, following it twice).
+            recent = range(frame - FOLLOW_EVERY + 1, frame + 1)
+            if any(_inside(centre, widened(t.seen[f])) for t in self.tracks for f in recent
+                   if f in t.seen):  # fmt: skip
+                continue
             if any(_contains(head, face.box) for head in known):
                 continue  # hidden whole as a known person's head
             track = _Track(frame, face)
@@ -147,7 +159,7 @@ class FaceTracks:
         size = float(max(box[2] - box[0], box[3] - box[1]))
         side = max(FOLLOW_MIN_CROP_PX, FOLLOW_CROP_FACES * size)
         best = None
-        for face in self.finder.near(self.images[frame], centre, side):
+        for face in self.finder.near(pixels(self.images[frame]), centre, side):
             ratio = face.size / max(float(max(last[2] - last[0], last[3] - last[1])), 1.0)
             if not 1 / FOLLOW_SIZE_RATIO <= ratio <= FOLLOW_SIZE_RATIO:
                 continue

@@ -12,6 +12,8 @@ blur used here remove the detail such attacks need.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
@@ -27,6 +29,9 @@ _BLOCKS_ACROSS = 6
 # Blocks are never smaller than this: a face cut by the picture edge leaves a narrow region,
 # whose blocks would otherwise keep detail.
 _MIN_BLOCK_PX = 5
+# The same floor in the half-size colour planes of an I420 picture (rounded up: 6 pixels of the
+# full-size picture).
+_MIN_CHROMA_BLOCK_PX = 3
 
 
 def face_box_px(
@@ -82,6 +87,33 @@ def pixelate_boxes(
     _check_colour(image)
     out = image if in_place else np.array(image, dtype=np.uint8, copy=True)
     height, width = out.shape[:2]
+    for group in _overlapping_groups(_clipped(boxes_px, width, height)):
+        _hide_group(out, group, _block_px(group), _MIN_BLOCK_PX)
+    return out
+
+
+def pixelate_boxes_i420(planes: Sequence[np.ndarray], boxes_px: list[np.ndarray]) -> None:
+    """The hiding of :func:`pixelate_boxes`, in place on a picture kept as its three I420
+    planes (Y full size; U and V half size each way: as decoded and as encoded), boxes in the
+    Y plane's pixels. Each plane is averaged into the same blocks (half as many pixels across
+    in U and V), blurred and enlarged; these steps are linear, like the RGB to YUV conversion,
+    so the result is the RGB hiding's up to rounding, without converting the picture to RGB
+    and back."""
+    luma = planes[0]
+    height, width = luma.shape[:2]
+    for group in _overlapping_groups(_clipped(boxes_px, width, height)):
+        block = _block_px(group)
+        _hide_group(luma, group, block, _MIN_BLOCK_PX)
+        half = [(x0 // 2, y0 // 2, -(-x1 // 2), -(-y1 // 2)) for x0, y0, x1, y1 in group]
+        for chroma in planes[1:]:
+            _hide_group(chroma, half, block / 2, _MIN_CHROMA_BLOCK_PX)
+
+
+Box = tuple[int, int, int, int]
+
+
+def _clipped(boxes_px: list[np.ndarray], width: int, height: int) -> list[Box]:
+    """The boxes as whole pixels inside the picture (boxes of less than 2 x 2 pixels dropped)."""
     clipped = []
     for box in boxes_px:
         b = np.asarray(box, dtype=float)
@@ -91,27 +123,31 @@ def pixelate_boxes(
         x1, y1 = int(np.ceil(min(float(width), b[2]))), int(np.ceil(min(float(height), b[3])))
         if x1 - x0 >= 2 and y1 - y0 >= 2:
             clipped.append((x0, y0, x1, y1))
-    for group in _overlapping_groups(clipped):
-        x0, y0 = min(b[0] for b in group), min(b[1] for b in group)
-        x1, y1 = max(b[2] for b in group), max(b[3] for b in group)
-        block = max(max(b[2] - b[0], b[3] - b[1]) for b in group) / _BLOCKS_ACROSS
-        if len(group) == 1:
-            _pixelate_box(out, x0, y0, x1, y1, block)
-            continue
-        region = out[y0:y1, x0:x1].copy()
-        _pixelate_box(region, 0, 0, x1 - x0, y1 - y0, block)
-        mask = np.zeros((y1 - y0, x1 - x0), dtype=bool)
-        for bx0, by0, bx1, by1 in group:
-            mask[by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0] = True
-        out[y0:y1, x0:x1][mask] = region[mask]
-    return out
+    return clipped
 
 
-def _overlapping_groups(
-    boxes: list[tuple[int, int, int, int]],
-) -> list[list[tuple[int, int, int, int]]]:
+def _block_px(group: list[Box]) -> float:
+    return max(max(b[2] - b[0], b[3] - b[1]) for b in group) / _BLOCKS_ACROSS
+
+
+def _hide_group(out: np.ndarray, group: list[Box], block_px: float, min_block_px: int) -> None:
+    """Pixelate the union of overlapping boxes as one region (one block grid)."""
+    x0, y0 = min(b[0] for b in group), min(b[1] for b in group)
+    x1, y1 = max(b[2] for b in group), max(b[3] for b in group)
+    if len(group) == 1:
+        _pixelate_box(out, x0, y0, x1, y1, block_px, min_block_px)
+        return
+    region = out[y0:y1, x0:x1].copy()
+    _pixelate_box(region, 0, 0, x1 - x0, y1 - y0, block_px, min_block_px)
+    mask = np.zeros((y1 - y0, x1 - x0), dtype=bool)
+    for bx0, by0, bx1, by1 in group:
+        mask[by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0] = True
+    out[y0:y1, x0:x1][mask] = region[mask]
+
+
+def _overlapping_groups(boxes: list[Box]) -> list[list[Box]]:
     """Boxes joined into groups of boxes that overlap, directly or through others."""
-    groups: list[list[tuple[int, int, int, int]]] = []
+    groups: list[list[Box]] = []
     for box in boxes:
         joined = [box]
         rest = []
@@ -124,7 +160,7 @@ def _overlapping_groups(
     return groups
 
 
-def _touch(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+def _touch(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
@@ -137,15 +173,21 @@ def _check_colour(image: np.ndarray) -> None:
 
 
 def _pixelate_box(
-    out: np.ndarray, x0: int, y0: int, x1: int, y1: int, block_px: float | None = None
+    out: np.ndarray,
+    x0: int,
+    y0: int,
+    x1: int,
+    y1: int,
+    block_px: float | None = None,
+    min_block_px: int = _MIN_BLOCK_PX,
 ) -> None:
     """Pixelate and blur ``out[y0:y1, x0:x1]`` in place (blocks of ``block_px``, by default a
-    sixth of the region's size)."""
+    sixth of the region's size, never under ``min_block_px``)."""
     if x1 - x0 < 2 or y1 - y0 < 2:
         return
     region = out[y0:y1, x0:x1]
     size = block_px if block_px is not None else max(x1 - x0, y1 - y0) / _BLOCKS_ACROSS
-    block = max(_MIN_BLOCK_PX, round(size))
+    block = max(min_block_px, round(size))
     small = cv2.resize(
         region,
         (max(1, (x1 - x0) // block), max(1, (y1 - y0) // block)),

@@ -3,7 +3,8 @@ hidden.
 
 Frames are streamed (decoded, drawn and encoded one at a time, with a bounded delay; memory does
 not grow with clip length), scaled down to at most ``MAX_SIDE_PX`` on the long side by the
-decoder's scaler in the same step as the colour conversion, and written as H.264 (yuv420p) MP4
+decoder's scaler, kept in the encoder's I420 (YUV 4:2:0) from there on (hidden and drawn on
+plane by plane; an RGB copy only of the frames a detector looks at), and written as H.264 MP4
 with PyAV at the source's frame timestamps. Faces are hidden by default with the same
 pixelate-and-blur as the report's key frames (:mod:`groundup.privacy`), for every person, not
 only the patient: the subject's head from their face landmarks; every tracked person's head,
@@ -17,8 +18,9 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +29,9 @@ import numpy as np
 
 from groundup.errors import InputError
 from groundup.keypoints.blazepose import BLAZEPOSE_NAMES
-from groundup.privacy import pixelate_boxes
 from groundup.privacy.face_tracks import FaceTracks
 from groundup.privacy.heads import TrackedHeads
+from groundup.privacy.pixelate import pixelate_boxes_i420
 from groundup.trial import Trial
 from groundup.video.decode import iter_frames, probe_video, rotate_image
 
@@ -40,6 +42,8 @@ MAX_SIDE_PX = 1280
 H264_PRESET = "ultrafast"
 H264_CRF = "26"
 # Colours (RGB): left side blue, right side orange (the report's side colours), midline green.
+Colour = tuple[int, int, int]
+Point = tuple[int, int]
 LEFT_RGB = (31, 119, 180)
 RIGHT_RGB = (255, 127, 14)
 MIDLINE_RGB = (44, 160, 44)
@@ -71,7 +75,7 @@ BONES: tuple[tuple[str, str], ...] = (
 FACE_POINTS: tuple[str, ...] = BLAZEPOSE_NAMES[:11]
 
 
-def bone_colour(a: str, b: str) -> tuple[int, int, int]:
+def bone_colour(a: str, b: str) -> Colour:
     if a.startswith("left") and b.startswith("left"):
         return LEFT_RGB
     if a.startswith("right") and b.startswith("right"):
@@ -97,8 +101,95 @@ def _event_labels(
     return out
 
 
+@cache
+def _i420_colour(rgb: Colour) -> Colour:
+    """(Y, U, V) of an RGB colour, by the conversion the encoder's frames get (BT.601)."""
+    patch = np.full((2, 2, 3), rgb, dtype=np.uint8)
+    y, u, v = cv2.cvtColor(patch, cv2.COLOR_RGB2YUV_I420).ravel()[[0, 4, 5]]
+    return int(y), int(u), int(v)
+
+
+class _Canvas:
+    """Drawing on a picture kept as its I420 planes (Y full size, U and V half size each way),
+    coordinates in the Y plane's pixels. Each shape is drawn once, anti-aliased, into a mask
+    the size of its bounding box; the mask blends the colour into Y, and the mask averaged over
+    2 x 2 pixels blends it into U and V: what drawing on the RGB picture and converting it to
+    I420 gave, without converting the whole picture there and back."""
+
+    def __init__(self, planes: list[np.ndarray]) -> None:
+        self.planes = planes
+
+    @property
+    def width(self) -> int:
+        return int(self.planes[0].shape[1])
+
+    def _blend(
+        self, box: tuple[int, int, int, int], rgb: Colour, draw: Callable[[np.ndarray, Point], None]
+    ) -> None:
+        """Blend ``rgb`` where ``draw(mask, origin)`` draws 255 (``origin``: the mask's top-left
+        corner in picture pixels) in ``box`` (x0, y0, x1, y1)."""
+        luma = self.planes[0]
+        height, width = luma.shape
+        x0, y0 = max(0, box[0]) // 2 * 2, max(0, box[1]) // 2 * 2
+        x1, y1 = min(width, box[2] + 1) // 2 * 2, min(height, box[3] + 1) // 2 * 2
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return
+        mask = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+        draw(mask, (x0, y0))
+        half = cv2.resize(mask, ((x1 - x0) // 2, (y1 - y0) // 2), interpolation=cv2.INTER_AREA)
+        regions = [(y0, y1, x0, x1, mask)] + [(y0 // 2, y1 // 2, x0 // 2, x1 // 2, half)] * 2
+        for plane, value, (r0, r1, c0, c1, alpha) in zip(
+            self.planes, _i420_colour(rgb), regions, strict=True
+        ):
+            if not alpha.any():
+                continue
+            region = plane[r0:r1, c0:c1]
+            weight = alpha.astype(np.uint16)
+            region[:] = (region * (255 - weight) + value * weight + 127) // 255
+
+    def lines(self, segments: list[tuple[Point, Point]], rgb: Colour, thickness: int) -> None:
+        """Line segments of one colour, blended through one mask."""
+        if not segments:
+            return
+        ends = np.array(segments, dtype=int).reshape(-1, 2)
+        reach = thickness + 2
+        x0, y0 = (int(v) - reach for v in ends.min(0))
+        x1, y1 = (int(v) + reach for v in ends.max(0))
+        box = (x0, y0, x1, y1)
+
+        def draw(mask: np.ndarray, origin: Point) -> None:
+            for p0, p1 in segments:
+                cv2.line(mask, _minus(p0, origin), _minus(p1, origin), 255, thickness, cv2.LINE_AA)
+
+        self._blend(box, rgb, draw)
+
+    def rectangle(self, p0: Point, p1: Point, rgb: Colour, thickness: int) -> None:
+        for a, b in ((p0, (p1[0], p0[1])), ((p1[0], p0[1]), p1), (p1, (p0[0], p1[1])),
+                     ((p0[0], p1[1]), p0)):  # fmt: skip
+            self.lines([(a, b)], rgb, thickness)
+
+    def disc(self, centre: Point, radius: int, rgb: Colour) -> None:
+        reach = radius + 2
+        box = (centre[0] - reach, centre[1] - reach, centre[0] + reach, centre[1] + reach)
+        self._blend(box, rgb, lambda m, o: cv2.circle(m, _minus(centre, o), radius, 255, -1,
+                                                        cv2.LINE_AA))  # fmt: skip
+
+    def text(self, label: str, origin: Point, size: float, rgb: Colour, thickness: int) -> None:
+        font = cv2.FONT_HERSHEY_SIMPLEX
+        (w, h), baseline = cv2.getTextSize(label, font, size, thickness)
+        reach = thickness + 2
+        box = (origin[0] - reach, origin[1] - h - reach, origin[0] + w + reach,
+               origin[1] + baseline + reach)  # fmt: skip
+        self._blend(box, rgb, lambda m, o: cv2.putText(m, label, _minus(origin, o), font, size,
+                                                         255, thickness, cv2.LINE_AA))  # fmt: skip
+
+
+def _minus(p: Point, o: Point) -> Point:
+    return p[0] - o[0], p[1] - o[1]
+
+
 def _draw_frame(
-    image: np.ndarray,
+    canvas: _Canvas,
     scale: float,
     frame: int,
     time_s: float,
@@ -107,26 +198,23 @@ def _draw_frame(
     track_boxes_px: Mapping[int, np.ndarray],
     subject_track_id: int,
     hide_px: list[np.ndarray] | None,
-) -> np.ndarray:
-    """One output frame (RGB, already scaled): heads hidden first (``hide_px``: boxes in the
-    output frame's pixels), then the drawing."""
+) -> None:
+    """Draw one output frame in place (already scaled): heads hidden first (``hide_px``: boxes
+    in the output frame's pixels), then the drawing."""
     if hide_px:
-        image = pixelate_boxes(image, hide_px, in_place=True)
-    thick = max(2, round(3 * image.shape[1] / MAX_SIDE_PX))
+        pixelate_boxes_i420(canvas.planes, hide_px)
+    thick = max(2, round(3 * canvas.width / MAX_SIDE_PX))
     for track_id, boxes in track_boxes_px.items():
         box = _valid_box(boxes, frame)
         if box is None:
             continue
-        p0 = tuple(int(v) for v in np.rint(box[:2] * scale))
-        p1 = tuple(int(v) for v in np.rint(box[2:] * scale))
+        p0 = _px(box[:2] * scale)
+        p1 = _px(box[2:] * scale)
         subject = track_id == subject_track_id
         colour = SUBJECT_BOX_RGB if subject else OTHER_BOX_RGB
-        cv2.rectangle(image, p0, p1, colour, thick if subject else 1, cv2.LINE_AA)
+        canvas.rectangle(p0, p1, colour, thick if subject else 1)
         if subject:
-            cv2.putText(
-                image, "subject", (p0[0], max(12, p0[1] - 6)), cv2.FONT_HERSHEY_SIMPLEX,
-                0.6, colour, 2, cv2.LINE_AA,
-            )  # fmt: skip
+            canvas.text("subject", (p0[0], max(12, p0[1] - 6)), 0.6, colour, 2)
 
     def point(name: str) -> np.ndarray | None:
         arr = trial.points.get(name)
@@ -134,29 +222,25 @@ def _draw_frame(
             return None
         return arr[frame] * scale
 
+    segments: dict[Colour, list[tuple[Point, Point]]] = {}
     for a, b in BONES:
         pa, pb = point(a), point(b)
         if pa is not None and pb is not None:
-            cv2.line(
-                image,
-                tuple(int(v) for v in np.rint(pa)),
-                tuple(int(v) for v in np.rint(pb)),
-                bone_colour(a, b),
-                thick,
-                cv2.LINE_AA,
-            )
+            segments.setdefault(bone_colour(a, b), []).append((_px(pa), _px(pb)))
+    for colour, lines in segments.items():
+        canvas.lines(lines, colour, thick)
     for row, (side, kind, t) in enumerate(_event_labels(events, time_s)):
         colour = LEFT_RGB if side == "left" else RIGHT_RGB if side == "right" else MIDLINE_RGB
         label = f"{side} {'heel strike' if kind == 'heel_strike' else kind.replace('_', ' ')}"
         foot = point(f"{side}_heel" if kind == "heel_strike" else f"{side}_toe")
         if foot is not None:
             radius = 4 * thick if abs(t - time_s) < 0.5 / max(trial.point_rate_hz, 1) else 2 * thick
-            cv2.circle(image, tuple(int(v) for v in np.rint(foot)), radius, colour, -1, cv2.LINE_AA)
-        cv2.putText(
-            image, label, (10, 30 + 28 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.8, colour, 2,
-            cv2.LINE_AA,
-        )  # fmt: skip
-    return image
+            canvas.disc(_px(foot), radius, colour)
+        canvas.text(label, (10, 30 + 28 * row), 0.8, colour, 2)
+
+
+def _px(xy: np.ndarray) -> Point:
+    return int(np.rint(xy[0])), int(np.rint(xy[1]))
 
 
 def write_annotated_video(
@@ -225,9 +309,7 @@ def _encode(
 
     A frame is written once the frames ``delay`` after it were decoded: the heads and faces
     found there (a face found later is followed back to it) are hidden in it too."""
-    import av
 
-    del track_trunks_px  # not used yet: heads are located again (TrackedHeads)
     rate = Fraction(info.nominal_fps).limit_denominator(1001)
     time_base = Fraction(1, 1000)
     last_pts = -1
@@ -242,39 +324,44 @@ def _encode(
         stream.options = {"preset": H264_PRESET, "crf": H264_CRF}
         fps = float(info.nominal_fps or 30.0)
         scale = width / info.width_px
-        heads = TrackedHeads(dict(trial.points), dict(track_boxes_px), subject_track_id, scale, fps)
+        heads = TrackedHeads(
+            dict(trial.points), dict(track_boxes_px), subject_track_id, scale, fps,
+            trunks_px=dict(track_trunks_px or {}),
+        )  # fmt: skip
         faces = FaceTracks(fps, lambda k: heads.known(k, (height, width)))
         delay = max(faces.delay_frames, heads.hold_frames) if blur_faces else 0
-        waiting: deque[tuple[Any, np.ndarray]] = deque()
+        waiting: deque[tuple[Any, _Picture]] = deque()
+        shape = (height, width, 3)
 
-        def flush(vf: Any, image: np.ndarray) -> None:
+        def flush(vf: Any, picture: _Picture) -> None:
             nonlocal last_pts
             hide = []
             if blur_faces:
                 found = faces.boxes(vf.index)
-                hide = heads.boxes(vf.index, image.shape, found) + found
+                hide = heads.boxes(vf.index, shape, found) + found
                 heads.forget_before(vf.index)
                 faces.forget_before(vf.index)
-            image = _draw_frame(
-                image, scale, vf.index, vf.time_s, trial, events, track_boxes_px,
-                subject_track_id, hide,
+            picture.drawn()
+            _draw_frame(
+                _Canvas(picture.planes), scale, vf.index, vf.time_s, trial, events,
+                track_boxes_px, subject_track_id, hide,
             )  # fmt: skip
-            # OpenCV's colour conversion (BT.601, as the encoder's own) costs a third of the
-            # encoder's (measured 2.5 against 4 ms a frame at 1280 x 720).
-            yuv = cv2.cvtColor(image, cv2.COLOR_RGB2YUV_I420)
-            frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+            frame = picture.frame
             pts = max(last_pts + 1, round(vf.time_s / time_base))
             frame.pts, frame.time_base, last_pts = pts, time_base, pts
             for packet in stream.encode(frame):
                 container.mux(packet)
 
         for vf in iter_frames(path_in, info, keep_raw=True):
-            image = _scaled_rgb(vf.raw, info.rotation_deg, width, height)
+            picture = _Picture(_scaled_i420(vf.raw, info.rotation_deg, width, height))
             vf.raw = None
             if blur_faces:
-                heads.add(vf.index, image)
-                faces.add(vf.index, image)
-            waiting.append((vf, image))
+                heads.add(vf.index, picture.rgb, shape=shape)
+                faces.add(vf.index, picture.rgb)
+            waiting.append((vf, picture))
+            if blur_faces and len(waiting) > faces.sweep_every + 1:
+                # No face search looks this far back: its RGB copy is not needed any more.
+                waiting[-2 - faces.sweep_every][1].forget_rgb()
             while waiting and waiting[0][0].index <= vf.index - delay:
                 flush(*waiting.popleft())
         while waiting:
@@ -283,14 +370,56 @@ def _encode(
             container.mux(packet)
 
 
-def _scaled_rgb(frame: Any, rotation_deg: int, width: int, height: int) -> np.ndarray:
-    """A decoded frame as the upright RGB image of the output size: scaled and converted in
-    one step by the decoder's scaler (bilinear; measured 6.5 ms a frame at 1768 px against 13
-    for a full-size conversion then a resize)."""
+_SCALER = "FAST_BILINEAR"
+
+
+class _Picture:
+    """One output frame as the encoder takes it (an I420 PyAV frame, drawn on in place through
+    views of its planes), and its RGB copy for the face and person detectors, made only when
+    one asks for it and never after drawing began (the detectors see the clip, not the
+    drawing)."""
+
+    def __init__(self, frame: Any) -> None:
+        self.frame = frame
+        self.planes = [
+            np.frombuffer(p, dtype=np.uint8).reshape(p.height, p.line_size)[:, : p.width]
+            for p in frame.planes
+        ]
+        self._rgb: np.ndarray | None = None
+        self._drawn = False
+
+    def rgb(self) -> np.ndarray:
+        if self._rgb is None:
+            if self._drawn:
+                raise RuntimeError("the RGB copy of a frame was asked for after drawing on it")
+            # The decoder's scaler, as for a frame scaled straight to RGB (it scales in YUV
+            # first): the detectors see the same pixels as before (measured: identical).
+            self._rgb = self.frame.reformat(format="rgb24", interpolation=_SCALER).to_ndarray()
+        return self._rgb
+
+    def forget_rgb(self) -> None:
+        self._rgb = None
+
+    def drawn(self) -> None:
+        """Drawing begins: the RGB copy is no longer needed."""
+        self._drawn, self._rgb = True, None
+
+
+def _scaled_i420(frame: Any, rotation_deg: int, width: int, height: int) -> Any:
+    """A decoded frame as the upright I420 frame of the output size, scaled by the decoder's
+    scaler without leaving YUV (bilinear; measured on the sample clip, 230 frames at 1280 px:
+    0.47 s CPU against 0.97 s for the same scaling to RGB)."""
+    import av
+
     turned = rotation_deg in (90, 270)
     w, h = (height, width) if turned else (width, height)
-    image = frame.reformat(w, h, "rgb24", interpolation="FAST_BILINEAR").to_ndarray()
-    return np.ascontiguousarray(rotate_image(image, rotation_deg))
+    scaled = frame.reformat(w, h, "yuv420p", interpolation=_SCALER)
+    if rotation_deg % 360 == 0:
+        return scaled
+    upright = av.VideoFrame(width, height, "yuv420p")
+    for source, target in zip(_Picture(scaled).planes, _Picture(upright).planes, strict=True):
+        target[:] = rotate_image(source, rotation_deg)
+    return upright
 
 
 def head_boxes(
