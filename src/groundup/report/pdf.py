@@ -1,25 +1,32 @@
 """Printing HTML to PDF with WeasyPrint, here or in a separate process.
 
 WeasyPrint lays pages out in pure Python, so two PDFs printed in two threads of one process take
-as long as one after the other. :class:`PdfInAnotherProcess` prints one PDF in a child Python
-process (``python -m groundup.report.pdf``): it starts, imports WeasyPrint while the caller is
-still drawing plots, lays the page out on the other core while the caller prints the second
-PDF, and writes the file atomically. The HTML goes through a pipe (no patient data on disk
-beyond the outputs themselves). Where the child cannot be started or fails for any reason other
-than a missing WeasyPrint, the PDF is printed in this process instead: the same file either way.
+as long as one after the other. A :class:`PrinterProcess` is a child Python process
+(``python -m groundup.report.pdf``) that imports WeasyPrint as soon as it starts, then prints the
+PDFs it is given, one after the other in the order given, each written atomically. Started at
+the beginning of a visit, it has imported WeasyPrint long before the report's HTML is ready. The
+HTML goes through a pipe (no patient data on disk beyond the outputs themselves).
+
+A :class:`PdfInAnotherProcess` is one PDF printed by such a process (its own, or one shared with
+other PDFs). Where the process cannot be started or fails for any reason other than a missing
+WeasyPrint, the PDF is printed in this process instead: the same file either way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import queue
 import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from groundup.errors import GroundUpError
+
+_END_TIMEOUT_S = 5.0  # a child told to end that has not within this is killed
 
 
 def write_pdf(html: str, base_dir: Path, path: Path) -> None:
@@ -46,15 +53,19 @@ def _weasyprint_html() -> Any:
     return HTML
 
 
-class PdfInAnotherProcess:
-    """One PDF printed by a child process; create it early (the child imports WeasyPrint at
-    once), then :meth:`start` with the HTML and :meth:`wait` for the file."""
+class PrinterProcess:
+    """A child process that imports WeasyPrint at once and prints the PDFs given to
+    :meth:`submit`, in order. Shared by the :class:`PdfInAnotherProcess` made with it; it ends
+    when the last of them is closed (or with :meth:`close`)."""
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen[bytes] | None = None
-        self._thread: threading.Thread | None = None
-        self._reply: dict[str, str] = {}
-        self._job: tuple[str, Path, Path] | None = None
+        self._replies: dict[int, dict[str, str]] = {}
+        self._answered = threading.Condition()
+        self._reading = False
+        self._sent = 0
+        self._users = 0
+        self._outbox: queue.Queue[bytes | None] = queue.Queue()
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "groundup.report.pdf"],
@@ -63,61 +74,172 @@ class PdfInAnotherProcess:
                 stderr=subprocess.DEVNULL,
             )
         except OSError:
-            self._proc = None  # printed in this process by wait()
+            return  # every PDF is printed in this process
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._reading = True
+        # A writer thread, because a pipe takes only 64 kB while the child lays a PDF out; a
+        # reader thread files each answer under its job's number.
+        threading.Thread(
+            target=self._write, args=(self._proc.stdin,), name="groundup-pdf-in", daemon=True
+        ).start()
+        threading.Thread(
+            target=self._read, args=(self._proc.stdout,), name="groundup-pdf-out", daemon=True
+        ).start()
+
+    def submit(self, html: str, base_dir: Path, path: Path) -> int | None:
+        """Queue one PDF; its job number, or None where the process is not running."""
+        if self._proc is None or self._proc.poll() is not None:
+            return None
+        self._sent += 1
+        job = {"id": self._sent, "html": html, "base_dir": str(base_dir), "path": str(path)}
+        self._outbox.put(json.dumps(job).encode("utf-8") + b"\n")
+        return self._sent
+
+    def reply(self, job: int) -> dict[str, str]:
+        """Wait for the answer to ``job`` (empty where the process ended without one)."""
+        with self._answered:
+            self._answered.wait_for(lambda: job in self._replies or not self._reading)
+            return self._replies.get(job, {})
+
+    def use(self) -> None:
+        self._users += 1
+
+    def release(self) -> None:
+        self._users -= 1
+        if self._users <= 0:
+            self.close()
+
+    def close(self) -> None:
+        """End the child: after its "end" where it has answered every PDF, else at once (the
+        report stopped early: its PDFs are not wanted)."""
+        proc = self._proc
+        if proc is None:
+            return
+        self._proc = None
+        with self._answered:
+            done = all(job in self._replies for job in range(1, self._sent + 1))
+        self._outbox.put(None)  # "end"
+        if done:
+            try:
+                proc.wait(timeout=_END_TIMEOUT_S)
+                return
+            except subprocess.TimeoutExpired:
+                pass
+        proc.kill()
+        proc.wait()
+
+    def _write(self, pipe: IO[bytes]) -> None:
+        try:
+            while (line := self._outbox.get()) is not None:
+                pipe.write(line)
+                pipe.flush()
+            pipe.write(b'{"end": true}\n')
+            pipe.flush()
+        except OSError:
+            pass  # the child is gone: its PDFs are printed here
+        finally:
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+    def _read(self, pipe: IO[bytes]) -> None:
+        try:
+            for line in pipe:
+                try:
+                    answer = json.loads(line.decode("utf-8"))
+                except ValueError:
+                    continue  # not an answer (a library printed something)
+                if isinstance(answer, dict) and isinstance(answer.get("id"), int):
+                    with self._answered:
+                        self._replies[answer["id"]] = answer
+                        self._answered.notify_all()
+        except (OSError, ValueError):
+            pass
+        finally:
+            with self._answered:
+                self._reading = False
+                self._answered.notify_all()
+
+
+class PdfInAnotherProcess:
+    """One PDF printed by a child process (``process``, shared, or a new one of its own); create
+    it early (the child imports WeasyPrint at once), then :meth:`start` with the HTML and
+    :meth:`wait` for the file; :meth:`close` when done."""
+
+    def __init__(self, process: PrinterProcess | None = None) -> None:
+        self._process = process if process is not None else PrinterProcess()
+        self._process.use()
+        self._job: tuple[str, Path, Path] | None = None
+        self._number: int | None = None
+        self._closed = False
 
     def start(self, html: str, base_dir: Path, path: Path) -> None:
         """Hand the HTML to the child (returns at once)."""
         self._job = (html, base_dir, path)
-        if self._proc is None:
-            return
-        proc = self._proc
-        payload = json.dumps({"html": html, "base_dir": str(base_dir), "path": str(path)})
-
-        def talk() -> None:
-            try:
-                out, _ = proc.communicate(payload.encode("utf-8"))
-                self._reply = json.loads(out.decode("utf-8").strip().splitlines()[-1])
-            except (OSError, ValueError, IndexError):
-                self._reply = {}
-
-        self._thread = threading.Thread(target=talk, name="groundup-pdf", daemon=True)
-        self._thread.start()
+        self._number = self._process.submit(html, base_dir, path)
 
     def wait(self) -> None:
         """Wait for the PDF; raises :class:`GroundUpError` as :func:`write_pdf` does."""
         if self._job is None:
             self.close()
             return
-        if self._thread is not None:
-            self._thread.join()
-        if self._reply.get("ok"):
+        reply = self._process.reply(self._number) if self._number is not None else {}
+        if reply.get("ok"):
             return
-        if "problem" in self._reply:
-            raise GroundUpError(self._reply["problem"], self._reply.get("fix", ""))
+        if "problem" in reply:
+            raise GroundUpError(reply["problem"], reply.get("fix", ""))
         write_pdf(*self._job)  # the child could not print it: do it here
 
     def close(self) -> None:
-        """End the child if no job was given (the report stopped early)."""
-        if self._proc is not None and self._thread is None and self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait()
+        """Done with this PDF; the child ends with the last PDF it prints."""
+        if not self._closed:
+            self._closed = True
+            self._process.release()
+
+
+Printers = tuple[PdfInAnotherProcess, PdfInAnotherProcess]
+
+# One child prints both PDFs (the handout, then the report): one WeasyPrint import instead of
+# two; two children print them side by side (docs/performance.md, "Report stage").
+ONE_PRINTER_PROCESS = True
+
+
+def start_printers() -> Printers:
+    """The report's and the handout's PDF printers (a child process that imports WeasyPrint at
+    once); give them to :func:`groundup.report.render.render_visit_report`, or end them with
+    ``close()``."""
+    if ONE_PRINTER_PROCESS:
+        shared = PrinterProcess()
+        return PdfInAnotherProcess(shared), PdfInAnotherProcess(shared)
+    return PdfInAnotherProcess(), PdfInAnotherProcess()
 
 
 def _child() -> int:
-    """``python -m groundup.report.pdf``: import WeasyPrint, read one job as JSON from standard
-    input, print it, answer on standard output."""
+    """``python -m groundup.report.pdf``: import WeasyPrint, then read jobs (one JSON object a
+    line) from standard input until ``{"end": true}`` or its end, print each, answer each on
+    standard output (one JSON object a line, with the job's ``id``)."""
+    problem: GroundUpError | None = None
     try:
-        _weasyprint_html()  # imported while the parent still prepares the HTML
-        job = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-        write_pdf(job["html"], Path(job["base_dir"]), Path(job["path"]))
+        _weasyprint_html()  # imported while the parent still analyses and prepares the HTML
     except GroundUpError as exc:
-        print(json.dumps({"problem": exc.problem, "fix": exc.fix}))
-        return 1
-    except Exception:  # the parent prints the PDF itself
-        print(json.dumps({"failed": True}))
-        return 1
-    print(json.dumps({"ok": True}))
-    return 0
+        problem = exc
+    code = 0
+    for line in sys.stdin.buffer:
+        job: Any = None
+        try:
+            job = json.loads(line.decode("utf-8"))
+            if job.get("end"):
+                break
+            if problem is not None:
+                raise problem
+            write_pdf(job["html"], Path(job["base_dir"]), Path(job["path"]))
+            answer: dict[str, Any] = {"ok": True}
+        except GroundUpError as exc:
+            answer, code = {"problem": exc.problem, "fix": exc.fix}, 1
+        except Exception:  # the parent prints the PDF itself
+            answer, code = {"failed": True}, 1
+        answer["id"] = job.get("id") if isinstance(job, dict) else None
+        print(json.dumps(answer), flush=True)
+    return code
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from groundup import __version__
 from groundup.errors import GroundUpError
+from groundup.report import pdf
 from groundup.report.exam_section import (
     collect_citations,
     exam_domains,
@@ -32,7 +33,7 @@ from groundup.report.keyframes import prepare_key_frames
 from groundup.report.labels import humanize
 from groundup.report.model import KeyFrame, ReportFiles
 from groundup.report.numbers import num
-from groundup.report.pdf import PdfInAnotherProcess
+from groundup.report.pdf import Printers, start_printers
 from groundup.report.plots import FIGURE_WIDTH_MM
 from groundup.report.reasoning_section import chain_view, plan_view
 
@@ -277,6 +278,13 @@ def _references(
     return sorted(refs.values(), key=lambda r: r["key"])
 
 
+def _remove_old_plots(assets: Path) -> None:
+    """Plots of an earlier rendering into the same folder must not linger."""
+    if assets.is_dir():
+        for old in assets.glob("*.png"):
+            old.unlink()
+
+
 def build_context(
     out_dir: Path,
     *,
@@ -286,13 +294,13 @@ def build_context(
     plan: dict[str, Any] | None,
     key_frames: KeyFrames,
     deidentify: bool,
+    remove_old_plots: bool = True,
 ) -> dict[str, Any]:
     """The report template's context; ``key_frames`` may be a function that gives them (made
     in another thread meanwhile): it is called once the gait plots are drawn."""
     assets = out_dir / ASSETS_DIRNAME
-    if assets.is_dir():  # plots of an earlier rendering into the same folder must not linger
-        for old in assets.glob("*.png"):
-            old.unlink()
+    if remove_old_plots:
+        _remove_old_plots(assets)
     frames: dict[str, Any] = {"given": key_frames, "notes": []}
 
     def frames_by_source() -> dict[int, list[dict[str, Any]]]:
@@ -340,12 +348,6 @@ def build_context(
     }
 
 
-def start_printers() -> tuple[PdfInAnotherProcess, PdfInAnotherProcess]:
-    """The report's and the handout's PDF printers (child processes that import WeasyPrint at
-    once); give them to :func:`render_visit_report`, or end them with ``close()``."""
-    return PdfInAnotherProcess(), PdfInAnotherProcess()
-
-
 def render_visit_report(
     out_dir: Path,
     *,
@@ -355,7 +357,7 @@ def render_visit_report(
     plan: dict[str, Any] | None,
     key_frames: KeyFrames = None,
     deidentify: bool = True,
-    printers: tuple[PdfInAnotherProcess, PdfInAnotherProcess] | None = None,
+    printers: Printers | None = None,
 ) -> ReportFiles:
     """Write out_dir/report.html, report.pdf and handout.pdf (plots in out_dir/report_files/).
 
@@ -370,13 +372,26 @@ def render_visit_report(
             " file first.",
         )
     out_dir = Path(out_dir)
-    # Both PDFs are laid out by child processes, beside each other and beside whatever else
-    # runs in this one (the annotated video). Both printers start now, or earlier where the
-    # caller started them (:func:`start_printers`): they import WeasyPrint while the plots
-    # are drawn here.
+    # Both PDFs are printed by a child process (or two: :func:`start_printers`), beside
+    # whatever else runs in this one. The printers start now, or at the start of the visit
+    # where the caller started them: they import WeasyPrint meanwhile. With one child, the
+    # handout goes first: it is laid out there while the report's plots are drawn here.
     report_printer, handout_printer = printers or start_printers()
+    handout_first = pdf.ONE_PRINTER_PROCESS
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
+        _remove_old_plots(out_dir / ASSETS_DIRNAME)
+        handout_path = out_dir / "handout.pdf"
+
+        def print_handout() -> None:
+            hctx = handout_context(
+                exam=exam, chain=chain, plan=plan, assets_dir=out_dir / ASSETS_DIRNAME
+            )
+            html = _env().get_template("handout.html.j2").render(assets=ASSETS_DIRNAME, **hctx)
+            handout_printer.start(html, out_dir, handout_path)
+
+        if handout_first:
+            print_handout()
         ctx = build_context(
             out_dir,
             analyses=analyses,
@@ -385,6 +400,7 @@ def render_visit_report(
             plan=plan,
             key_frames=key_frames,
             deidentify=deidentify,
+            remove_old_plots=False,
         )
         report_html = _env().get_template("report.html.j2").render(**ctx)
         html_path = out_dir / "report.html"
@@ -393,14 +409,10 @@ def render_visit_report(
         tmp.replace(html_path)
         pdf_path = out_dir / "report.pdf"
         report_printer.start(report_html, out_dir, pdf_path)
-        hctx = handout_context(
-            exam=exam, chain=chain, plan=plan, assets_dir=out_dir / ASSETS_DIRNAME
-        )
-        handout_html = _env().get_template("handout.html.j2").render(assets=ASSETS_DIRNAME, **hctx)
-        handout_path = out_dir / "handout.pdf"
-        handout_printer.start(handout_html, out_dir, handout_path)
-        report_printer.wait()
+        if not handout_first:
+            print_handout()
         handout_printer.wait()
+        report_printer.wait()
     except OSError as exc:
         raise GroundUpError(
             f"Cannot write the report to {out_dir}: {exc.strerror or exc}.",
