@@ -13,10 +13,12 @@ answer, makes :meth:`ForkedJobs.result` say so (``None``) and the caller runs th
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import os
 import pickle
 import signal
+import sys
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -26,6 +28,7 @@ from groundup.errors import GroundUpError
 # How much lower the child runs: at 10 it gets about a tenth of a core against a process at
 # the normal priority (Linux weights 110 against 1024), the whole core when nothing else runs.
 LOWER_PRIORITY_BY = 10
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 class ForkedJobs:
@@ -36,7 +39,9 @@ class ForkedJobs:
         try:
             context = multiprocessing.get_context("fork")
             receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=_child, args=(jobs, sender), name=name, daemon=True)
+            process = context.Process(
+                target=_child, args=(jobs, sender, os.getpid()), name=name, daemon=True
+            )
             process.start()
         except (ValueError, OSError, AssertionError) as exc:  # no fork here; daemonic parent
             raise ChildNotStartedError(str(exc)) from exc
@@ -73,7 +78,8 @@ class ChildNotStartedError(Exception):
     """No child process could be started (the caller runs the work another way)."""
 
 
-def _child(jobs: list[Callable[[], Any]], sender: Connection) -> None:
+def _child(jobs: list[Callable[[], Any]], sender: Connection, parent_pid: int) -> None:
+    _end_with(parent_pid)
     with contextlib.suppress(OSError):  # else at the same priority, still away from the lock
         os.nice(LOWER_PRIORITY_BY)
     # Ctrl-C ends the job as it would in the parent (its temporary file removed), not through
@@ -89,6 +95,20 @@ def _child(jobs: list[Callable[[], Any]], sender: Connection) -> None:
         sender.send(("lost", None))
     finally:
         sender.close()
+
+
+def _end_with(parent_pid: int) -> None:
+    """Linux: this child is killed when the visit's process dies (killed, it cannot stop it),
+    instead of rendering on for nobody."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # died before the request took effect
+        os._exit(1)
 
 
 def _portable(exc: BaseException) -> bytes | None:

@@ -27,7 +27,7 @@ from groundup.report.exam_section import (
     outcome_chart,
     outcome_rows,
 )
-from groundup.report.gait_section import gait_blocks
+from groundup.report.gait_section import attach_key_frames, gait_blocks
 from groundup.report.handout import handout_context
 from groundup.report.keyframes import prepare_key_frames
 from groundup.report.labels import humanize
@@ -297,27 +297,24 @@ def build_context(
     remove_old_plots: bool = True,
 ) -> dict[str, Any]:
     """The report template's context; ``key_frames`` may be a function that gives them (made
-    in another thread meanwhile): it is called once the gait plots are drawn."""
+    in another thread meanwhile): it is called last, once every plot is drawn."""
     assets = out_dir / ASSETS_DIRNAME
     if remove_old_plots:
         _remove_old_plots(assets)
-    frames: dict[str, Any] = {"given": key_frames, "notes": []}
-
-    def frames_by_source() -> dict[int, list[dict[str, Any]]]:
-        given = frames["given"]
-        frames["given"] = given() if callable(given) else given
-        by_source, frames["notes"] = prepare_key_frames(frames["given"], assets, deidentify)
-        return by_source
-
-    gait, norm_sources = gait_blocks(analyses, exam, assets, deidentify, frames_by_source)
-    frame_notes: list[str] = frames["notes"]
-    assessed, missing = _not_assessed(analyses, exam, chain, plan, frames["given"])
+    gait, norm_sources = gait_blocks(analyses, exam, assets, deidentify, {})
     outcomes = outcome_rows(exam) if exam else []
+    chart = outcome_chart(outcomes, assets) if outcomes else None
+    domains = exam_domains(exam) if exam else []
+    chain_v = chain_view(chain) if chain else None
+    plan_v = plan_view(plan) if plan else None
+    references = _references(exam, norm_sources, chain, plan, analyses)
+    given = key_frames() if callable(key_frames) else key_frames
+    by_source, frame_notes = prepare_key_frames(given, assets, deidentify)
+    attach_key_frames(gait, len(analyses), by_source)
+    assessed, missing = _not_assessed(analyses, exam, chain, plan, given)
     pathway = (exam or {}).get("pathway")
     red_flags = ((exam or {}).get("screening") or {}).get("red_flags") or {}
     warning_signs = ((exam or {}).get("screening") or {}).get("warning_signs") or {}
-    chain_v = chain_view(chain) if chain else None
-    plan_v = plan_view(plan) if plan else None
     findings = _key_findings(exam, gait)
     return {
         "version": __version__,
@@ -336,13 +333,13 @@ def build_context(
         "more_findings": max(0, len(findings) - MAX_SUMMARY_FINDINGS),
         "gait": gait,
         "exam": exam is not None,
-        "domains": exam_domains(exam) if exam else [],
+        "domains": domains,
         "outcomes": outcomes,
-        "outcome_chart": outcome_chart(outcomes, assets) if outcomes else None,
+        "outcome_chart": chart,
         "chain": chain_v,
         "plan": plan_v,
         "quality": _quality_notes(analyses, exam, frame_notes, deidentify),
-        "references": _references(exam, norm_sources, chain, plan, analyses),
+        "references": references,
         "problems_top": _problems_top(chain_v),
         "more_problems": max(0, len((chain_v or {}).get("problems", [])) - MAX_SUMMARY_PROBLEMS),
     }
