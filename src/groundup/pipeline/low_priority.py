@@ -34,13 +34,19 @@ _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 class ForkedJobs:
     """Callables run one after the other in a forked child at a lower priority."""
 
-    def __init__(self, jobs: list[Callable[[], Any]], name: str) -> None:
-        """Start the child; raises :class:`ChildNotStartedError` where no child can be forked."""
+    def __init__(
+        self, jobs: list[Callable[[], Any]], name: str, lower_priority_by: int = LOWER_PRIORITY_BY
+    ) -> None:
+        """Start the child (``lower_priority_by``: its niceness above this process's); raises
+        :class:`ChildNotStartedError` where no child can be forked."""
         try:
             context = multiprocessing.get_context("fork")
             receiver, sender = context.Pipe(duplex=False)
             process = context.Process(
-                target=_child, args=(jobs, sender, os.getpid()), name=name, daemon=True
+                target=_child,
+                args=(jobs, sender, os.getpid(), lower_priority_by),
+                name=name,
+                daemon=True,
             )
             process.start()
         except (ValueError, OSError, AssertionError) as exc:  # no fork here; daemonic parent
@@ -78,10 +84,13 @@ class ChildNotStartedError(Exception):
     """No child process could be started (the caller runs the work another way)."""
 
 
-def _child(jobs: list[Callable[[], Any]], sender: Connection, parent_pid: int) -> None:
+def _child(
+    jobs: list[Callable[[], Any]], sender: Connection, parent_pid: int, lower_priority_by: int
+) -> None:
     _end_with(parent_pid)
     with contextlib.suppress(OSError):  # else at the same priority, still away from the lock
-        os.nice(LOWER_PRIORITY_BY)
+        if lower_priority_by:
+            os.nice(lower_priority_by)
     # Ctrl-C ends the job as it would in the parent (its temporary file removed), not through
     # a handler the parent installed for itself.
     signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -354,9 +354,10 @@ def _write_report(
                 key_frames.append(frame)
         return key_frames
 
-    # The key frames (a decode, face hiding and drawing, mostly outside Python's interpreter
-    # lock) are made in a thread while the report draws its plots.
-    frames = _InBackground(make_key_frames, "groundup-key-frames")
+    # The key frames (face finding and drawing on the kept frame copies) are made in a child
+    # process while the report draws its plots: in a thread, each waited for the other's turn
+    # with the interpreter lock (0.73 s for the key frames beside the plots, 0.38 s alone).
+    frames = _InBackground(make_key_frames, "groundup-key-frames", in_child=True)
     try:
         files = render_visit_report(
             folder,
@@ -379,12 +380,24 @@ def _write_report(
 
 
 class _InBackground:
-    """One function run in a background thread; ``result`` waits for its value or raises its
-    error in the caller's thread."""
+    """One function run in the background; ``result`` waits for its value or raises its error
+    in the caller's thread. With ``in_child``, in a forked child process at the same priority
+    (its Python work then does not wait for this process's interpreter lock, held by the
+    report's plotting), else, or where no child can start, in a thread; where the child ends
+    without an answer, the function is run here."""
 
-    def __init__(self, work: Callable[[], Any], name: str) -> None:
+    def __init__(self, work: Callable[[], Any], name: str, in_child: bool = False) -> None:
+        self.work = work
         self.value: Any = None
         self.error: BaseException | None = None
+        self.child: ForkedJobs | None = None
+        self.thread: threading.Thread | None = None
+        if in_child:
+            try:
+                self.child = ForkedJobs([work], name, lower_priority_by=0)
+                return
+            except ChildNotStartedError:
+                pass
 
         def run() -> None:
             try:
@@ -396,9 +409,18 @@ class _InBackground:
         self.thread.start()
 
     def wait(self) -> None:
-        self.thread.join()
+        """Wait for the thread; end a child whose result was not asked for (an error)."""
+        if self.child is not None:
+            self.child.stop()
+            self.child = None
+        if self.thread is not None:
+            self.thread.join()
 
     def result(self) -> Any:
+        if self.child is not None:
+            child, self.child = self.child, None
+            values = child.result()  # raises the child's error
+            return self.work() if values is None else values[0]
         self.wait()
         if self.error is not None:
             raise self.error
