@@ -116,3 +116,41 @@ def test_printers_for_a_visit_are_two_processes_or_one_shared() -> None:
         report.close()
         handout.close()
     assert all(proc is not None and proc.poll() is not None for proc in procs)  # none left
+
+
+def _png(path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    Image.fromarray(np.full((20, 30, 3), 200, dtype=np.uint8)).save(path)
+
+
+def test_printer_reads_the_html_first_and_waits_for_its_images(tmp_path: Path) -> None:
+    html = '<html><body><p>Plot:</p><img src="late.png" style="width: 30mm"></body></html>'
+    printer = PdfInAnotherProcess()
+    printer.start(html, tmp_path, tmp_path / "held.pdf", images_later=True)
+    _png(tmp_path / "late.png")  # written after the HTML went to the printer
+    printer.images_ready()
+    printer.wait()
+    printer.close()
+    assert b"/Subtype /Image" in (tmp_path / "held.pdf").read_bytes()  # the image is in it
+
+
+def test_plots_held_are_saved_when_asked_and_dropped_on_an_error(tmp_path: Path) -> None:
+    from groundup.report import plots
+
+    spatio = {
+        "left": {"stance_pct": 61.0, "step_length_m": 0.62},
+        "right": {"stance_pct": 63.0, "step_length_m": 0.60},
+    }
+    with plots.saves_held() as save_all:
+        chart = plots.symmetry_chart(spatio, tmp_path / "symmetry.png")
+        assert chart is not None and not chart.exists()  # named, not saved yet
+        save_all()
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(RuntimeError), plots.saves_held():
+        dropped = plots.symmetry_chart(spatio, tmp_path / "dropped.png")
+        raise RuntimeError("the report failed")
+    assert dropped is not None and not dropped.exists()
+    assert plots.symmetry_chart(spatio, tmp_path / "now.png") == tmp_path / "now.png"
+    assert (tmp_path / "now.png").exists()  # outside: saved at once

@@ -146,10 +146,10 @@ def test_report_failing_part_way_leaves_earlier_results(
     class FailingHandoutPrinter(pdf.PdfInAnotherProcess):
         """The report's PDF prints as usual; the handout's fails when it is awaited."""
 
-        def start(self, html: str, base_dir: Path, path: Path) -> None:
+        def start(self, html: str, base_dir: Path, path: Path, images_later: bool = False) -> None:
             self.failing = path.name == "handout.pdf"
             if not self.failing:
-                super().start(html, base_dir, path)
+                super().start(html, base_dir, path, images_later)
 
         def wait(self) -> None:
             if not self.failing:

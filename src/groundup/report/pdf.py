@@ -32,14 +32,15 @@ _END_TIMEOUT_S = 5.0  # a child told to end that has not within this is killed
 _LAYOUT_GC_THRESHOLDS = (10_000, 10, 10)
 
 
-def write_pdf(html: str, base_dir: Path, path: Path) -> None:
+def write_pdf(html: str, base_dir: Path, path: Path, url_fetcher: Any = None) -> None:
     """Print ``html`` (relative links resolved from ``base_dir``) to ``path``, atomically."""
     # WeasyPrint logs every CSS property it does not support; keep the CLI quiet.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     html_document = _weasyprint_html()
     tmp = path.with_name(f".{path.name}.tmp")
-    html_document(string=html, base_url=str(base_dir)).write_pdf(str(tmp))
+    options = {} if url_fetcher is None else {"url_fetcher": url_fetcher}
+    html_document(string=html, base_url=str(base_dir), **options).write_pdf(str(tmp))
     tmp.replace(path)
 
 
@@ -89,14 +90,24 @@ class PrinterProcess:
             target=self._read, args=(self._proc.stdout,), name="groundup-pdf-out", daemon=True
         ).start()
 
-    def submit(self, html: str, base_dir: Path, path: Path) -> int | None:
-        """Queue one PDF; its job number, or None where the process is not running."""
+    def submit(
+        self, html: str, base_dir: Path, path: Path, images_later: bool = False
+    ) -> int | None:
+        """Queue one PDF; its job number, or None where the process is not running. With
+        ``images_later`` the child reads and styles the HTML, then waits for :meth:`release`
+        before it loads the first image."""
         if self._proc is None or self._proc.poll() is not None:
             return None
         self._sent += 1
         job = {"id": self._sent, "html": html, "base_dir": str(base_dir), "path": str(path)}
+        if images_later:
+            job["hold"] = True
         self._outbox.put(json.dumps(job).encode("utf-8") + b"\n")
         return self._sent
+
+    def release(self, job: int) -> None:
+        """The images of ``job`` are written: the child may load them."""
+        self._outbox.put(json.dumps({"release": job}).encode("utf-8") + b"\n")
 
     def reply(self, job: int) -> dict[str, str]:
         """Wait for the answer to ``job`` (empty where the process ended without one)."""
@@ -107,7 +118,7 @@ class PrinterProcess:
     def use(self) -> None:
         self._users += 1
 
-    def release(self) -> None:
+    def unuse(self) -> None:
         self._users -= 1
         if self._users <= 0:
             self.close()
@@ -175,10 +186,17 @@ class PdfInAnotherProcess:
         self._number: int | None = None
         self._closed = False
 
-    def start(self, html: str, base_dir: Path, path: Path) -> None:
-        """Hand the HTML to the child (returns at once)."""
+    def start(self, html: str, base_dir: Path, path: Path, images_later: bool = False) -> None:
+        """Hand the HTML to the child (returns at once). With ``images_later``, the images it
+        shows are still being written: call :meth:`images_ready` once they are (the child
+        reads and styles the HTML meanwhile)."""
         self._job = (html, base_dir, path)
-        self._number = self._process.submit(html, base_dir, path)
+        self._number = self._process.submit(html, base_dir, path, images_later)
+
+    def images_ready(self) -> None:
+        """Every image of the HTML given to :meth:`start` is written."""
+        if self._number is not None:
+            self._process.release(self._number)
 
     def wait(self) -> None:
         """Wait for the PDF; raises :class:`GroundUpError` as :func:`write_pdf` does."""
@@ -196,7 +214,7 @@ class PdfInAnotherProcess:
         """Done with this PDF; the child ends with the last PDF it prints."""
         if not self._closed:
             self._closed = True
-            self._process.release()
+            self._process.unuse()
 
 
 Printers = tuple[PdfInAnotherProcess, PdfInAnotherProcess]
@@ -221,7 +239,8 @@ def start_printers() -> Printers:
 def _child() -> int:
     """``python -m groundup.report.pdf``: import WeasyPrint, then read jobs (one JSON object a
     line) from standard input until ``{"end": true}`` or its end, print each, answer each on
-    standard output (one JSON object a line, with the job's ``id``)."""
+    standard output (one JSON object a line, with the job's ``id``). A job with ``"hold"``
+    waits for ``{"release": id}`` before it loads its first image."""
     problem: GroundUpError | None = None
     try:
         _weasyprint_html()  # imported while the parent still analyses and prepares the HTML
@@ -232,24 +251,91 @@ def _child() -> int:
     # allocations instead of 700: garbage collection during the report's layout 0.15 s -> 0.05 s.
     gc.freeze()
     gc.set_threshold(*_LAYOUT_GC_THRESHOLDS)
+    inbox = _Inbox(sys.stdin.buffer)
     code = 0
-    for line in sys.stdin.buffer:
-        job: Any = None
+    while (job := inbox.next_job()) is not None:
         try:
-            job = json.loads(line.decode("utf-8"))
-            if job.get("end"):
-                break
             if problem is not None:
                 raise problem
-            write_pdf(job["html"], Path(job["base_dir"]), Path(job["path"]))
+            fetcher = _held_fetcher(inbox, job["id"]) if job.get("hold") else None
+            write_pdf(job["html"], Path(job["base_dir"]), Path(job["path"]), fetcher)
             answer: dict[str, Any] = {"ok": True}
         except GroundUpError as exc:
             answer, code = {"problem": exc.problem, "fix": exc.fix}, 1
         except Exception:  # the parent prints the PDF itself
             answer, code = {"failed": True}, 1
-        answer["id"] = job.get("id") if isinstance(job, dict) else None
+        answer["id"] = job.get("id")
         print(json.dumps(answer), flush=True)
     return code
+
+
+class _Inbox:
+    """The child's standard input, read by a thread: jobs in order, and the releases of held
+    jobs as they come (while a job is being laid out)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._jobs: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._released: dict[Any, threading.Event] = {}
+        self._lock = threading.Lock()
+        self.parent_gone = False
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def next_job(self) -> dict[str, Any] | None:
+        return self._jobs.get()
+
+    def released(self, job: Any) -> threading.Event:
+        with self._lock:
+            return self._released.setdefault(job, threading.Event())
+
+    def _read(self, stream: IO[bytes]) -> None:
+        try:
+            for line in stream:
+                try:
+                    message = json.loads(line.decode("utf-8"))
+                except ValueError:
+                    continue
+                if not isinstance(message, dict) or message.get("end"):
+                    break
+                if "release" in message:
+                    self.released(message["release"]).set()
+                else:
+                    self.released(message.get("id"))
+                    self._jobs.put(message)
+        except (OSError, ValueError):
+            pass
+        self.parent_gone = True
+        self._jobs.put(None)
+        with self._lock:
+            for event in self._released.values():
+                event.set()  # a held job fails at its first image, nothing waits for ever
+
+
+def _held_fetcher(inbox: _Inbox, job: Any) -> Any:
+    """WeasyPrint's URL fetcher, waiting for the job's release before the first image."""
+    released = inbox.released(job)
+
+    def wait() -> None:
+        released.wait()
+        if inbox.parent_gone:  # released by the end of the input: nobody waits for this PDF
+            os._exit(1)
+
+    try:
+        from weasyprint.urls import URLFetcher
+    except ImportError:  # WeasyPrint before 67: a function
+        from weasyprint import default_url_fetcher
+
+        def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
+            wait()
+            return default_url_fetcher(url, *args, **kwargs)
+
+        return fetch
+
+    class HeldFetcher(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            wait()
+            return super().fetch(url, headers)
+
+    return HeldFetcher()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from groundup import __version__
 from groundup.errors import GroundUpError
-from groundup.report import pdf
+from groundup.report import pdf, plots
 from groundup.report.exam_section import (
     collect_citations,
     exam_domains,
@@ -369,10 +369,11 @@ def render_visit_report(
             " file first.",
         )
     out_dir = Path(out_dir)
-    # Both PDFs are printed by a child process (or two: :func:`start_printers`), beside
-    # whatever else runs in this one. The printers start now, or at the start of the visit
-    # where the caller started them: they import WeasyPrint meanwhile. With one child, the
-    # handout goes first: it is laid out there while the report's plots are drawn here.
+    # Both PDFs are printed by child processes (:func:`start_printers`), beside whatever else
+    # runs in this one. The printers start now, or at the start of the visit where the caller
+    # started them: they import WeasyPrint meanwhile. The report's HTML goes first: its layout
+    # (about 2 s, the longest piece) starts as soon as possible; the handout's HTML is made
+    # here meanwhile. (With one child for both, the handout would go first.)
     report_printer, handout_printer = printers or start_printers()
     handout_first = pdf.ONE_PRINTER_PROCESS
     try:
@@ -389,23 +390,28 @@ def render_visit_report(
 
         if handout_first:
             print_handout()
-        ctx = build_context(
-            out_dir,
-            analyses=analyses,
-            exam=exam,
-            chain=chain,
-            plan=plan,
-            key_frames=key_frames,
-            deidentify=deidentify,
-            remove_old_plots=False,
-        )
-        report_html = _env().get_template("report.html.j2").render(**ctx)
+        # The report's HTML goes to its printer before its plots are saved: the printer reads
+        # and styles it (about 0.35 s) while they are saved here (about 0.3 s).
+        with plots.saves_held() as save_plots:
+            ctx = build_context(
+                out_dir,
+                analyses=analyses,
+                exam=exam,
+                chain=chain,
+                plan=plan,
+                key_frames=key_frames,
+                deidentify=deidentify,
+                remove_old_plots=False,
+            )
+            report_html = _env().get_template("report.html.j2").render(**ctx)
+            pdf_path = out_dir / "report.pdf"
+            report_printer.start(report_html, out_dir, pdf_path, images_later=True)
+            save_plots()
+        report_printer.images_ready()
         html_path = out_dir / "report.html"
         tmp = html_path.with_name(".report.html.tmp")
         tmp.write_text(report_html, encoding="utf-8")
         tmp.replace(html_path)
-        pdf_path = out_dir / "report.pdf"
-        report_printer.start(report_html, out_dir, pdf_path)
         if not handout_first:
             print_handout()
         handout_printer.wait()
