@@ -138,17 +138,18 @@ def test_printer_reads_the_html_first_and_waits_for_its_images(tmp_path: Path) -
 
 def test_plots_held_are_saved_when_asked_and_dropped_on_an_error(tmp_path: Path) -> None:
     from groundup.report import plots
+    from groundup.report.held import writes_held
 
     spatio = {
         "left": {"stance_pct": 61.0, "step_length_m": 0.62},
         "right": {"stance_pct": 63.0, "step_length_m": 0.60},
     }
-    with plots.saves_held() as save_all:
+    with writes_held() as save_all:
         chart = plots.symmetry_chart(spatio, tmp_path / "symmetry.png")
         assert chart is not None and not chart.exists()  # named, not saved yet
         save_all()
     assert chart.read_bytes().startswith(b"\x89PNG")
-    with pytest.raises(RuntimeError), plots.saves_held():
+    with pytest.raises(RuntimeError), writes_held():
         dropped = plots.symmetry_chart(spatio, tmp_path / "dropped.png")
         raise RuntimeError("the report failed")
     assert dropped is not None and not dropped.exists()

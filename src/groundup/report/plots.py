@@ -7,9 +7,7 @@ hold, they make left/right differences and curve deviations visible at a glance.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from groundup.report.held import write_now_or_held
 from groundup.report.labels import field_label
 
 # One colour per side everywhere in GroundUp (report plots, key-frame skeletons, annotated
@@ -92,39 +91,11 @@ def _fixed_layout(
 def _save(fig: Figure, path: Path, kind: str) -> Path:
     """Save at the printed width: one drawing (no tight bounding box or layout, each of which
     draws the figure once more; the fixed margins keep every label inside it). Inside
-    :func:`saves_held`, the figure is saved when that says so."""
+    :func:`groundup.report.held.writes_held`, the figure is saved when that says so."""
     path.parent.mkdir(parents=True, exist_ok=True)
     dpi = PRINT_DPI * FIGURE_WIDTH_MM[kind] / 25.4 / float(fig.get_figwidth())
-    held = _HELD.get()
-    if held is not None:
-        held.append((fig, path, dpi))
-        return path
-    fig.savefig(path, dpi=dpi, facecolor="white")
+    write_now_or_held(lambda: fig.savefig(path, dpi=dpi, facecolor="white"))
     return path
-
-
-# Figures made but not saved yet, inside saves_held (per thread: a context variable).
-_HELD: ContextVar[list[tuple[Figure, Path, float]] | None] = ContextVar("held", default=None)
-
-
-@contextmanager
-def saves_held() -> Iterator[Callable[[], None]]:
-    """Within, plots are made (their file names known) but not saved; the function yielded
-    saves them (the report's HTML can go to its printer first, which reads and styles it
-    meanwhile). Figures not saved when the block ends (an error) are dropped."""
-    held: list[tuple[Figure, Path, float]] = []
-    token = _HELD.set(held)
-
-    def save_all() -> None:
-        while held:
-            fig, path, dpi = held.pop(0)
-            fig.savefig(path, dpi=dpi, facecolor="white")
-
-    try:
-        yield save_all
-    finally:
-        _HELD.reset(token)
-        held.clear()
 
 
 def symmetry_chart(spatiotemporal: dict[str, Any], path: Path) -> Path | None:

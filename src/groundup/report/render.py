@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from groundup import __version__
 from groundup.errors import GroundUpError
-from groundup.report import pdf, plots
+from groundup.report import pdf
 from groundup.report.exam_section import (
     collect_citations,
     exam_domains,
@@ -29,6 +29,7 @@ from groundup.report.exam_section import (
 )
 from groundup.report.gait_section import attach_key_frames, gait_blocks
 from groundup.report.handout import handout_context
+from groundup.report.held import writes_held
 from groundup.report.keyframes import prepare_key_frames
 from groundup.report.labels import humanize
 from groundup.report.model import KeyFrame, ReportFiles
@@ -390,9 +391,9 @@ def render_visit_report(
 
         if handout_first:
             print_handout()
-        # The report's HTML goes to its printer before its plots are saved: the printer reads
-        # and styles it (about 0.35 s) while they are saved here (about 0.3 s).
-        with plots.saves_held() as save_plots:
+        # The report's HTML goes to its printer before its plots and key frames are saved: the
+        # printer reads and styles it (about 0.35 s) while they are saved here (about 0.3 s).
+        with writes_held() as save_images:
             ctx = build_context(
                 out_dir,
                 analyses=analyses,
@@ -406,7 +407,7 @@ def render_visit_report(
             report_html = _env().get_template("report.html.j2").render(**ctx)
             pdf_path = out_dir / "report.pdf"
             report_printer.start(report_html, out_dir, pdf_path, images_later=True)
-            save_plots()
+            save_images()
         report_printer.images_ready()
         html_path = out_dir / "report.html"
         tmp = html_path.with_name(".report.html.tmp")
