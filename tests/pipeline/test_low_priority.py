@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -109,3 +112,26 @@ def test_a_failed_visit_stops_the_child_before_it_writes(tmp_path: Path) -> None
     videos = _AnnotatedVideos([slow])
     videos.stop()
     assert not videos.pending and not target.exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's parent-death signal")
+def test_the_child_dies_with_a_killed_parent() -> None:
+    code = (
+        "import os, time\n"
+        "from groundup.pipeline.low_priority import ForkedJobs\n"
+        "jobs = ForkedJobs([lambda: time.sleep(60)], 'test-child')\n"
+        "print(jobs._process.pid, flush=True)\n"
+        "time.sleep(0.5)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    pid = int(run.stdout.split()[0])
+    for _ in range(100):  # polled, no time bound asserted: gone, or dead and not yet reaped
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        if state in ("Z", "X"):
+            return
+        time.sleep(0.1)
+    pytest.fail(f"the child is still running (state {state})")
