@@ -135,3 +135,23 @@ def test_the_child_dies_with_a_killed_parent() -> None:
             return
         time.sleep(0.1)
     pytest.fail(f"the child is still running (state {state})")
+
+
+def test_key_frames_child_gives_its_value_or_error_or_runs_here() -> None:
+    from groundup.pipeline.visit import _InBackground
+
+    assert _InBackground(lambda: [1, 2, 3], "test-frames", in_child=True).result() == [1, 2, 3]
+
+    def fail() -> None:
+        raise InputError("No frame could be decoded.", "Check the clip.")
+
+    with pytest.raises(InputError, match="No frame could be decoded"):
+        _InBackground(fail, "test-frames", in_child=True).result()
+    parent = os.getpid()
+
+    def lost() -> str:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return "made here"
+
+    assert _InBackground(lost, "test-frames", in_child=True).result() == "made here"
