@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from groundup.report.pdf import PdfInAnotherProcess
+from groundup.report.pdf import (
+    ONE_PRINTER_PROCESS,
+    PdfInAnotherProcess,
+    PrinterProcess,
+    start_printers,
+)
 from groundup.report.render import _test_lines, two_columns
 
 HTML = "<html><body><h1>GroundUp</h1><p>One page.</p></body></html>"
@@ -65,6 +70,88 @@ def test_pdf_printed_here_when_no_process_can_start(
 
 def test_unused_printer_process_is_ended() -> None:
     printer = PdfInAnotherProcess()
+    proc = printer._process._proc
     printer.close()
-    proc = printer._proc
     assert proc is None or proc.poll() is not None
+
+
+def test_one_printer_process_prints_several_pdfs_in_order(tmp_path: Path) -> None:
+    shared = PrinterProcess()
+    first, second = PdfInAnotherProcess(shared), PdfInAnotherProcess(shared)
+    proc = shared._proc
+    assert proc is not None
+    first.start(HTML, tmp_path, tmp_path / "first.pdf")
+    second.start(HTML.replace("One page", "Another page"), tmp_path, tmp_path / "second.pdf")
+    second.wait()
+    first.wait()
+    first.close()
+    assert proc.poll() is None  # still in use by the second PDF
+    second.close()
+    assert proc.poll() == 0  # ended by its last user, after answering every PDF
+    for name in ("first.pdf", "second.pdf"):
+        assert (tmp_path / name).read_bytes().startswith(b"%PDF")
+        assert (tmp_path / name).stat().st_mtime_ns > 0
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_pdf_printed_here_when_the_printer_process_died(tmp_path: Path) -> None:
+    printer = PdfInAnotherProcess()
+    proc = printer._process._proc
+    assert proc is not None
+    proc.kill()
+    proc.wait()
+    printer.start(HTML, tmp_path, tmp_path / "c.pdf")
+    printer.wait()
+    printer.close()
+    assert (tmp_path / "c.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_printers_for_a_visit_are_two_processes_or_one_shared() -> None:
+    report, handout = start_printers()
+    procs = [report._process._proc, handout._process._proc]
+    try:
+        shared = report._process is handout._process
+        assert shared == ONE_PRINTER_PROCESS
+    finally:
+        report.close()
+        handout.close()
+    assert all(proc is not None and proc.poll() is not None for proc in procs)  # none left
+
+
+def _png(path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    Image.fromarray(np.full((20, 30, 3), 200, dtype=np.uint8)).save(path)
+
+
+def test_printer_reads_the_html_first_and_waits_for_its_images(tmp_path: Path) -> None:
+    html = '<html><body><p>Plot:</p><img src="late.png" style="width: 30mm"></body></html>'
+    printer = PdfInAnotherProcess()
+    printer.start(html, tmp_path, tmp_path / "held.pdf", images_later=True)
+    _png(tmp_path / "late.png")  # written after the HTML went to the printer
+    printer.images_ready()
+    printer.wait()
+    printer.close()
+    assert b"/Subtype /Image" in (tmp_path / "held.pdf").read_bytes()  # the image is in it
+
+
+def test_plots_held_are_saved_when_asked_and_dropped_on_an_error(tmp_path: Path) -> None:
+    from groundup.report import plots
+    from groundup.report.held import writes_held
+
+    spatio = {
+        "left": {"stance_pct": 61.0, "step_length_m": 0.62},
+        "right": {"stance_pct": 63.0, "step_length_m": 0.60},
+    }
+    with writes_held() as save_all:
+        chart = plots.symmetry_chart(spatio, tmp_path / "symmetry.png")
+        assert chart is not None and not chart.exists()  # named, not saved yet
+        save_all()
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(RuntimeError), writes_held():
+        dropped = plots.symmetry_chart(spatio, tmp_path / "dropped.png")
+        raise RuntimeError("the report failed")
+    assert dropped is not None and not dropped.exists()
+    assert plots.symmetry_chart(spatio, tmp_path / "now.png") == tmp_path / "now.png"
+    assert (tmp_path / "now.png").exists()  # outside: saved at once

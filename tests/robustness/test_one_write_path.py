@@ -139,17 +139,17 @@ def test_report_failing_part_way_leaves_earlier_results(
     monkeypatch: pytest.MonkeyPatch,
     failure: str,
 ) -> None:
-    import groundup.report.render as render
+    import groundup.report.pdf as pdf
 
     before = folder_state(visit)
 
-    class FailingHandoutPrinter(render.PdfInAnotherProcess):
+    class FailingHandoutPrinter(pdf.PdfInAnotherProcess):
         """The report's PDF prints as usual; the handout's fails when it is awaited."""
 
-        def start(self, html: str, base_dir: Path, path: Path) -> None:
+        def start(self, html: str, base_dir: Path, path: Path, images_later: bool = False) -> None:
             self.failing = path.name == "handout.pdf"
             if not self.failing:
-                super().start(html, base_dir, path)
+                super().start(html, base_dir, path, images_later)
 
         def wait(self) -> None:
             if not self.failing:
@@ -159,7 +159,7 @@ def test_report_failing_part_way_leaves_earlier_results(
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "handout.pdf")
             raise RuntimeError("a bug in the handout")
 
-    monkeypatch.setattr(render, "PdfInAnotherProcess", FailingHandoutPrinter)
+    monkeypatch.setattr(pdf, "PdfInAnotherProcess", FailingHandoutPrinter)
     code, text = run_main(capsys, "analyze", str(SAMPLE_C3D), "--exam", str(EXAM), "--out",
                           str(visit))  # fmt: skip
     if failure == "disk_full_at_handout":

@@ -356,9 +356,18 @@ def gait_blocks(
         blocks.append(block)
     if callable(key_frames_by_source):
         key_frames_by_source = key_frames_by_source()
-    for index, block in enumerate(blocks):
+    attach_key_frames(blocks, len(analyses), key_frames_by_source)
+    return blocks, list(sources.values())
+
+
+def attach_key_frames(
+    blocks: list[dict[str, Any]], n_analyses: int, key_frames_by_source: KeyFramesBySource
+) -> None:
+    """Put each recording's key frames into its block (``gait_blocks`` made with none);
+    frames whose recording has no analysis get a block of their own."""
+    for index, block in enumerate(blocks[:n_analyses]):
         block["key_frames"] = key_frames_by_source.get(index, [])
-    for index in sorted(set(key_frames_by_source) - set(range(len(analyses)))):
+    for index in sorted(set(key_frames_by_source) - set(range(n_analyses))):
         # frames given without the analysis of their recording: still shown, under their own title
         blocks.append(
             {
@@ -375,4 +384,3 @@ def gait_blocks(
                 "key_frames": key_frames_by_source[index],
             }
         )
-    return blocks, list(sources.values())

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from groundup.report.deidentify import blur_faces
+from groundup.report.held import write_now_or_held
 from groundup.report.model import KeyFrame
 from groundup.report.numbers import num
 
@@ -51,7 +52,8 @@ def prepare_key_frames(
             )
         path = assets_dir / f"keyframe_{i + 1}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+        write_now_or_held(lambda path=path, bgr=bgr: cv2.imwrite(str(path), bgr))
         time_html = (
             num(frame.time_s, frame.time_src, 2, "s")
             if frame.time_s is not None and frame.time_src

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from groundup.report.held import write_now_or_held
 from groundup.report.labels import field_label
 
 # One colour per side everywhere in GroundUp (report plots, key-frame skeletons, annotated
@@ -89,10 +90,11 @@ def _fixed_layout(
 
 def _save(fig: Figure, path: Path, kind: str) -> Path:
     """Save at the printed width: one drawing (no tight bounding box or layout, each of which
-    draws the figure once more; the fixed margins keep every label inside it)."""
+    draws the figure once more; the fixed margins keep every label inside it). Inside
+    :func:`groundup.report.held.writes_held`, the figure is saved when that says so."""
     path.parent.mkdir(parents=True, exist_ok=True)
     dpi = PRINT_DPI * FIGURE_WIDTH_MM[kind] / 25.4 / float(fig.get_figwidth())
-    fig.savefig(path, dpi=dpi, facecolor="white")
+    write_now_or_held(lambda: fig.savefig(path, dpi=dpi, facecolor="white"))
     return path
 
 
