@@ -10,7 +10,6 @@ the annotated video.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +82,10 @@ def analyse_video(
     def frames_done(done: int, total: int) -> None:
         progress(f"Pose in {path.name} ({done}/{total} frames)", 0.8 * done / max(total, 1))
 
-    preload = _preload_gait_engine()
     pose = run_video_pose(
         path, subject_xy=options.subject_xy, progress=frames_done, view=options.view,
         keep_frames=FrameStore(KEY_FRAME_WIDTH_PX) if options.key_frames else None,
     )  # fmt: skip
-    preload.join()
     progress(f"Gait from {path.name}", 0.8)
     doc = analyse_keypoint_trial(pose.trial, options, age_years, height_m, pose.gait_check)
     result = RecordingResult(
@@ -101,20 +98,6 @@ def analyse_video(
             path, target, doc, pose, options.deidentify
         )
     return result
-
-
-def _preload_gait_engine() -> threading.Thread:
-    """Import the gait engine in a background thread while pose estimation runs (SciPy's signal
-    package alone took 0.8 s to import here); the pose models run without holding Python's
-    global interpreter lock, so the two overlap."""
-
-    def work() -> None:
-        import groundup.keypoints.pipeline
-        import groundup.norms.curves  # noqa: F401
-
-    thread = threading.Thread(target=work, name="groundup-preload", daemon=True)
-    thread.start()
-    return thread
 
 
 def _point(trial: Trial, name: str, frame: int) -> np.ndarray | None:

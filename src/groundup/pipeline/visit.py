@@ -25,6 +25,7 @@ from groundup.errors import GroundUpError, InputError, environment_problem
 from groundup.output import check_output_folder, staged_folder, without_paths, write_json
 from groundup.pipeline.low_priority import ChildNotStartedError, ForkedJobs
 from groundup.pipeline.recording import (
+    VIDEO_SUFFIXES,
     RecordingOptions,
     RecordingResult,
     StageProgress,
@@ -184,8 +185,8 @@ def check_visit_inputs(
 
 
 # Modules a visit needs after its recordings are analysed, imported in the background while the
-# inputs are checked and the pose models run (they run outside Python's interpreter lock): about
-# 1 s of SciPy and 0.5 s of matplotlib would otherwise wait in line.
+# pose models run (they run outside Python's interpreter lock): about 1 s of SciPy and 0.5 s of
+# matplotlib would otherwise wait in line.
 _ANALYSIS_MODULES = (
     "scipy.signal",
     "scipy.interpolate",
@@ -196,21 +197,42 @@ _ANALYSIS_MODULES = (
 _REPORT_MODULES = ("matplotlib.figure", "groundup.report.render", "groundup.report.figures")
 
 
-def preload_modules(analysis: bool, report: bool) -> threading.Thread:
-    """Import the modules of the later stages in a background thread (an import that fails
-    here fails again, with its own message, where the module is used)."""
-    names = (*(_ANALYSIS_MODULES if analysis else ()), *(_REPORT_MODULES if report else ()))
+class ModulePreload:
+    """The later stages' modules imported in a background thread, from :meth:`start` on (an
+    import that fails here fails again, with its own message, where the module is used).
 
-    def work() -> None:
-        for name in names:
+    A visit with a clip starts it at the pose run's first frame, not at once: imports hold
+    Python's interpreter lock, and beside the pose run's own start (its modules, the models,
+    the clip's packets) they halved its pace (a timeline of the sample clip: the main thread at
+    0.5 of a core for the first second, beside the imports at 0.3-0.5)."""
+
+    def __init__(self, analysis: bool, report: bool) -> None:
+        self.names = (
+            *(_ANALYSIS_MODULES if analysis else ()),
+            *(_REPORT_MODULES if report else ()),
+        )
+        self.thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self.thread is None:
+                self.thread = threading.Thread(
+                    target=self._work, name="groundup-preload-modules", daemon=True
+                )
+                self.thread.start()
+
+    def join(self) -> None:
+        self.start()
+        assert self.thread is not None
+        self.thread.join()
+
+    def _work(self) -> None:
+        for name in self.names:
             try:
                 importlib.import_module(name)
             except Exception:  # reported where the module is used
                 continue
-
-    thread = threading.Thread(target=work, name="groundup-preload-modules", daemon=True)
-    thread.start()
-    return thread
 
 
 def run_visit(
@@ -228,10 +250,17 @@ def run_visit(
     options = replace(options or RecordingOptions(), key_frames=make_report)
     report = progress or (lambda _d, _f: None)
     n_stages = len(inputs) + 3
-    preloading = preload_modules(bool(inputs), make_report)
+    preloading = ModulePreload(bool(inputs), make_report)
+    if not any(path.suffix.lower() in VIDEO_SUFFIXES for path in inputs):
+        preloading.start()
 
     def stage(k: int) -> StageProgress:
-        return lambda desc, frac: report(desc, (k + min(max(frac, 0.0), 1.0)) / n_stages)
+        def told(desc: str, frac: float) -> None:
+            if frac > 0:
+                preloading.start()  # the pose run has started (see ModulePreload)
+            report(desc, (k + min(max(frac, 0.0), 1.0)) / n_stages)
+
+        return told
 
     if exam_path is not None:
         report(f"Scoring the exam {exam_path.name}", 0.0)
