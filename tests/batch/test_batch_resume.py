@@ -159,6 +159,12 @@ def test_sigkill_then_same_command_finishes_without_redoing(
     assert run_rows(out)[2]["n_skipped"] == len(ids)
 
 
+def _as_in_a_terminal() -> None:
+    """Ctrl-C handled as in a terminal, also where the tests run as a background job (a shell
+    starts those with SIGINT ignored, and Python then installs no KeyboardInterrupt handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_ctrl_c_stops_with_one_message_and_the_rerun_finishes(
     shared_data: Path, tmp_path: Path
@@ -171,6 +177,7 @@ def test_ctrl_c_stops_with_one_message_and_the_rerun_finishes(
     proc = subprocess.Popen(
         batch_command(str(folder), "--out", str(out), "--workers", "1"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=_as_in_a_terminal,
     )  # fmt: skip
     deadline = time.monotonic() + 300
     while _n_done(out) < 2:
