@@ -21,6 +21,17 @@ def eye_height_fraction() -> float:
     return float(video_gait_knowledge()["anthropometry"]["eye_height_fraction_of_stature"])
 
 
+def head_in_trunk_lengths() -> tuple[float, float]:
+    """(head centre's distance from the mid-hip, head height), in hip-to-shoulder trunk lengths,
+    from the body proportions of the YAML (Drillis & Contini 1966)."""
+    ratios = video_gait_knowledge()["anthropometry"]
+    hip = float(ratios["hip_joint_fraction_of_stature"])
+    trunk = float(ratios["shoulder_fraction_of_stature"]) - hip
+    centre = (float(ratios["head_centre_fraction_of_stature"]) - hip) / trunk
+    height = (1.0 - float(ratios["chin_fraction_of_stature"])) / trunk
+    return centre, height
+
+
 def valid_variables(view: str) -> dict[str, list[str]]:
     """The time series and metrics that ``view`` measures."""
     table = video_gait_knowledge()["valid_variables"]

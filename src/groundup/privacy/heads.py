@@ -10,21 +10,22 @@
   standing, bent over or lying. Where the detector does not find the person in the crop, the
   head's position is unknown and the upper body is hidden instead.
 
-Body proportions (fractions of standing height H; Winter DA (2009) Biomechanics and Motor
-Control of Human Movement, 4th ed., Wiley, Fig. 4.1, after Drillis & Contini 1966): hip joint
-0.530 H, shoulder 0.818 H, chin 0.870 H, top of head 1.000 H. So the trunk (hip to shoulder) is
-0.288 H, the head's centre (0.935 H) lies 1.41 trunk lengths from the hip, and the head is 0.13 H
-= 0.45 trunk lengths high.
+Body proportions (fractions of standing height H, ``anthropometry`` in
+``knowledge/video_gait.yaml``: Winter DA (2009) Biomechanics and Motor Control of Human
+Movement, 4th ed., Wiley, Fig. 4.1, after Drillis & Contini 1966): hip joint 0.530 H, shoulder
+0.818 H, chin 0.870 H, top of head 1.000 H. So the trunk (hip to shoulder) is 0.288 H, the head's
+centre (0.935 H) lies 1.41 trunk lengths from the hip, and the head is 0.13 H = 0.45 trunk
+lengths high.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from groundup.keypoints.knowledge import head_in_trunk_lengths
 from groundup.privacy.picture import Image, pixels
 
-HEAD_CENTRE_TRUNKS = (0.935 - 0.530) / (0.818 - 0.530)
-HEAD_HEIGHT_TRUNKS = (1.000 - 0.870) / (0.818 - 0.530)
+HEAD_CENTRE_TRUNKS, HEAD_HEIGHT_TRUNKS = head_in_trunk_lengths()
 # The hidden box is this many head heights wide and high (a head and about half a head of margin
 # on every side: hair, ears, a head turned or tilted, the keypoints' own error).
 HEAD_BOX_HEADS = 2.2
