@@ -338,8 +338,8 @@ def fewer_collections() -> None:
     """Collect young objects less often for the rest of this process (a long batch job)."""
     import gc
 
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(max(GC_YOUNG_THRESHOLD, gc.get_threshold()[0]), middle, old)
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(GC_YOUNG_THRESHOLD, young), middle, old)
 
 
 def _run_visit(

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from groundup.errors import GroundUpError, InputError, environment_problem
 from groundup.output import check_output_folder, staged_folder, without_paths, write_json
-from groundup.pipeline.low_priority import ChildNotStartedError, ForkedJobs
+from groundup.pipeline.low_priority import LOWER_PRIORITY_BY, ChildNotStartedError, ForkedJobs
 from groundup.pipeline.recording import (
     VIDEO_SUFFIXES,
     RecordingOptions,
@@ -403,19 +403,27 @@ def _write_report(
             raise environment_problem(exc.__cause__, "to write the report") from exc
         raise
     finally:
-        frames.wait()  # never left running behind an error
+        frames.stop()  # never left running behind an error
     outputs.report_html, outputs.report_pdf = files.html, files.pdf
     outputs.handout_pdf = files.handout_pdf
 
 
 class _InBackground:
     """One function run in the background; ``result`` waits for its value or raises its error
-    in the caller's thread. With ``in_child``, in a forked child process at the same priority
-    (its Python work then does not wait for this process's interpreter lock, held by the
-    report's plotting), else, or where no child can start, in a thread; where the child ends
-    without an answer, the function is run here."""
+    in the caller's thread. With ``in_child``, in a forked child process
+    (:class:`groundup.pipeline.low_priority.ForkedJobs`, ``lower_priority_by`` lower in CPU
+    priority; its Python work then does not wait for this process's interpreter lock), else, or
+    where no child can start, in a thread; where the child ends without an answer (or with an
+    error that cannot be brought back as it was raised), the function is run here, so the value
+    or the error is the same as without a child."""
 
-    def __init__(self, work: Callable[[], Any], name: str, in_child: bool = False) -> None:
+    def __init__(
+        self,
+        work: Callable[[], Any],
+        name: str,
+        in_child: bool = False,
+        lower_priority_by: int = 0,
+    ) -> None:
         self.work = work
         self.value: Any = None
         self.error: BaseException | None = None
@@ -423,7 +431,7 @@ class _InBackground:
         self.thread: threading.Thread | None = None
         if in_child:
             try:
-                self.child = ForkedJobs([work], name, lower_priority_by=0)
+                self.child = ForkedJobs([work], name, lower_priority_by=lower_priority_by)
                 return
             except ChildNotStartedError:
                 pass
@@ -437,8 +445,9 @@ class _InBackground:
         self.thread = threading.Thread(target=run, name=name, daemon=True)
         self.thread.start()
 
-    def wait(self) -> None:
-        """Wait for the thread; end a child whose result was not asked for (an error)."""
+    def stop(self) -> None:
+        """End a child whose result is not wanted (an error); wait for a thread (a thread cannot
+        be stopped; it must not write into a removed folder)."""
         if self.child is not None:
             self.child.stop()
             self.child = None
@@ -450,78 +459,36 @@ class _InBackground:
             child, self.child = self.child, None
             values = child.result()  # raises the child's error
             return self.work() if values is None else values[0]
-        self.wait()
+        self.stop()
         if self.error is not None:
             raise self.error
         return self.value
 
 
 class _AnnotatedVideos:
-    """Runs the annotated-video renderers one after the other in the background; ``wait``
-    returns their files or raises the first error met.
-
-    They run in a forked child process at a lower CPU priority
-    (:class:`groundup.pipeline.low_priority.ForkedJobs`): it takes the CPU the report stage
-    leaves, and its drawing no longer competes with the report's plots for this process's
-    interpreter lock. Where no child can be started they run in a thread of this process; where
-    the child ends without an answer (or with an error that cannot be brought back as it was
-    raised), they are run again here, so the file or the error is the same as without a child.
-    """
+    """The annotated-video renderers, one after the other in the background; ``wait`` returns
+    their files or raises the first error met. They run in a forked child at a lower CPU
+    priority (:class:`_InBackground`): it takes the CPU the report stage leaves, and its drawing
+    does not compete with the report's plots for this process's interpreter lock."""
 
     def __init__(self, jobs: list[Callable[[], Path] | None]) -> None:
-        self.jobs = [job for job in jobs if job is not None]
-        self.pending = bool(self.jobs)
-        self.paths: list[Path] = []
-        self.error: BaseException | None = None
-        self.thread: threading.Thread | None = None
-        self.child: ForkedJobs | None = None
-        if not self.jobs:
-            return
-        try:
-            self.child = ForkedJobs(list(self.jobs), "groundup-annotated-video")
-        except ChildNotStartedError:
-            self.thread = threading.Thread(
-                target=self._run, name="groundup-annotated-video", daemon=True
+        run = [job for job in jobs if job is not None]
+        self.pending = bool(run)
+        self.background: _InBackground | None = None
+        if run:
+            self.background = _InBackground(
+                lambda: [job() for job in run],
+                "groundup-annotated-video",
+                in_child=True,
+                lower_priority_by=LOWER_PRIORITY_BY,
             )
-            self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            for job in self.jobs:
-                self.paths.append(job())
-        except BaseException as exc:  # re-raised in the caller's thread by wait()
-            self.error = exc
 
     def wait(self) -> list[Path]:
-        if self.child is not None:
-            child, self.child = self.child, None
-            paths = child.result()  # raises the child's error
-            if paths is None:  # no trustworthy answer: the same work here
-                self._run()
-            else:
-                self.paths = paths
-        if self.thread is not None:
-            self.thread.join()
         self.pending = False
-        if self.error is not None:
-            raise self.error
-        return self.paths
+        return [] if self.background is None else list(self.background.result())
 
     def stop(self) -> None:
-        """The visit failed: end the child (its files are not wanted) or wait for the thread
-        (a thread cannot be stopped; it must not write into a removed folder)."""
-        if self.child is not None:
-            self.child.stop()
-            self.child = None
-        if self.thread is not None:
-            self.thread.join()
+        """The visit failed: its videos are not wanted."""
         self.pending = False
-
-
-__all__ = [
-    "ExamNotUsableError",
-    "GroundUpError",
-    "RecordingOptions",
-    "VisitOutputs",
-    "run_visit",
-]
+        if self.background is not None:
+            self.background.stop()
