@@ -188,6 +188,7 @@ def check_visit_inputs(
 # pose models run (they run outside Python's interpreter lock): about 1 s of SciPy and 0.5 s of
 # matplotlib would otherwise wait in line.
 _ANALYSIS_MODULES = (
+    "scipy.optimize",  # the people pass's tracker, once both halves of the clip are detected
     "scipy.signal",
     "scipy.interpolate",
     "groundup.keypoints.pipeline",

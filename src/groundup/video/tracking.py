@@ -30,7 +30,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from groundup.errors import NoWalkingError
 from groundup.video.blazepose import PersonDetection
@@ -130,6 +129,11 @@ class PersonTracker:
         assigned: dict[int, PersonDetection] = {}
         used: set[int] = set()
         if active and detections:
+            # Imported here, not with the module: SciPy's optimize package takes about 0.5 s to
+            # import, and a clip's people pass can decode and detect meanwhile (a visit imports
+            # it in the background, see groundup.pipeline.visit.ModulePreload).
+            from scipy.optimize import linear_sum_assignment
+
             cost, valid = self.cost_matrix(active, frame, detections)
             rows, cols = linear_sum_assignment(np.where(valid, cost, 1e6))
             for r, c in zip(rows, cols, strict=True):
