@@ -52,7 +52,8 @@ def _weasyprint_html() -> Any:
         raise GroundUpError(
             f"The PDF renderer (WeasyPrint) cannot start: {exc}.",
             "Install GroundUp's dependencies (pip install -e .) and the Pango library "
-            "(Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core).",
+            "(Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 "
+            "fonts-dejavu-core).",
         ) from exc
     return HTML
 
