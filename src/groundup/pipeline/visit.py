@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from groundup.errors import GroundUpError, InputError, environment_problem
+from groundup.in_thread import InThread
 from groundup.output import check_output_folder, staged_folder, without_paths, write_json
 from groundup.pipeline.low_priority import LOWER_PRIORITY_BY, ChildNotStartedError, ForkedJobs
 from groundup.pipeline.recording import (
@@ -426,25 +427,15 @@ class _InBackground:
         lower_priority_by: int = 0,
     ) -> None:
         self.work = work
-        self.value: Any = None
-        self.error: BaseException | None = None
         self.child: ForkedJobs | None = None
-        self.thread: threading.Thread | None = None
+        self.thread: InThread[Any] | None = None
         if in_child:
             try:
                 self.child = ForkedJobs([work], name, lower_priority_by=lower_priority_by)
                 return
             except ChildNotStartedError:
                 pass
-
-        def run() -> None:
-            try:
-                self.value = work()
-            except BaseException as exc:  # re-raised in the caller's thread by result()
-                self.error = exc
-
-        self.thread = threading.Thread(target=run, name=name, daemon=True)
-        self.thread.start()
+        self.thread = InThread(work, name)
 
     def stop(self) -> None:
         """End a child whose result is not wanted (an error); wait for a thread (a thread cannot
@@ -460,10 +451,7 @@ class _InBackground:
             child, self.child = self.child, None
             values = child.result()  # raises the child's error
             return self.work() if values is None else values[0]
-        self.stop()
-        if self.error is not None:
-            raise self.error
-        return self.value
+        return None if self.thread is None else self.thread.result()  # None: stopped
 
 
 class _AnnotatedVideos:

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from groundup.errors import NoWalkingError, QualityIssue
+from groundup.in_thread import InThread
 from groundup.trial import Trial
 from groundup.video.blazepose import (
     BLAZEPOSE_CANONICAL_NAMES,
@@ -212,7 +213,6 @@ class _Half:
         self.indices: list[int] = []
         self.found: dict[int, list[PersonDetection]] = {}
         self.log = DecodeLog()
-        self.error: BaseException | None = None
         self.stop = threading.Event()
 
     def run(self, frames: Frames, on_frame: Callable[[], None]) -> None:
@@ -227,13 +227,6 @@ class _Half:
                 on_frame()
         finally:
             frames.close()
-
-    def run_guarded(self, frames: Frames, on_frame: Callable[[], None]) -> None:
-        """:meth:`run` in another thread: an error is kept (the one-pass decode reports it)."""
-        try:
-            self.run(frames, on_frame)
-        except BaseException as exc:
-            self.error = exc
 
 
 def _detect_in_halves(
@@ -265,11 +258,10 @@ def _detect_in_halves(
         path, info, second.log, start_at=split, frame_times_s=timeline.times_s,
         want_image=wanted, threads=BUSY_DECODE_THREADS,
     )  # fmt: skip
-    thread = threading.Thread(
-        target=second.run_guarded, args=(later, progress.background_frame),
-        name="groundup-people-second-half", daemon=True,
-    )  # fmt: skip
-    thread.start()
+    # An error of the other half is kept, not raised: the one-pass decode reports it.
+    other = InThread(
+        lambda: second.run(later, progress.background_frame), "groundup-people-second-half"
+    )
     try:
         # This half in this thread: a decode error or a cancel from ``progress`` is raised
         # as a one-pass decode raises it (the other half is stopped first).
@@ -280,13 +272,11 @@ def _detect_in_halves(
         first.run(earlier, lambda: progress.step(total))
     except BaseException:
         second.stop.set()
-        thread.join()
+        other.join()
         raise
-    while thread.is_alive():
-        thread.join(PROGRESS_WAIT_S)
-        progress.step(total, 0)
+    other.join(lambda: progress.step(total, 0), PROGRESS_WAIT_S)
     exact = (
-        second.error is None
+        other.error is None
         and not first.log.issues
         and not second.log.issues
         and first.indices + second.indices == list(range(n))
@@ -695,34 +685,24 @@ class _BackwardExtension:
         on_image: OnImage | None,
     ) -> None:
         self.found: dict[int, FrameLandmarks] = {}
-        self.error: BaseException | None = None
         start_px = start_aux_px.copy()
 
         def add(frame: int, time_s: float, got: PoseLandmarks) -> None:
             self.found[frame] = FrameLandmarks.of(got)
 
         def run() -> None:
-            try:
-                _yield_to_other_threads()
-                extend_backward(
-                    path, info, PoseLandmarker(num_threads=detector.num_threads), detector.twin(),
-                    first_frame, start_px, frame_times_s, others, max_gap_frames, add, on_image,
-                )  # fmt: skip
-            except BaseException as exc:  # re-raised in the caller's thread by result()
-                self.error = exc
+            _yield_to_other_threads()
+            extend_backward(
+                path, info, PoseLandmarker(num_threads=detector.num_threads), detector.twin(),
+                first_frame, start_px, frame_times_s, others, max_gap_frames, add, on_image,
+            )  # fmt: skip
 
-        self.thread = threading.Thread(target=run, name="groundup-extend-backward", daemon=True)
-        self.thread.start()
+        self.thread = InThread(run, "groundup-extend-backward")
 
     def result(self, waiting: Callable[[], None] | None = None) -> dict[int, FrameLandmarks]:
         """The landmarks found before the first frame (waits for the thread, calling
-        ``waiting`` every ``PROGRESS_WAIT_S`` meanwhile)."""
-        while self.thread.is_alive():
-            self.thread.join(PROGRESS_WAIT_S)
-            if waiting is not None:
-                waiting()
-        if self.error is not None:
-            raise self.error
+        ``waiting`` every ``PROGRESS_WAIT_S`` meanwhile; its error is raised here)."""
+        self.thread.result(waiting, PROGRESS_WAIT_S)
         return self.found
 
 
