@@ -44,8 +44,7 @@ def test_reverse_chunks_give_the_forward_frames_newest_first(
         return real_iter_frames(*args, **kwargs)
 
     monkeypatch.setattr(extend, "iter_frames", counting_iter_frames)
-    frame_bytes = info.width_px * info.height_px * 3 // 2
-    chunk = max(4, extend.CHUNK_BYTES // frame_bytes)
+    chunk = extend.chunk_frames(info)
     seen = {}
     for index, image in extend._reverse_chunks(clip, info, end, chunk, timeline.times_s):
         yielded.append(index)

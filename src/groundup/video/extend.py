@@ -193,6 +193,12 @@ def continues(
     return True
 
 
+def chunk_frames(info: VideoInfo) -> int:
+    """Frames in one backward chunk of this clip (``CHUNK_BYTES`` of YUV 4:2:0, at least 4)."""
+    frame_bytes = max(1, info.width_px * info.height_px * 3 // 2)
+    return max(4, CHUNK_BYTES // frame_bytes)
+
+
 def _reverse_chunks(
     path: Path,
     info: VideoInfo,
@@ -232,7 +238,6 @@ def _reverse_chunks(
                     if vf.raw is not None:
                         frames.append((vf.index, vf.raw))
                 decoded.close()
-                frames.reverse()
                 put_unless_stopped(out, frames, stop)
                 stop_at = start - 1
         except Exception as exc:  # handed to the caller
@@ -249,8 +254,8 @@ def _reverse_chunks(
                 return
             if isinstance(item, BaseException):
                 raise item
-            while item:
-                index, raw = item.pop(0)
+            while item:  # the chunk in decode order: newest frame last
+                index, raw = item.pop()
                 image = frame_to_rgb(raw, info.rotation_deg)
                 del raw  # a frame tracked is no longer held
                 if on_image is not None:
@@ -287,8 +292,7 @@ def extend_backward(
         -1,
         detector,
     )
-    frame_bytes = max(1, info.width_px * info.height_px * 3 // 2)  # YUV 4:2:0
-    chunk = max(4, CHUNK_BYTES // frame_bytes)
+    chunk = chunk_frames(info)
     added = 0
     expected = first_frame - 1
     for frame, image in _reverse_chunks(
