@@ -15,7 +15,9 @@ TrackedHeads`); and every face a face detector finds, followed from frame to fra
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import tempfile
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -28,6 +30,7 @@ import cv2
 import numpy as np
 
 from groundup.errors import InputError
+from groundup.in_thread import InThread
 from groundup.keypoints.blazepose import BLAZEPOSE_NAMES
 from groundup.privacy.face_tracks import FaceTracks
 from groundup.privacy.heads import TrackedHeads
@@ -349,25 +352,83 @@ def _encode(
             frame = picture.frame
             pts = max(last_pts + 1, round(vf.time_s / time_base))
             frame.pts, frame.time_base, last_pts = pts, time_base, pts
-            for packet in stream.encode(frame):
-                container.mux(packet)
+            encoder.put(frame)
 
-        for vf in iter_frames(path_in, info, keep_raw=True):
-            picture = _Picture(_scaled_i420(vf.raw, info.rotation_deg, width, height))
-            vf.raw = None
-            if blur_faces:
-                heads.add(vf.index, picture.rgb, shape=shape)
-                faces.add(vf.index, picture.rgb)
-            waiting.append((vf, picture))
-            if blur_faces and len(waiting) > faces.sweep_every + 1:
-                # No face search looks this far back: its RGB copy is not needed any more.
-                waiting[-2 - faces.sweep_every][1].forget_rgb()
-            while waiting and waiting[0][0].index <= vf.index - delay:
+        # H.264 encoding in a thread of its own (PyAV lets go of the interpreter lock while
+        # x264 works): the drawing of the next frames goes on meanwhile.
+        encoder = _EncodingThread(stream, container)
+        try:
+            for vf in iter_frames(path_in, info, keep_raw=True):
+                picture = _Picture(_scaled_i420(vf.raw, info.rotation_deg, width, height))
+                vf.raw = None
+                if blur_faces:
+                    heads.add(vf.index, picture.rgb, shape=shape)
+                    faces.add(vf.index, picture.rgb)
+                waiting.append((vf, picture))
+                if blur_faces and len(waiting) > faces.sweep_every + 1:
+                    # No face search looks this far back: its RGB copy is not needed any more.
+                    waiting[-2 - faces.sweep_every][1].forget_rgb()
+                while waiting and waiting[0][0].index <= vf.index - delay:
+                    flush(*waiting.popleft())
+            while waiting:
                 flush(*waiting.popleft())
-        while waiting:
-            flush(*waiting.popleft())
-        for packet in stream.encode():
-            container.mux(packet)
+        except BaseException:
+            encoder.abandon()  # the container is not closed under the encoding thread
+            raise
+        encoder.finish()
+
+
+# Frames drawn and waiting for the encoding thread: a few, so that drawing and encoding overlap
+# (1.4 MB each at 1280 x 720) without the drawing running far ahead.
+ENCODE_QUEUE_FRAMES = 4
+
+
+class _EncodingThread:
+    """``stream``'s frames encoded and muxed into ``container`` in a thread of their own, in
+    the order given to :meth:`put`; :meth:`finish` flushes the encoder and raises the
+    thread's error, if any; :meth:`abandon` ends it without finishing (an error elsewhere)."""
+
+    def __init__(self, stream: Any, container: Any) -> None:
+        self._stream, self._container = stream, container
+        self._frames: queue.Queue[Any] = queue.Queue(maxsize=ENCODE_QUEUE_FRAMES)
+        self._abandoned = False
+        self._worker = InThread(self._run, "groundup-encode")
+
+    def _run(self) -> None:
+        while (frame := self._frames.get()) is not None:
+            if self._abandoned:
+                return
+            for packet in self._stream.encode(frame):
+                self._container.mux(packet)
+        if self._abandoned:
+            return
+        for packet in self._stream.encode():  # the frames the encoder still holds
+            self._container.mux(packet)
+
+    def put(self, frame: Any) -> None:
+        """Queue ``frame``; raises the thread's error where it has failed."""
+        while True:
+            if not self._worker.is_alive():
+                self._worker.result()  # its error
+                raise RuntimeError("the annotated video's encoding thread ended early")
+            try:
+                self._frames.put(frame, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def finish(self) -> None:
+        self.put(None)
+        self._worker.result()
+
+    def abandon(self) -> None:
+        self._abandoned = True
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._frames.get_nowait()
+        with contextlib.suppress(queue.Full):
+            self._frames.put_nowait(None)
+        self._worker.join()
 
 
 _SCALER = "FAST_BILINEAR"
