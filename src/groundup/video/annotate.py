@@ -395,15 +395,12 @@ class _EncodingThread:
         self._worker = InThread(self._run, "groundup-encode")
 
     def _run(self) -> None:
-        while (frame := self._frames.get()) is not None:
-            if self._abandoned:
-                return
+        while (frame := self._frames.get()) is not None and not self._abandoned:
             for packet in self._stream.encode(frame):
                 self._container.mux(packet)
-        if self._abandoned:
-            return
-        for packet in self._stream.encode():  # the frames the encoder still holds
-            self._container.mux(packet)
+        if not self._abandoned:
+            for packet in self._stream.encode():  # the frames the encoder still holds
+                self._container.mux(packet)
 
     def put(self, frame: Any) -> None:
         """Queue ``frame``; raises the thread's error where it has failed."""
