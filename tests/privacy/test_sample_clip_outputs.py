@@ -294,7 +294,7 @@ def test_key_frames_heads_blurred_and_faces_gone(visit: Path, clip: Path, pose) 
     """The report's key frames (480 px wide) against the same original frames at that size."""
     import json
 
-    key_frames = sorted((visit / "report_files").glob("keyframe_*.png"))
+    key_frames = sorted((visit / "report_files").glob("keyframe_*.jpg"))
     assert key_frames, "the report has key frames"
     doc = json.loads((visit / "analysis.json").read_text(encoding="utf-8"))
     first: dict[tuple[str, str], int] = {}

@@ -49,6 +49,14 @@ def pdf_image_count(pdf: Path) -> int:
     return sum(1 for line in lines if line.split() and line.split()[2] == "image")
 
 
+def pdf_image_encodings(pdf: Path) -> list[str]:
+    """The encoding of each raster image placed in the PDF (``jpeg``, ``image`` for Flate...)."""
+    need_poppler()
+    out = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, check=True)
+    rows = [line.split() for line in out.stdout.decode().splitlines()[2:]]
+    return [row[8] for row in rows if len(row) > 8 and row[2] == "image"]
+
+
 def word_heights_pt(pdf: Path) -> list[float]:
     """Height of every word's box in points (pdftotext -bbox)."""
     need_poppler()

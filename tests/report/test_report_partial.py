@@ -16,7 +16,7 @@ from groundup.report import KeyFrame, blur_faces, render_visit_report
 from groundup.report.cli import report_app
 from groundup.report.figures import draw_pose, find_pose, load_poses
 from tests.exercise_ids import REQUIRED_EXERCISES
-from tests.report.helpers import pdf_image_count, pdf_text
+from tests.report.helpers import pdf_image_count, pdf_image_encodings, pdf_text
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -173,8 +173,8 @@ def test_key_frames_are_blurred_withheld_or_shown_as_asked(exam_json: dict, tmp_
     html = files.html.read_text()
     assert "face blurred" in html
     assert "right toe off&#39; was left out" in html or "right toe off' was left out" in html
-    assert (tmp_path / "a" / "report_files" / "keyframe_1.png").is_file()
-    assert not (tmp_path / "a" / "report_files" / "keyframe_2.png").exists()
+    assert (tmp_path / "a" / "report_files" / "keyframe_1.jpg").is_file()
+    assert not (tmp_path / "a" / "report_files" / "keyframe_2.jpg").exists()
     files = render_visit_report(
         tmp_path / "b",
         analyses=[],
@@ -184,8 +184,15 @@ def test_key_frames_are_blurred_withheld_or_shown_as_asked(exam_json: dict, tmp_
         key_frames=frames,
         deidentify=False,
     )
-    assert (tmp_path / "b" / "report_files" / "keyframe_2.png").is_file()
+    assert (tmp_path / "b" / "report_files" / "keyframe_2.jpg").is_file()
     assert "not de-identified" in files.html.read_text()
+    # key frames are photographs: embedded in the PDF as JPEG, as written (not compressed again)
+    assert pdf_image_encodings(files.pdf).count("jpeg") == 2
+    # rendered again into the same folder, a frame now withheld does not linger from before
+    render_visit_report(
+        tmp_path / "b", analyses=[], exam=exam_json, chain=None, plan=None, key_frames=frames
+    )
+    assert not (tmp_path / "b" / "report_files" / "keyframe_2.jpg").exists()
 
 
 def test_every_library_exercise_has_a_drawing(tmp_path: Path) -> None:

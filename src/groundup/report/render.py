@@ -280,9 +280,9 @@ def _references(
 
 
 def _remove_old_plots(assets: Path) -> None:
-    """Plots of an earlier rendering into the same folder must not linger."""
+    """Plots and key frames of an earlier rendering into the same folder must not linger."""
     if assets.is_dir():
-        for old in assets.glob("*.png"):
+        for old in [*assets.glob("*.png"), *assets.glob("*.jpg")]:
             old.unlink()
 
 
