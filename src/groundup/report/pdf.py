@@ -106,6 +106,19 @@ class PrinterProcess:
         self._outbox.put(json.dumps(job).encode("utf-8") + b"\n")
         return self._sent
 
+    def submit_join(
+        self, parts: list[Path], margins_html: str, base_dir: Path, path: Path
+    ) -> int | None:
+        """Queue the joining of printed parts into one PDF with its page margins
+        (:func:`groundup.report.pdf_parts.join_parts`); its job number, or None."""
+        if self._proc is None or self._proc.poll() is not None:
+            return None
+        self._sent += 1
+        job = {"id": self._sent, "join": [str(p) for p in parts], "html": margins_html,
+               "base_dir": str(base_dir), "path": str(path)}  # fmt: skip
+        self._outbox.put(json.dumps(job).encode("utf-8") + b"\n")
+        return self._sent
+
     def release(self, job: int) -> None:
         """The images of ``job`` are written: the child may load them."""
         self._outbox.put(json.dumps({"release": job}).encode("utf-8") + b"\n")
@@ -187,6 +200,11 @@ class PdfInAnotherProcess:
         self._number: int | None = None
         self._closed = False
 
+    @property
+    def process(self) -> PrinterProcess:
+        """The child process that prints this PDF (other PDFs may be queued to it)."""
+        return self._process
+
     def start(self, html: str, base_dir: Path, path: Path, images_later: bool = False) -> None:
         """Hand the HTML to the child (returns at once). With ``images_later``, the images it
         shows are still being written: call :meth:`images_ready` once they are (the child
@@ -241,12 +259,15 @@ def _child() -> int:
     """``python -m groundup.report.pdf``: import WeasyPrint, then read jobs (one JSON object a
     line) from standard input until ``{"end": true}`` or its end, print each, answer each on
     standard output (one JSON object a line, with the job's ``id``). A job with ``"hold"``
-    waits for ``{"release": id}`` before it loads its first image."""
+    waits for ``{"release": id}`` before it loads its first image; a job with ``"join"``
+    joins printed parts (:mod:`groundup.report.pdf_parts`)."""
     problem: GroundUpError | None = None
     try:
         _weasyprint_html()  # imported while the parent still analyses and prepares the HTML
     except GroundUpError as exc:
         problem = exc
+    with contextlib.suppress(ImportError):
+        import pypdf  # noqa: F401  (for joining parts; imported now, as WeasyPrint is)
     # WeasyPrint's modules are kept out of the collector's scans, and the young objects of a
     # layout (every box and line lives until the PDF is written) collected every 10 000
     # allocations instead of 700: garbage collection during the report's layout 0.15 s -> 0.05 s.
@@ -258,8 +279,14 @@ def _child() -> int:
         try:
             if problem is not None:
                 raise problem
-            fetcher = _held_fetcher(inbox, job["id"]) if job.get("hold") else None
-            write_pdf(job["html"], Path(job["base_dir"]), Path(job["path"]), fetcher)
+            if "join" in job:
+                from groundup.report.pdf_parts import join_parts
+
+                parts = [Path(part) for part in job["join"]]
+                join_parts(parts, job["html"], Path(job["base_dir"]), Path(job["path"]))
+            else:
+                fetcher = _held_fetcher(inbox, job["id"]) if job.get("hold") else None
+                write_pdf(job["html"], Path(job["base_dir"]), Path(job["path"]), fetcher)
             answer: dict[str, Any] = {"ok": True}
         except GroundUpError as exc:
             answer, code = {"problem": exc.problem, "fix": exc.fix}, 1

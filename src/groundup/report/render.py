@@ -35,6 +35,7 @@ from groundup.report.labels import humanize
 from groundup.report.model import KeyFrame, ReportFiles
 from groundup.report.numbers import num
 from groundup.report.pdf import Printers, start_printers
+from groundup.report.pdf_parts import CUT, PAGES, ReportPdf
 from groundup.report.plots import FIGURE_WIDTH_MM
 from groundup.report.reasoning_section import chain_view, plan_view
 
@@ -96,6 +97,8 @@ def _env() -> jinja2.Environment:
     env.filters["two_columns"] = two_columns
     env.globals["num"] = num
     env.globals["figure_width_mm"] = FIGURE_WIDTH_MM
+    env.globals["print_cut"] = Markup(CUT)
+    env.globals["print_pages"] = Markup(PAGES)
     return env
 
 
@@ -279,6 +282,11 @@ def _references(
     return sorted(refs.values(), key=lambda r: r["key"])
 
 
+def _visit_label(exam_date: Any) -> str:
+    """The visit's words in the report's title and running header."""
+    return f"exam {exam_date}" if exam_date else f"rendered {date.today().isoformat()}"
+
+
 def _remove_old_plots(assets: Path) -> None:
     """Plots and key frames of an earlier rendering into the same folder must not linger."""
     if assets.is_dir():
@@ -321,6 +329,7 @@ def build_context(
         "version": __version__,
         "today": date.today().isoformat(),
         "exam_date": (exam or {}).get("exam_date"),
+        "visit_label": _visit_label((exam or {}).get("exam_date")),
         "patient": (exam or {}).get("patient") or {},
         "deidentify": deidentify,
         "assets": ASSETS_DIRNAME,
@@ -377,6 +386,7 @@ def render_visit_report(
     # here meanwhile. (With one child for both, the handout would go first.)
     report_printer, handout_printer = printers or start_printers()
     handout_first = pdf.ONE_PRINTER_PROCESS
+    report_pdf: ReportPdf | None = None
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         _remove_old_plots(out_dir / ASSETS_DIRNAME)
@@ -405,10 +415,14 @@ def render_visit_report(
                 remove_old_plots=False,
             )
             report_html = _env().get_template("report.html.j2").render(**ctx)
+            margins_html = _env().get_template("report_margins.html.j2").render(**ctx)
             pdf_path = out_dir / "report.pdf"
-            report_printer.start(report_html, out_dir, pdf_path, images_later=True)
+            # Laid out in two parts by the two printers at once where they are two processes
+            # (pdf_parts): the second part before the handout, whose HTML is made below.
+            report_pdf = ReportPdf(report_printer, handout_printer, out_dir, pdf_path)
+            report_pdf.start(report_html, margins_html)
             save_images()
-        report_printer.images_ready()
+        report_pdf.images_ready()
         html_path = out_dir / "report.html"
         tmp = html_path.with_name(".report.html.tmp")
         tmp.write_text(report_html, encoding="utf-8")
@@ -416,7 +430,7 @@ def render_visit_report(
         if not handout_first:
             print_handout()
         handout_printer.wait()
-        report_printer.wait()
+        report_pdf.wait()
     except OSError as exc:
         raise GroundUpError(
             f"Cannot write the report to {out_dir}: {exc.strerror or exc}.",
@@ -425,6 +439,8 @@ def render_visit_report(
     finally:
         report_printer.close()
         handout_printer.close()
+        if report_pdf is not None:
+            report_pdf.discard()
     assets = (
         sorted((out_dir / ASSETS_DIRNAME).glob("*")) if (out_dir / ASSETS_DIRNAME).is_dir() else []
     )

@@ -1,0 +1,131 @@
+"""The report's PDF laid out in two parts by two printers and joined with its page margins.
+
+A whole visit of the lab sample (its C3D trial and the example exam) is rendered; its report.pdf
+must be the report printed whole in one process, page for page: the same words on the same
+number of pages, "page N of M" and the running header on every page, the same bookmarks.
+Where the join cannot be done, the whole report is printed here and no part is left behind.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from groundup.cli import app
+from groundup.report import pdf as pdf_module
+from groundup.report import render_visit_report
+from groundup.report.pdf_parts import CUT, split_for_print
+from tests.report.helpers import pdf_text
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "samples" / "smk_overground.c3d"
+EXAM_EXAMPLE = REPO / "docs" / "examples" / "exam_example.yaml"
+
+
+def _pages(pdf: Path) -> list[str]:
+    return [page for page in pdf_text(pdf).split("\f") if page.strip()]
+
+
+def _words(pdf: Path) -> collections.Counter[str]:
+    return collections.Counter(pdf_text(pdf).split())
+
+
+def _bookmarks(pdf: Path) -> list[tuple[int, str, int]]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(pdf)
+    found: list[tuple[int, str, int]] = []
+
+    def walk(items: list[Any], depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                found.append((depth, item.title, reader.get_destination_page_number(item)))
+
+    walk(reader.outline, 0)
+    return found
+
+
+def _assert_margins_on_every_page(pdf: Path, visit_label: str) -> int:
+    pages = _pages(pdf)
+    for k, page in enumerate(pages, start=1):
+        assert f"page {k} of {len(pages)}" in page, f"page {k}: no footer"
+        assert "GroundUp visit report" in page and visit_label in page, f"page {k}: no header"
+        assert "For the treating clinician" in page, f"page {k}: no footer text"
+    return len(pages)
+
+
+def test_split_for_print_cuts_once_at_the_mark() -> None:
+    html = (
+        '<!DOCTYPE html><html><head><style>p{}</style></head><body class="x">'
+        f"<h1>T</h1><p>one</p>{CUT}<h2>two</h2><p>three</p></body></html>"
+    )
+    parts = split_for_print(html)
+    assert parts is not None
+    first, second = parts
+    assert "<p>one</p>" in first and "two" not in first and first.rstrip().endswith("</html>")
+    assert "<p>one</p>" not in second and "<h2>two</h2><p>three</p></body></html>" in second
+    for part in parts:  # the page margins come from the margins document only
+        assert part.count("@bottom-right { content: none }") == 1
+        assert part.count('<body class="x">') == 1
+    assert split_for_print(html.replace(CUT, "")) is None
+    assert split_for_print(html.replace(CUT, CUT + CUT)) is None
+
+
+@pytest.mark.slow
+def test_report_in_two_parts_is_the_report_printed_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def printed_here(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the report was printed whole in this process")
+
+    # The parts and the join are printed by the printer processes, not here.
+    monkeypatch.setattr(pdf_module, "write_pdf", printed_here)
+    out = tmp_path / "visit"
+    result = CliRunner().invoke(
+        app, ["analyze", str(SAMPLE), "--exam", str(EXAM_EXAMPLE), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    monkeypatch.undo()
+    joined = out / "report.pdf"
+    whole = tmp_path / "whole.pdf"
+    pdf_module.write_pdf((out / "report.html").read_text(encoding="utf-8"), out, whole)
+
+    exam_date = json.loads((out / "exam.json").read_text(encoding="utf-8"))["exam_date"]
+    n_pages = _assert_margins_on_every_page(joined, f"exam {exam_date}")
+    assert n_pages == _assert_margins_on_every_page(whole, f"exam {exam_date}")
+    assert _words(joined) == _words(whole)
+    assert _bookmarks(joined) == _bookmarks(whole)
+    assert [depth for depth, _, _ in _bookmarks(joined)][:2] == [0, 1]  # sections under the title
+    assert joined.stat().st_size < 1.3 * whole.stat().st_size
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.slow
+def test_a_failed_join_prints_the_whole_report_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "visit"
+    result = CliRunner().invoke(
+        app, ["analyze", str(SAMPLE), "--exam", str(EXAM_EXAMPLE), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    docs = {name: json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+            for name in ("analysis", "exam", "chain", "plan")}  # fmt: skip
+    monkeypatch.setattr(pdf_module.PrinterProcess, "submit_join", lambda *a, **k: None)
+    again = tmp_path / "again"
+    files = render_visit_report(
+        again, analyses=[docs["analysis"]], exam=docs["exam"], chain=docs["chain"],
+        plan=docs["plan"],
+    )  # fmt: skip
+    _assert_margins_on_every_page(files.pdf, f"exam {docs['exam']['exam_date']}")
+    assert _words(files.pdf) == _words(out / "report.pdf")
+    left = [p.name for p in again.iterdir() if re.match(r"\..*part", p.name)]
+    assert left == []
