@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from groundup.cli import app
 from groundup.report import pdf as pdf_module
 from groundup.report import render_visit_report
+from groundup.report.pdf import start_printers
 from groundup.report.pdf_parts import CUT, split_for_print
 from tests.report.helpers import pdf_text
 
@@ -79,26 +80,39 @@ def test_split_for_print_cuts_once_at_the_mark() -> None:
     assert split_for_print(html.replace(CUT, CUT + CUT)) is None
 
 
-@pytest.mark.slow
-def test_report_in_two_parts_is_the_report_printed_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture(scope="module")
+def sample_visit(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The lab sample's whole visit, its report printed in parts by the printer processes
+    (printing here would raise)."""
+
     def printed_here(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the report was printed whole in this process")
 
-    # The parts and the join are printed by the printer processes, not here.
-    monkeypatch.setattr(pdf_module, "write_pdf", printed_here)
-    out = tmp_path / "visit"
-    result = CliRunner().invoke(
-        app, ["analyze", str(SAMPLE), "--exam", str(EXAM_EXAMPLE), "--out", str(out)]
-    )
+    out = tmp_path_factory.mktemp("parts") / "visit"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pdf_module, "write_pdf", printed_here)
+        result = CliRunner().invoke(
+            app, ["analyze", str(SAMPLE), "--exam", str(EXAM_EXAMPLE), "--out", str(out)]
+        )
     assert result.exit_code == 0, result.output
-    monkeypatch.undo()
+    return out
+
+
+def _docs(out: Path) -> dict[str, Any]:
+    return {name: json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+            for name in ("analysis", "exam", "chain", "plan")}  # fmt: skip
+
+
+@pytest.mark.slow
+def test_report_in_two_parts_is_the_report_printed_whole(
+    sample_visit: Path, tmp_path: Path
+) -> None:
+    out = sample_visit
     joined = out / "report.pdf"
     whole = tmp_path / "whole.pdf"
     pdf_module.write_pdf((out / "report.html").read_text(encoding="utf-8"), out, whole)
 
-    exam_date = json.loads((out / "exam.json").read_text(encoding="utf-8"))["exam_date"]
+    exam_date = _docs(out)["exam"]["exam_date"]
     n_pages = _assert_margins_on_every_page(joined, f"exam {exam_date}")
     assert n_pages == _assert_margins_on_every_page(whole, f"exam {exam_date}")
     assert _words(joined) == _words(whole)
@@ -108,24 +122,32 @@ def test_report_in_two_parts_is_the_report_printed_whole(
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
 
 
-@pytest.mark.slow
-def test_a_failed_join_prints_the_whole_report_here(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    out = tmp_path / "visit"
-    result = CliRunner().invoke(
-        app, ["analyze", str(SAMPLE), "--exam", str(EXAM_EXAMPLE), "--out", str(out)]
-    )
-    assert result.exit_code == 0, result.output
-    docs = {name: json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
-            for name in ("analysis", "exam", "chain", "plan")}  # fmt: skip
-    monkeypatch.setattr(pdf_module.PrinterProcess, "submit_join", lambda *a, **k: None)
-    again = tmp_path / "again"
+def _render_again(out: Path, folder: Path, printers: Any = None) -> Path:
+    docs = _docs(out)
     files = render_visit_report(
-        again, analyses=[docs["analysis"]], exam=docs["exam"], chain=docs["chain"],
-        plan=docs["plan"],
+        folder, analyses=[docs["analysis"]], exam=docs["exam"], chain=docs["chain"],
+        plan=docs["plan"], printers=printers,
     )  # fmt: skip
     _assert_margins_on_every_page(files.pdf, f"exam {docs['exam']['exam_date']}")
     assert _words(files.pdf) == _words(out / "report.pdf")
-    left = [p.name for p in again.iterdir() if re.match(r"\..*part", p.name)]
-    assert left == []
+    assert [p.name for p in folder.iterdir() if re.match(r"\..*part", p.name)] == []
+    return files.pdf
+
+
+@pytest.mark.slow
+def test_a_failed_join_prints_the_whole_report_here(
+    sample_visit: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pdf_module.PrinterProcess, "submit_join", lambda *a, **k: None)
+    _render_again(sample_visit, tmp_path / "again")
+
+
+@pytest.mark.slow
+def test_a_printer_gone_prints_the_whole_report_here(sample_visit: Path, tmp_path: Path) -> None:
+    report_printer, handout_printer = start_printers()
+    proc = handout_printer.process._proc
+    assert proc is not None
+    proc.kill()
+    proc.wait()
+    _render_again(sample_visit, tmp_path / "again", printers=(report_printer, handout_printer))
+    assert (tmp_path / "again" / "handout.pdf").read_bytes().startswith(b"%PDF")
