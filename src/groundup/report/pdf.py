@@ -23,6 +23,7 @@ import queue
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,16 +33,28 @@ _END_TIMEOUT_S = 5.0  # a child told to end that has not within this is killed
 _LAYOUT_GC_THRESHOLDS = (10_000, 10, 10)
 
 
-def write_pdf(html: str, base_dir: Path, path: Path, url_fetcher: Any = None) -> None:
-    """Print ``html`` (relative links resolved from ``base_dir``) to ``path``, atomically."""
+def write_pdf(
+    html: str,
+    base_dir: Path,
+    path: Path,
+    url_fetcher: Any = None,
+    laid_out: Callable[[int], None] | None = None,
+) -> int:
+    """Print ``html`` (relative links resolved from ``base_dir``) to ``path``, atomically; its
+    number of pages. ``laid_out(pages)`` is called once the pages are laid out, before they are
+    written."""
     # WeasyPrint logs every CSS property it does not support; keep the CLI quiet.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     html_document = _weasyprint_html()
     tmp = path.with_name(f".{path.name}.tmp")
     options = {} if url_fetcher is None else {"url_fetcher": url_fetcher}
-    html_document(string=html, base_url=str(base_dir), **options).write_pdf(str(tmp))
+    document = html_document(string=html, base_url=str(base_dir), **options).render()
+    if laid_out is not None:
+        laid_out(len(document.pages))
+    document.write_pdf(str(tmp))
     tmp.replace(path)
+    return len(document.pages)
 
 
 def _weasyprint_html() -> Any:
@@ -65,7 +78,8 @@ class PrinterProcess:
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen[bytes] | None = None
-        self._replies: dict[int, dict[str, str]] = {}
+        self._replies: dict[int, dict[str, Any]] = {}
+        self._laid_out: dict[int, int] = {}
         self._answered = threading.Condition()
         self._reading = False
         self._sent = 0
@@ -92,30 +106,43 @@ class PrinterProcess:
         ).start()
 
     def submit(
-        self, html: str, base_dir: Path, path: Path, images_later: bool = False
+        self,
+        html: str,
+        base_dir: Path,
+        path: Path,
+        images_later: bool = False,
+        tell_pages: bool = False,
     ) -> int | None:
         """Queue one PDF; its job number, or None where the process is not running. With
         ``images_later`` the child reads and styles the HTML, then waits for :meth:`release`
-        before it loads the first image."""
+        before it loads the first image. With ``tell_pages`` the child tells its number of
+        pages as soon as they are laid out (:meth:`laid_out`) and in its answer (``pages``)."""
         if self._proc is None or self._proc.poll() is not None:
             return None
         self._sent += 1
-        job = {"id": self._sent, "html": html, "base_dir": str(base_dir), "path": str(path)}
+        job: dict[str, Any] = {
+            "id": self._sent, "html": html, "base_dir": str(base_dir), "path": str(path)
+        }  # fmt: skip
         if images_later:
             job["hold"] = True
+        if tell_pages:
+            job["tell_pages"] = True
         self._outbox.put(json.dumps(job).encode("utf-8") + b"\n")
         return self._sent
 
     def submit_join(
-        self, parts: list[Path], margins_html: str, base_dir: Path, path: Path
+        self, parts: list[Path], margins_html: str, base_dir: Path, path: Path, n_pages: int
     ) -> int | None:
-        """Queue the joining of printed parts into one PDF with its page margins
-        (:func:`groundup.report.pdf_parts.join_parts`); its job number, or None."""
+        """Queue the joining of the parts (``n_pages`` in all) into one PDF with its page
+        margins (:func:`groundup.report.pdf_parts.join_parts`); its job number, or None. The
+        child lays the margins out at once, then waits for :meth:`release` (every part
+        written) before it reads the parts."""
         if self._proc is None or self._proc.poll() is not None:
             return None
         self._sent += 1
         job = {"id": self._sent, "join": [str(p) for p in parts], "html": margins_html,
-               "base_dir": str(base_dir), "path": str(path)}  # fmt: skip
+               "base_dir": str(base_dir), "path": str(path), "n_pages": n_pages,
+               "hold": True}  # fmt: skip
         self._outbox.put(json.dumps(job).encode("utf-8") + b"\n")
         return self._sent
 
@@ -123,11 +150,20 @@ class PrinterProcess:
         """The images of ``job`` are written: the child may load them."""
         self._outbox.put(json.dumps({"release": job}).encode("utf-8") + b"\n")
 
-    def reply(self, job: int) -> dict[str, str]:
+    def reply(self, job: int) -> dict[str, Any]:
         """Wait for the answer to ``job`` (empty where the process ended without one)."""
         with self._answered:
             self._answered.wait_for(lambda: job in self._replies or not self._reading)
             return self._replies.get(job, {})
+
+    def laid_out(self, job: int) -> int | None:
+        """Wait until ``job`` (submitted with ``tell_pages``) is laid out: its number of pages,
+        or None where it failed before (or the process ended)."""
+        with self._answered:
+            self._answered.wait_for(
+                lambda: job in self._laid_out or job in self._replies or not self._reading
+            )
+            return self._laid_out.get(job)
 
     def use(self) -> None:
         self._users += 1
@@ -178,7 +214,10 @@ class PrinterProcess:
                     continue  # not an answer (a library printed something)
                 if isinstance(answer, dict) and isinstance(answer.get("id"), int):
                     with self._answered:
-                        self._replies[answer["id"]] = answer
+                        if "laid_out" in answer:  # a message during the job, not its answer
+                            self._laid_out[answer["id"]] = int(answer["laid_out"])
+                        else:
+                            self._replies[answer["id"]] = answer
                         self._answered.notify_all()
         except (OSError, ValueError):
             pass
@@ -279,15 +318,23 @@ def _child() -> int:
         try:
             if problem is not None:
                 raise problem
+            answer: dict[str, Any] = {"ok": True}
             if "join" in job:
                 from groundup.report.pdf_parts import join_parts
 
                 parts = [Path(part) for part in job["join"]]
-                join_parts(parts, job["html"], Path(job["base_dir"]), Path(job["path"]))
+                join_parts(
+                    parts, job["html"], Path(job["base_dir"]), Path(job["path"]),
+                    int(job["n_pages"]), _release_waiter(inbox, job["id"]),
+                )  # fmt: skip
             else:
                 fetcher = _held_fetcher(inbox, job["id"]) if job.get("hold") else None
-                write_pdf(job["html"], Path(job["base_dir"]), Path(job["path"]), fetcher)
-            answer: dict[str, Any] = {"ok": True}
+                told = _pages_teller(job["id"]) if job.get("tell_pages") else None
+                pages = write_pdf(
+                    job["html"], Path(job["base_dir"]), Path(job["path"]), fetcher, told
+                )
+                if told is not None:
+                    answer["pages"] = pages
         except GroundUpError as exc:
             answer, code = {"problem": exc.problem, "fix": exc.fix}, 1
         except Exception:  # the parent prints the PDF itself
@@ -338,14 +385,30 @@ class _Inbox:
                 event.set()  # a held job fails at its first image, nothing waits for ever
 
 
-def _held_fetcher(inbox: _Inbox, job: Any) -> Any:
-    """WeasyPrint's URL fetcher, waiting for the job's release before the first image."""
+def _pages_teller(job: Any) -> Callable[[int], None]:
+    """Tells the parent a job's number of pages once they are laid out."""
+
+    def tell(pages: int) -> None:
+        print(json.dumps({"id": job, "laid_out": pages}), flush=True)
+
+    return tell
+
+
+def _release_waiter(inbox: _Inbox, job: Any) -> Callable[[], None]:
+    """Waits for the job's release; ends this process where the parent is gone instead."""
     released = inbox.released(job)
 
     def wait() -> None:
         released.wait()
         if inbox.parent_gone:  # released by the end of the input: nobody waits for this PDF
             os._exit(1)
+
+    return wait
+
+
+def _held_fetcher(inbox: _Inbox, job: Any) -> Any:
+    """WeasyPrint's URL fetcher, waiting for the job's release before the first image."""
+    wait = _release_waiter(inbox, job)
 
     try:
         from weasyprint.urls import URLFetcher

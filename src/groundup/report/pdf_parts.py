@@ -4,10 +4,12 @@ WeasyPrint lays a document out in one thread, and the report's 12 pages take abo
 (docs/performance.md, "Sixth round"). The report's HTML has one cut, marked in its template
 (:data:`CUT`), where a new page starts anyway. The part before the cut goes to the report's
 printer and the part after it to the handout's printer, each without its page margins (running
-header and footer), both as soon as the HTML exists. When both are printed, one of the printers
-lays out a document of as many empty pages that holds only the page margins (the same CSS, so
-"page N of M" counts the whole report), stamps each of its pages onto the matching page of the
-parts and joins them into ``report.pdf`` (:func:`join_parts`, with pypdf), atomically. The words
+header and footer), both as soon as the HTML exists. Once the second part is printed and the
+first part's pages are laid out (the first printer tells their number before it writes them),
+the handout's printer lays out a document of as many empty pages that holds only the page
+margins (the same CSS, so "page N of M" counts the whole report); once the first part is
+written, it stamps each of those pages onto the matching page of the parts and joins them into
+``report.pdf`` (:func:`join_parts`, with pypdf), atomically. The words
 and pages are those of the whole report printed in one process; where anything on this path
 fails, the whole report is printed in this process instead, as :func:`groundup.report.pdf.
 write_pdf` would.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,18 +68,27 @@ def fill_pages(margins_html: str, n_pages: int) -> str:
     return margins_html.replace(PAGES, _NEXT_PAGE * (n_pages - 1))
 
 
-def join_parts(parts: list[Path], margins_html: str, base_dir: Path, path: Path) -> None:
-    """In a printer: stamp the page margins onto the printed parts and join them into ``path``
+def join_parts(
+    parts: list[Path],
+    margins_html: str,
+    base_dir: Path,
+    path: Path,
+    n_pages: int,
+    parts_written: Callable[[], None] = lambda: None,
+) -> None:
+    """In a printer: lay out the page margins of ``n_pages`` pages, wait for
+    ``parts_written()``, stamp the margins onto the printed parts and join them into ``path``
     (atomically); the parts are removed. Raises where the page counts do not match."""
     from pypdf import PdfReader, PdfWriter
     from weasyprint import HTML
 
-    readers = [PdfReader(part) for part in parts]
-    n_pages = sum(len(reader.pages) for reader in readers)
     margins = HTML(string=fill_pages(margins_html, n_pages), base_url=str(base_dir)).write_pdf()
     margin_pages = PdfReader(io.BytesIO(margins)).pages
-    if len(margin_pages) != n_pages:
-        raise RuntimeError(f"{len(margin_pages)} pages of margins for {n_pages} pages")
+    parts_written()
+    readers = [PdfReader(part) for part in parts]
+    printed = sum(len(reader.pages) for reader in readers)
+    if len(margin_pages) != n_pages or printed != n_pages:
+        raise RuntimeError(f"{len(margin_pages)} pages of margins, {printed} printed, {n_pages}")
     writer = PdfWriter()
     for reader in readers:
         writer.append(reader, import_outline=False)
@@ -159,7 +171,8 @@ class ReportPdf:
             self._report_printer.start(html, self._base_dir, self._path, images_later=True)
             return
         for process, part_html, part in zip(processes, parts, self._parts, strict=True):
-            self._jobs.append((process, process.submit(part_html, self._base_dir, part, True)))
+            job = process.submit(part_html, self._base_dir, part, True, tell_pages=True)
+            self._jobs.append((process, job))
 
     def images_ready(self) -> None:
         """Every image of the HTML is written."""
@@ -177,17 +190,25 @@ class ReportPdf:
             return
         from groundup.report.pdf import write_pdf
 
+        (first, first_job), (second, second_job) = self._jobs
         try:
-            replies = [process.reply(job) if job is not None else {} for process, job in self._jobs]
-            for reply in replies:
-                if "problem" in reply:
-                    raise GroundUpError(reply["problem"], reply.get("fix", ""))
-            if all(reply.get("ok") for reply in replies):
-                process = self._jobs[1][0]
-                job = process.submit_join(self._parts, self._margins_html, self._base_dir,
-                                          self._path)  # fmt: skip
-                if job is not None and process.reply(job).get("ok"):
-                    return
+            if first_job is not None and second_job is not None:
+                # The second part (shorter, on the printer that also prints the handout) is
+                # done first; the join lays the margins out as soon as the first part's pages
+                # are laid out, while that part is written, and joins once it is written.
+                second_reply = _checked(second.reply(second_job))
+                first_pages = first.laid_out(first_job)
+                join = None
+                if second_reply.get("ok") and first_pages and second_reply.get("pages"):
+                    n_pages = first_pages + int(second_reply["pages"])
+                    join = second.submit_join(
+                        self._parts, self._margins_html, self._base_dir, self._path, n_pages
+                    )
+                first_reply = _checked(first.reply(first_job))
+                if join is not None and first_reply.get("ok"):
+                    second.release(join)
+                    if second.reply(join).get("ok"):
+                        return
             write_pdf(self._html, self._base_dir, self._path)  # the whole report, here
         finally:
             self.discard()
@@ -198,3 +219,10 @@ class ReportPdf:
             for name in (part, part.with_name(f".{part.name}.tmp")):
                 with contextlib.suppress(OSError):
                     os.unlink(name)
+
+
+def _checked(reply: dict[str, Any]) -> dict[str, Any]:
+    """A printer's answer; its problem (WeasyPrint cannot start) raised as the user's error."""
+    if "problem" in reply:
+        raise GroundUpError(reply["problem"], reply.get("fix", ""))
+    return reply
