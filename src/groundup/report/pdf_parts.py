@@ -9,10 +9,9 @@ first part's pages are laid out (the first printer tells their number before it 
 the handout's printer lays out a document of as many empty pages that holds only the page
 margins (the same CSS, so "page N of M" counts the whole report); once the first part is
 written, it stamps each of those pages onto the matching page of the parts and joins them into
-``report.pdf`` (:func:`join_parts`, with pypdf), atomically. The words
-and pages are those of the whole report printed in one process; where anything on this path
-fails, the whole report is printed in this process instead, as :func:`groundup.report.pdf.
-write_pdf` would.
+``report.pdf`` (:func:`join_parts`, with pypdf), atomically. The words and pages are those of
+the whole report printed in one process; where anything on this path fails, the whole report
+is printed in this process instead (:func:`groundup.report.pdf.write_pdf`).
 """
 
 from __future__ import annotations
