@@ -65,3 +65,17 @@ def test_reverse_chunks_give_the_forward_frames_newest_first(
         # each chunk after the first is decoded only once the one before was all handed out
         ends_of_chunks = np.cumsum([b - a + 1 for a, b in decodes])
         assert chunk_started_after[1:] == list(ends_of_chunks[:-1])
+
+
+def test_raw_frames_transformed_in_the_decoding_thread(shared_data: Path) -> None:
+    """``raw_as`` runs in the decoding thread on every kept raw frame, in order."""
+    import threading
+
+    clip = shared_data / "video" / "sports2d_demo.mp4"
+    info = probe_video(clip)
+
+    def where(frame: object) -> tuple[str, int]:
+        return threading.current_thread().name, getattr(frame, "width", 0)
+
+    seen = [vf.raw for vf in iter_frames(clip, info, keep_raw=True, raw_as=where, stop_after=9)]
+    assert seen == [("groundup-video-decode", info.width_px)] * 10

@@ -358,8 +358,13 @@ def _encode(
         # x264 works): the drawing of the next frames goes on meanwhile.
         encoder = _EncodingThread(stream, container)
         try:
-            for vf in iter_frames(path_in, info, keep_raw=True):
-                picture = _Picture(_scaled_i420(vf.raw, info.rotation_deg, width, height))
+            # Each frame is scaled in the decoding thread, beside the drawing of the frames
+            # before it.
+            def scaled(frame: Any) -> Any:
+                return _scaled_i420(frame, info.rotation_deg, width, height)
+
+            for vf in iter_frames(path_in, info, keep_raw=True, raw_as=scaled):
+                picture = _Picture(vf.raw)
                 vf.raw = None
                 if blur_faces:
                     heads.add(vf.index, picture.rgb, shape=shape)

@@ -343,6 +343,7 @@ class _Request:
     want_image: Callable[[int], bool] | None = None
     on_image: Callable[[int, np.ndarray], None] | None = None
     keep_raw: bool = False
+    raw_as: Callable[[Any], Any] | None = None
     threads: int = 0
 
 
@@ -451,7 +452,8 @@ def _decode_worker(
                 continue
             image = None
             if request.keep_raw:
-                item = VideoFrame(index=index, time_s=time_s, image=None, raw=frame)
+                raw = frame if request.raw_as is None else request.raw_as(frame)
+                item = VideoFrame(index=index, time_s=time_s, image=None, raw=raw)
             else:
                 if request.want_image is None or request.want_image(index):
                     image = frame_to_rgb(frame, request.rotation)
@@ -483,6 +485,7 @@ def iter_frames(
     on_image: Callable[[int, np.ndarray], None] | None = None,
     keep_raw: bool = False,
     threads: int = 0,
+    raw_as: Callable[[Any], Any] | None = None,
 ) -> Generator[VideoFrame, None, None]:
     """Yield the frames of a clip in decode order, decoded in a background thread.
 
@@ -495,7 +498,9 @@ def iter_frames(
     decoding thread with every converted frame (it must not change the image), e.g. to keep a
     small copy (:class:`groundup.video.frame_store.FrameStore`). ``keep_raw`` yields the decoded
     PyAV frames instead of RGB images (``raw``; converted later with :func:`frame_to_rgb`, e.g.
-    only those used). ``threads``: decoding threads (0: FFmpeg's choice, frame threads on every
+    only those used); ``raw_as(frame)``, where given, is applied to each of them in the decoding
+    thread (e.g. scaling, which PyAV does without the interpreter lock). ``threads``: decoding
+    threads (0: FFmpeg's choice, frame threads on every
     core; 1 costs least CPU where other work keeps the cores busy anyway: VP9 at 1768 x 994
     took 0.99 s CPU for 230 frames on one thread, 1.22 s with FFmpeg's choice). Problems after
     the first frame are
@@ -519,6 +524,7 @@ def iter_frames(
         want_image=want_image,
         on_image=on_image,
         keep_raw=keep_raw,
+        raw_as=raw_as,
         threads=threads,
     )
     worker = threading.Thread(
