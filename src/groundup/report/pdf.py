@@ -117,18 +117,12 @@ class PrinterProcess:
         ``images_later`` the child reads and styles the HTML, then waits for :meth:`release`
         before it loads the first image. With ``tell_pages`` the child tells its number of
         pages as soon as they are laid out (:meth:`laid_out`) and in its answer (``pages``)."""
-        if self._proc is None or self._proc.poll() is not None:
-            return None
-        self._sent += 1
-        job: dict[str, Any] = {
-            "id": self._sent, "html": html, "base_dir": str(base_dir), "path": str(path)
-        }  # fmt: skip
+        job: dict[str, Any] = {"html": html, "base_dir": str(base_dir), "path": str(path)}
         if images_later:
             job["hold"] = True
         if tell_pages:
             job["tell_pages"] = True
-        self._outbox.put(json.dumps(job).encode("utf-8") + b"\n")
-        return self._sent
+        return self._queue(job)
 
     def submit_join(
         self, parts: list[Path], margins_html: str, base_dir: Path, path: Path, n_pages: int
@@ -137,13 +131,17 @@ class PrinterProcess:
         margins (:func:`groundup.report.pdf_parts.join_parts`); its job number, or None. The
         child lays the margins out at once, then waits for :meth:`release` (every part
         written) before it reads the parts."""
+        return self._queue(
+            {"join": [str(p) for p in parts], "html": margins_html, "base_dir": str(base_dir),
+             "path": str(path), "n_pages": n_pages, "hold": True}
+        )  # fmt: skip
+
+    def _queue(self, job: dict[str, Any]) -> int | None:
+        """Number ``job`` and send it; None where the process is not running."""
         if self._proc is None or self._proc.poll() is not None:
             return None
         self._sent += 1
-        job = {"id": self._sent, "join": [str(p) for p in parts], "html": margins_html,
-               "base_dir": str(base_dir), "path": str(path), "n_pages": n_pages,
-               "hold": True}  # fmt: skip
-        self._outbox.put(json.dumps(job).encode("utf-8") + b"\n")
+        self._outbox.put(json.dumps({"id": self._sent, **job}).encode("utf-8") + b"\n")
         return self._sent
 
     def release(self, job: int) -> None:
@@ -261,11 +259,9 @@ class PdfInAnotherProcess:
         if self._job is None:
             self.close()
             return
-        reply = self._process.reply(self._number) if self._number is not None else {}
+        reply = checked(self._process.reply(self._number) if self._number is not None else {})
         if reply.get("ok"):
             return
-        if "problem" in reply:
-            raise GroundUpError(reply["problem"], reply.get("fix", ""))
         write_pdf(*self._job)  # the child could not print it: do it here
 
     def close(self) -> None:
@@ -273,6 +269,13 @@ class PdfInAnotherProcess:
         if not self._closed:
             self._closed = True
             self._process.unuse()
+
+
+def checked(reply: dict[str, Any]) -> dict[str, Any]:
+    """A printer's answer; its problem (WeasyPrint cannot start) raised as the user's error."""
+    if "problem" in reply:
+        raise GroundUpError(reply["problem"], reply.get("fix", ""))
+    return reply
 
 
 Printers = tuple[PdfInAnotherProcess, PdfInAnotherProcess]

@@ -23,8 +23,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from groundup.errors import GroundUpError
-
 if TYPE_CHECKING:
     from groundup.report.pdf import PdfInAnotherProcess
 
@@ -135,15 +133,15 @@ def _copy_bookmarks(writer: Any, readers: list[Any]) -> None:
 
 
 class ReportPdf:
-    """The report's PDF: in two parts by two printers where the HTML has its cut and the two
-    printers are two processes, else whole by the report's printer (as before). Call
+    """The report's PDF: in two parts by the report's and the second printer where the HTML has
+    its cut and the two printers are two processes, else whole by the report's printer. Call
     :meth:`start` with the HTML (its images may still be written), :meth:`images_ready`, then
     :meth:`wait`; :meth:`discard` in a ``finally`` after the printers are closed."""
 
     def __init__(
         self,
         report_printer: PdfInAnotherProcess,
-        second_printer: PdfInAnotherProcess | None,
+        second_printer: PdfInAnotherProcess,
         base_dir: Path,
         path: Path,
     ) -> None:
@@ -160,13 +158,9 @@ class ReportPdf:
         """Hand the report's HTML to the printers (returns at once); its images may be written
         until :meth:`images_ready`."""
         self._html, self._margins_html = html, margins_html
-        parts = split_for_print(html) if self._second_printer is not None else None
-        processes = (
-            (self._report_printer.process, self._second_printer.process)
-            if self._second_printer is not None
-            else None
-        )
-        if parts is None or processes is None or processes[0] is processes[1]:
+        parts = split_for_print(html)
+        processes = (self._report_printer.process, self._second_printer.process)
+        if parts is None or processes[0] is processes[1]:
             self._report_printer.start(html, self._base_dir, self._path, images_later=True)
             return
         for process, part_html, part in zip(processes, parts, self._parts, strict=True):
@@ -187,7 +181,7 @@ class ReportPdf:
         if not self._jobs:
             self._report_printer.wait()
             return
-        from groundup.report.pdf import write_pdf
+        from groundup.report.pdf import checked, write_pdf
 
         (first, first_job), (second, second_job) = self._jobs
         try:
@@ -195,7 +189,7 @@ class ReportPdf:
                 # The second part (shorter, on the printer that also prints the handout) is
                 # done first; the join lays the margins out as soon as the first part's pages
                 # are laid out, while that part is written, and joins once it is written.
-                second_reply = _checked(second.reply(second_job))
+                second_reply = checked(second.reply(second_job))
                 first_pages = first.laid_out(first_job)
                 join = None
                 if second_reply.get("ok") and first_pages and second_reply.get("pages"):
@@ -203,7 +197,7 @@ class ReportPdf:
                     join = second.submit_join(
                         self._parts, self._margins_html, self._base_dir, self._path, n_pages
                     )
-                first_reply = _checked(first.reply(first_job))
+                first_reply = checked(first.reply(first_job))
                 if join is not None and first_reply.get("ok"):
                     second.release(join)
                     if second.reply(join).get("ok"):
@@ -218,10 +212,3 @@ class ReportPdf:
             for name in (part, part.with_name(f".{part.name}.tmp")):
                 with contextlib.suppress(OSError):
                     os.unlink(name)
-
-
-def _checked(reply: dict[str, Any]) -> dict[str, Any]:
-    """A printer's answer; its problem (WeasyPrint cannot start) raised as the user's error."""
-    if "problem" in reply:
-        raise GroundUpError(reply["problem"], reply.get("fix", ""))
-    return reply

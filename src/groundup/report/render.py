@@ -327,7 +327,6 @@ def build_context(
     findings = _key_findings(exam, gait)
     return {
         "version": __version__,
-        "today": date.today().isoformat(),
         "exam_date": (exam or {}).get("exam_date"),
         "visit_label": _visit_label((exam or {}).get("exam_date")),
         "patient": (exam or {}).get("patient") or {},

@@ -500,12 +500,10 @@ def iter_frames(
     PyAV frames instead of RGB images (``raw``; converted later with :func:`frame_to_rgb`, e.g.
     only those used); ``raw_as(frame)``, where given, is applied to each of them in the decoding
     thread (e.g. scaling, which PyAV does without the interpreter lock). ``threads``: decoding
-    threads (0: FFmpeg's choice, frame threads on every
-    core; 1 costs least CPU where other work keeps the cores busy anyway: VP9 at 1768 x 994
-    took 0.99 s CPU for 230 frames on one thread, 1.22 s with FFmpeg's choice). Problems after
-    the first frame are
-    appended to ``log.issues``; a clip whose first frame cannot be decoded raises
-    :class:`InputError`.
+    threads (0: FFmpeg's choice, frame threads on every core; 1 costs least CPU where other work
+    keeps the cores busy anyway: VP9 at 1768 x 994 took 0.99 s CPU for 230 frames on one thread,
+    1.22 s with FFmpeg's choice). Problems after the first frame are appended to
+    ``log.issues``; a clip whose first frame cannot be decoded raises :class:`InputError`.
     """
     path = Path(path)
     keep_frame_memory_mapped()
