@@ -326,7 +326,10 @@ def test_keyboard_only_and_200_percent_zoom(server, web_store):
     base = server.url
     with browser_page() as page:
         page.goto(base + "login/")
-        page.keyboard.type("therapist")  # the user name field has the focus
+        # The user name field takes the focus by itself (autofocus): waited for, not assumed
+        # (on a loaded machine the typing could come before the focus).
+        page.wait_for_function("document.activeElement?.id === 'id_username'")
+        page.keyboard.type("therapist")
         tab_to(page, "id_password")
         page.keyboard.type(PASSWORD)
         page.keyboard.press("Enter")
