@@ -37,6 +37,7 @@ from groundup.privacy.heads import TrackedHeads
 from groundup.privacy.pixelate import pixelate_boxes_i420
 from groundup.trial import Trial
 from groundup.video.decode import iter_frames, probe_video, rotate_image
+from groundup.video.rgb import to_rgb
 
 MAX_SIDE_PX = 1280
 # libx264 "ultrafast" at quality 26: measured on sports2d_demo.mp4 (230 frames at 1280 px, CPU
@@ -457,7 +458,7 @@ class _Picture:
                 raise RuntimeError("the RGB copy of a frame was asked for after drawing on it")
             # The decoder's scaler, as for a frame scaled straight to RGB (it scales in YUV
             # first): the detectors see the same pixels as before (measured: identical).
-            self._rgb = self.frame.reformat(format="rgb24", interpolation=_SCALER).to_ndarray()
+            self._rgb = to_rgb(self.frame, _SCALER)
         return self._rgb
 
     def forget_rgb(self) -> None:

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from groundup.errors import InputError, QualityIssue
+from groundup.video.rgb import to_rgb
 
 MIN_FPS_ERROR = 10.0
 LOW_FPS_WARNING = 20.0
@@ -74,8 +75,9 @@ class VideoFrame:
 
 
 def frame_to_rgb(frame: Any, rotation_deg: int) -> np.ndarray:
-    """A decoded PyAV frame as the upright RGB ``uint8`` image every pass works on."""
-    return rotate_image(frame.to_ndarray(format="rgb24"), rotation_deg)
+    """A decoded PyAV frame as the upright RGB ``uint8`` image every pass works on (PyAV's
+    conversion, in reused memory: :func:`groundup.video.rgb.to_rgb`)."""
+    return rotate_image(to_rgb(frame), rotation_deg)
 
 
 @dataclass
