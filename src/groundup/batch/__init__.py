@@ -9,8 +9,9 @@ atomically (:mod:`~groundup.batch.outputs`) and ends with one tidy table of resu
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from groundup.lazy_names import names_from
 
 if TYPE_CHECKING:
     from groundup.batch.inputs import Recording, collect_recordings
@@ -30,7 +31,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = names_from(__name__, _WHERE)

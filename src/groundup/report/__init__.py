@@ -7,8 +7,9 @@ frames and the annotated video share.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from groundup.lazy_names import names_from
 
 if TYPE_CHECKING:
     from groundup.report.deidentify import blur_faces
@@ -25,7 +26,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'groundup.report' has no attribute {name!r}")
+__getattr__ = names_from(__name__, _WHERE)
