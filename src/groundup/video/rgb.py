@@ -10,9 +10,10 @@ frames come from the graph's buffer pool: a frame's memory goes back to the pool
 is dropped and the next frame is written into it, so memory stays that of the frames alive.
 
 Every new configuration (size, pixel format, colour space, range) is checked once against
-``frame.to_ndarray(format="rgb24")``: where the two differ by a single byte (another FFmpeg build,
-a format the graph converts otherwise) or the graph cannot be made, that configuration uses
-PyAV's conversion. The images are therefore those of PyAV's conversion either way.
+PyAV's conversion with the same scaler flag: where the two differ by a single byte (another
+FFmpeg build, a format the graph converts otherwise) or the graph cannot be made, that
+configuration uses PyAV's conversion. The images are therefore those of PyAV's conversion either
+way.
 """
 
 from __future__ import annotations
@@ -41,13 +42,10 @@ def to_rgb(frame: Any, interpolation: str = "BILINEAR") -> np.ndarray:
     ``to_ndarray(format="rgb24")`` with the default), in pooled memory (see the module
     docstring). ``interpolation`` names libswscale's flag as PyAV does (``BILINEAR``,
     ``FAST_BILINEAR``, ...): no scaling is done, but the flag chooses the conversion code."""
-    converters = getattr(_local, "converters", None)
-    if converters is None:
-        converters = _local.converters = {}
-    converter = converters.get(interpolation)
-    if converter is None:
-        converter = converters[interpolation] = _PooledConverter(interpolation)
-    return converter.convert(frame)
+    converters: dict[str, _PooledConverter] = _local.__dict__.setdefault("converters", {})
+    if interpolation not in converters:
+        converters[interpolation] = _PooledConverter(interpolation)
+    return converters[interpolation].convert(frame)
 
 
 class _PooledConverter:
@@ -60,15 +58,13 @@ class _PooledConverter:
 
     def convert(self, frame: Any) -> np.ndarray:
         key = _configuration(frame)
-        if key != self.key:
-            self.key = key
-            self.graph = None
-            graph = _graph_for(frame, self.interpolation)
+        if key != self.key:  # a new configuration: checked once against PyAV's conversion
+            self.key, self.graph = key, None
             reference = self._by_pyav(frame)
-            if graph is not None:
-                pooled = _through(graph, frame)
-                if pooled is not None and np.array_equal(pooled, reference):
-                    self.graph = graph
+            graph = _graph_for(frame, self.interpolation)
+            pooled = _through(graph, frame) if graph is not None else None
+            if pooled is not None and np.array_equal(pooled, reference):
+                self.graph = graph
             return reference
         if self.graph is not None:
             pooled = _through(self.graph, frame)
