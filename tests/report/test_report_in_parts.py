@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from groundup.cli import app
 from groundup.report import pdf as pdf_module
-from groundup.report import render_visit_report
+from groundup.report import printer_process, render_visit_report
 from groundup.report.pdf import start_printers
 from groundup.report.pdf_parts import CUT, split_for_print
 from tests.report.helpers import pdf_text
@@ -138,7 +138,7 @@ def _render_again(out: Path, folder: Path, printers: Any = None) -> Path:
 def test_a_failed_join_prints_the_whole_report_here(
     sample_visit: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pdf_module.PrinterProcess, "submit_join", lambda *a, **k: None)
+    monkeypatch.setattr(printer_process.PrinterProcess, "submit_join", lambda *a, **k: None)
     _render_again(sample_visit, tmp_path / "again")
 
 

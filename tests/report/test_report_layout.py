@@ -9,12 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from groundup.report.pdf import (
-    ONE_PRINTER_PROCESS,
-    PdfInAnotherProcess,
-    PrinterProcess,
-    start_printers,
-)
+from groundup.report.pdf import ONE_PRINTER_PROCESS, PdfInAnotherProcess, start_printers
+from groundup.report.printer_process import PrinterProcess
 from groundup.report.render import _test_lines, two_columns
 
 HTML = "<html><body><h1>GroundUp</h1><p>One page.</p></body></html>"
@@ -54,6 +50,8 @@ def test_pdf_printed_by_a_second_process(tmp_path: Path) -> None:
     printer = PdfInAnotherProcess()
     printer.start(HTML, tmp_path, tmp_path / "a.pdf")
     printer.wait()
+    assert printer.process.reply(1).get("ok") is True  # printed by the child, not here
+    printer.close()
     assert (tmp_path / "a.pdf").read_bytes().startswith(b"%PDF")
     assert not list(tmp_path.glob(".*.tmp"))
 

@@ -181,7 +181,8 @@ class ReportPdf:
         if not self._jobs:
             self._report_printer.wait()
             return
-        from groundup.report.pdf import checked, write_pdf
+        from groundup.report.pdf import write_pdf
+        from groundup.report.printer_process import checked
 
         (first, first_job), (second, second_job) = self._jobs
         try:
