@@ -3,6 +3,7 @@ columns, and the clinician PDF printed by a second process (or here, when it can
 
 from __future__ import annotations
 
+import io
 import sys
 from importlib.resources import files
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from groundup.report.pdf import ONE_PRINTER_PROCESS, PdfInAnotherProcess, start_printers
-from groundup.report.printer_process import PrinterProcess
+from groundup.report.printer_process import PrinterProcess, json_lines
 from groundup.report.render import _test_lines, two_columns
 
 HTML = "<html><body><h1>GroundUp</h1><p>One page.</p></body></html>"
@@ -54,6 +55,13 @@ def test_pdf_printed_by_a_second_process(tmp_path: Path) -> None:
     printer.close()
     assert (tmp_path / "a.pdf").read_bytes().startswith(b"%PDF")
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+
+def test_printer_protocol_skips_lines_that_are_not_json() -> None:
+    # a library may print into the child's standard output; bad bytes are not an answer either
+    stream = io.BytesIO(b'{"id": 1}\nWARNING: a font\n\xff\xfe\n{"id": 2, "ok": true}\n')
+    assert list(json_lines(stream)) == [{"id": 1}, {"id": 2, "ok": True}]
 
 
 def test_pdf_printed_here_when_no_process_can_start(

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from groundup.errors import GroundUpError
 from groundup.report.pdf import weasyprint_html, write_pdf
+from groundup.report.printer_process import json_lines
 
 _LAYOUT_GC_THRESHOLDS = (10_000, 10, 10)
 
@@ -92,11 +93,7 @@ class _Inbox:
 
     def _read(self, stream: IO[bytes]) -> None:
         try:
-            for line in stream:
-                try:
-                    message = json.loads(line.decode("utf-8"))
-                except ValueError:
-                    continue
+            for message in json_lines(stream):
                 if not isinstance(message, dict) or message.get("end"):
                     break
                 if "release" in message:

@@ -22,6 +22,7 @@ import queue
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -164,11 +165,7 @@ class PrinterProcess:
 
     def _read(self, pipe: IO[bytes]) -> None:
         try:
-            for line in pipe:
-                try:
-                    answer = json.loads(line.decode("utf-8"))
-                except ValueError:
-                    continue  # not an answer (a library printed something)
+            for answer in json_lines(pipe):
                 if isinstance(answer, dict) and isinstance(answer.get("id"), int):
                     with self._answered:
                         if "laid_out" in answer:  # a message during the job, not its answer
@@ -182,6 +179,16 @@ class PrinterProcess:
             with self._answered:
                 self._reading = False
                 self._answered.notify_all()
+
+
+def json_lines(stream: IO[bytes]) -> Iterator[Any]:
+    """The JSON values of ``stream``, one a line, as both sides of the protocol read them; a
+    line that is not JSON (a library printed something) is skipped."""
+    for line in stream:
+        try:
+            yield json.loads(line.decode("utf-8"))
+        except ValueError:
+            continue
 
 
 def checked(reply: dict[str, Any]) -> dict[str, Any]:
