@@ -238,7 +238,8 @@ def main() -> int:
     for kind in kinds:
         per_round = ", ".join(f"{r[kind]['fps'] / r['mediapipe']['fps']:.2f}" for r in rounds)
         print(f"  {kind:<10s} ratio per round: {per_round}")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    affinity = getattr(os, "sched_getaffinity", None)
+    cores = len(affinity(0)) if affinity is not None else os.cpu_count() or 1
     stock_wall = _median([r["mediapipe"]["seconds"] for r in rounds])
     print(
         f"Best case on {cores} core(s): a run cannot end before its CPU seconds divided by the "
@@ -247,7 +248,7 @@ def main() -> int:
     for kind in kinds:
         if kind in ("decode", "mediapipe"):
             continue
-        least_wall = _median([r[kind]["cpu_s"] for r in rounds]) / max(1, cores or 1)
+        least_wall = _median([r[kind]["cpu_s"] for r in rounds]) / cores
         print(
             f"  {kind:<10s} at least {least_wall:5.1f} s wall, at most "
             f"{stock_wall / least_wall:4.2f}x stock pose-only"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import os
 import queue
 import sys
@@ -18,7 +17,7 @@ from typing import IO, Any
 
 from groundup.errors import GroundUpError
 from groundup.report.pdf import weasyprint_html, write_pdf
-from groundup.report.printer_process import json_lines
+from groundup.report.printer_process import json_line, json_lines
 
 _LAYOUT_GC_THRESHOLDS = (10_000, 10, 10)
 
@@ -69,8 +68,14 @@ def _child() -> int:
         except Exception:  # the parent prints the PDF itself
             answer, code = {"failed": True}, 1
         answer["id"] = job.get("id")
-        print(json.dumps(answer), flush=True)
+        _say(answer)
     return code
+
+
+def _say(message: dict[str, Any]) -> None:
+    """Send ``message`` to the parent (standard output), at once."""
+    sys.stdout.buffer.write(json_line(message))
+    sys.stdout.buffer.flush()
 
 
 class _Inbox:
@@ -114,7 +119,7 @@ def _pages_teller(job: Any) -> Callable[[int], None]:
     """Tells the parent a job's number of pages once they are laid out."""
 
     def tell(pages: int) -> None:
-        print(json.dumps({"id": job, "laid_out": pages}), flush=True)
+        _say({"id": job, "laid_out": pages})
 
     return tell
 

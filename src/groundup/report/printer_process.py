@@ -101,12 +101,12 @@ class PrinterProcess:
         if self._proc is None or self._proc.poll() is not None:
             return None
         self._sent += 1
-        self._outbox.put(json.dumps({"id": self._sent, **job}).encode("utf-8") + b"\n")
+        self._outbox.put(json_line({"id": self._sent, **job}))
         return self._sent
 
     def release(self, job: int) -> None:
         """The images of ``job`` are written: the child may load them."""
-        self._outbox.put(json.dumps({"release": job}).encode("utf-8") + b"\n")
+        self._outbox.put(json_line({"release": job}))
 
     def reply(self, job: int) -> dict[str, Any]:
         """Wait for the answer to ``job`` (empty where the process ended without one)."""
@@ -155,7 +155,7 @@ class PrinterProcess:
             while (line := self._outbox.get()) is not None:
                 pipe.write(line)
                 pipe.flush()
-            pipe.write(b'{"end": true}\n')
+            pipe.write(json_line({"end": True}))
             pipe.flush()
         except OSError:
             pass  # the child is gone: its PDFs are printed here
@@ -179,6 +179,11 @@ class PrinterProcess:
             with self._answered:
                 self._reading = False
                 self._answered.notify_all()
+
+
+def json_line(message: dict[str, Any]) -> bytes:
+    """One message of the protocol as the line that carries it."""
+    return json.dumps(message).encode("utf-8") + b"\n"
 
 
 def json_lines(stream: IO[bytes]) -> Iterator[Any]:
